@@ -1,0 +1,1 @@
+"""The typed Agents API layer: schema, client and errors (no textual here)."""

@@ -1,0 +1,278 @@
+"""The request and response of `POST /generations`, exactly as the reference defines them.
+
+The same models validate in the composer form, the client and the simulator. Rules that
+span several fields live in `lumatui.api.rules`; each failure carries its JSON path as the
+`loc` of a pydantic error, and `lumatui.api.field_errors` turns it into `video.keyframes[2]`.
+"""
+
+from __future__ import annotations
+
+import binascii
+from typing import Annotated, Any
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+
+from lumatui.api import rules
+from lumatui.api.enums import (
+    MAX_PROMPT_CHARS,
+    MAX_USER_ID_CHARS,
+    AspectRatio,
+    FailureCode,
+    GenerationState,
+    GenerationType,
+    Model,
+    OutputFormat,
+    PoseStrength,
+    Style,
+    VideoDuration,
+    VideoEditStrength,
+    VideoResolution,
+)
+
+UnitFloat = Annotated[float, Field(ge=0, le=1)]
+FrameIndex = Annotated[int, Field(ge=0)]
+
+
+def parse_uuid(value: str) -> str:
+    """Return `value` as a canonical lower-case UUID, or raise a readable error."""
+    try:
+        return str(UUID(value))
+    except (ValueError, AttributeError, TypeError):
+        raise PydanticCustomError(
+            "uuid",
+            "must be a generation id, a UUID like 182bd5e5-6e1a-4fe4-a799-aa6d9a6ab26e",
+        ) from None
+
+
+class _Request(BaseModel):
+    """Base of every request model: unknown fields are mistakes, not data."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON body to send: only the fields that were set."""
+        return self.model_dump(mode="json", exclude_unset=True, exclude_none=True)
+
+
+class ImageRef(_Request):
+    """A media reference: exactly one of url, inline base64 data, or a generation id."""
+
+    data: str | None = None
+    generation_id: str | None = None
+    media_type: str | None = None
+    url: str | None = None
+
+    @field_validator("generation_id")
+    @classmethod
+    def _generation_id_is_uuid(cls, value: str | None) -> str | None:
+        return None if value is None else parse_uuid(value)
+
+    @field_validator("url")
+    @classmethod
+    def _url_is_http(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        scheme, _, rest = value.partition("://")
+        if scheme.lower() not in ("http", "https") or not rest.split("/")[0]:
+            raise PydanticCustomError(
+                "url", "must be a public http(s) URL such as https://example.com/cat.png"
+            )
+        return value
+
+    @field_validator("data")
+    @classmethod
+    def _data_is_base64(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if value.startswith("data:"):
+            raise PydanticCustomError(
+                "base64",
+                "is plain base64, not a data: URL; put the MIME type in media_type",
+            )
+        try:
+            binascii.a2b_base64(value.encode("ascii"), strict_mode=True)
+        except (binascii.Error, UnicodeEncodeError):
+            raise PydanticCustomError("base64", "is not valid base64") from None
+        if not value:
+            raise PydanticCustomError("base64", "is empty")
+        return value
+
+    @field_validator("media_type")
+    @classmethod
+    def _media_type_shape(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        kind, slash, subtype = value.partition("/")
+        if not slash or not kind or not subtype or " " in value:
+            raise PydanticCustomError(
+                "media_type", "must be a MIME type such as image/png or video/mp4"
+            )
+        return value.lower()
+
+    @model_validator(mode="after")
+    def _exactly_one_origin(self) -> ImageRef:
+        rules.raise_if(rules.image_ref_problems(self))
+        return self
+
+    @property
+    def origin(self) -> str:
+        """Which of url, data or generation_id this reference uses."""
+        if self.generation_id is not None:
+            return "generation_id"
+        return "data" if self.data is not None else "url"
+
+
+class DepthControl(_Request):
+    """Depth / scene-geometry conditioning."""
+
+    blur: UnitFloat | None = None
+    enabled: bool | None = None
+
+
+class FaceControl(_Request):
+    """Face-identity conditioning."""
+
+    enabled: bool | None = None
+
+
+class NormalsControl(_Request):
+    """Surface-normals conditioning."""
+
+    augmentation: UnitFloat | None = None
+    enabled: bool | None = None
+
+
+class PoseControl(_Request):
+    """Pose / skeleton conditioning."""
+
+    enabled: bool | None = None
+    strength: PoseStrength | None = None
+
+
+class TrajectoryControl(_Request):
+    """Motion-trajectory conditioning."""
+
+    enabled: bool | None = None
+    sparsity: UnitFloat | None = None
+
+
+class AdvancedControls(_Request):
+    """Per-signal manual conditioning controls for video edits."""
+
+    depth: DepthControl | None = None
+    face: FaceControl | None = None
+    normals: NormalsControl | None = None
+    pose: PoseControl | None = None
+    trajectory: TrajectoryControl | None = None
+
+
+class VideoEditOptions(_Request):
+    """Ray 3.2 video-to-video edit controls (type video_edit only)."""
+
+    auto_controls: bool | None = None
+    controls: AdvancedControls | None = None
+    keyframe_indexes: list[FrameIndex] | None = None
+    keyframes: list[ImageRef] | None = None
+    strength: VideoEditStrength | None = None
+
+
+class SourcePosition(_Request):
+    """Normalized source rectangle inside the output canvas (video_reframe)."""
+
+    h_norm: Annotated[float, Field(gt=0, le=2)]
+    w_norm: Annotated[float, Field(gt=0, le=2)]
+    x_norm: Annotated[float, Field(ge=-2, le=2)]
+    y_norm: Annotated[float, Field(ge=-2, le=2)]
+
+
+class VideoOptions(_Request):
+    """Ray 3.2 video request options."""
+
+    duration: VideoDuration | None = None
+    edit: VideoEditOptions | None = None
+    end_frame: ImageRef | None = None
+    exr_export: bool | None = None
+    hdr: bool | None = None
+    keyframe_indexes: list[FrameIndex] | None = None
+    keyframes: list[ImageRef] | None = None
+    loop: bool | None = None
+    resolution: VideoResolution | None = None
+    source_position: SourcePosition | None = None
+    start_frame: ImageRef | None = None
+
+    @property
+    def frame_count(self) -> int:
+        """The last output-frame index of the duration x 24 fps grid."""
+        return (self.duration or VideoDuration.S5).seconds * 24
+
+
+class GenerationRequest(_Request):
+    """The body of `POST /generations`, with every rule of the reference enforced."""
+
+    prompt: Annotated[str, Field(min_length=1, max_length=MAX_PROMPT_CHARS)]
+    aspect_ratio: AspectRatio | None = None
+    image_ref: list[ImageRef] | None = None
+    model: Model | None = None
+    output_format: OutputFormat | None = None
+    source: ImageRef | None = None
+    style: Style | None = None
+    type: GenerationType | None = None
+    user_id: Annotated[str, Field(max_length=MAX_USER_ID_CHARS)] | None = None
+    video: VideoOptions | None = None
+
+    @model_validator(mode="after")
+    def _reference_rules(self) -> GenerationRequest:
+        rules.raise_if(rules.request_problems(self))
+        return self
+
+    @property
+    def effective_type(self) -> GenerationType:
+        """The type the server will run: `image` when none is given."""
+        return self.type or GenerationType.IMAGE
+
+    @property
+    def effective_model(self) -> Model:
+        """The model the server will use: the type's natural model when none is given."""
+        return self.model or self.effective_type.natural_model
+
+
+class _Response(BaseModel):
+    """Base of response models: fields the server adds later are kept, not refused."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+class GenerationOutput(_Response):
+    """One generated output: its media type and a presigned URL (1 hour)."""
+
+    type: str
+    url: str
+
+
+class Generation(_Response):
+    """Generation status and output, as returned by create and get.
+
+    Enum fields keep values this client does not know yet (a new model or state) as
+    plain strings, so a newer server never crashes an older client.
+    """
+
+    id: str
+    created_at: str
+    model: Model | str
+    state: GenerationState | str
+    type: GenerationType | str
+    failure_code: FailureCode | str | None = None
+    failure_reason: str | None = None
+    output: list[GenerationOutput] | None = None
+
+    @field_validator("id")
+    @classmethod
+    def _id_is_uuid(cls, value: str) -> str:
+        return parse_uuid(value)
+
+    @property
+    def is_terminal(self) -> bool:
+        """True once the state is completed or failed; an unknown state keeps being polled."""
+        return isinstance(self.state, GenerationState) and self.state.is_terminal
