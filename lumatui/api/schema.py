@@ -244,6 +244,9 @@ class _Response(BaseModel):
     model_config = ConfigDict(extra="allow")
 
 
+_KNOWN_FIRST = Field(union_mode="left_to_right")
+
+
 class GenerationOutput(_Response):
     """One generated output: its media type and a presigned URL (1 hour)."""
 
@@ -260,10 +263,10 @@ class Generation(_Response):
 
     id: str
     created_at: str
-    model: Model | str
-    state: GenerationState | str
-    type: GenerationType | str
-    failure_code: FailureCode | str | None = None
+    model: Annotated[Model | str, _KNOWN_FIRST]
+    state: Annotated[GenerationState | str, _KNOWN_FIRST]
+    type: Annotated[GenerationType | str, _KNOWN_FIRST]
+    failure_code: Annotated[FailureCode | str | None, _KNOWN_FIRST] = None
     failure_reason: str | None = None
     output: list[GenerationOutput] | None = None
 
