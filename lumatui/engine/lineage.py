@@ -1,0 +1,139 @@
+"""Lineage: which generation was made from which, as a DAG read from the store's edges.
+
+A request names earlier generations by `generation_id` in several roles (source,
+image_ref[i], start_frame, end_frame, keyframes[i], edit.keyframes[i]). A generation with
+several parents appears under each of them, but its subtree is drawn once: under the other
+parents it is a leaf marked as a repeat.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from lumatui.api.schema import GenerationRequest, ImageRef
+    from lumatui.engine.jobs import Job
+    from lumatui.engine.store import JobStore
+
+MAX_FAMILY_NODES = 2000
+
+
+def references(request: GenerationRequest) -> list[tuple[str, str]]:
+    """Every (role, generation_id) the request builds on, in request order."""
+    found: list[tuple[str, ImageRef | None]] = [("source", request.source)]
+    found += [(f"image_ref[{i}]", ref) for i, ref in enumerate(request.image_ref or [])]
+    video = request.video
+    if video is not None:
+        found += [("start_frame", video.start_frame), ("end_frame", video.end_frame)]
+        found += [(f"keyframes[{i}]", ref) for i, ref in enumerate(video.keyframes or [])]
+        edit_frames = (video.edit.keyframes if video.edit else None) or []
+        found += [(f"edit.keyframes[{i}]", ref) for i, ref in enumerate(edit_frames)]
+    return [(role, ref.generation_id) for role, ref in found if ref and ref.generation_id]
+
+
+@dataclass(frozen=True)
+class FamilyNode:
+    """One node of a drawn family tree.
+
+    `job` is None for a generation made outside lumatui (known only by its id). `roles`
+    says how it was used by the node above it. `repeat` marks a node already drawn under
+    another parent: its children are not repeated here. `parent_count` is how many parents
+    the node has in all, so a view can say "also under 2 others".
+    """
+
+    key: str
+    job: Job | None
+    roles: tuple[str, ...]
+    repeat: bool
+    parent_count: int
+    children: tuple[FamilyNode, ...]
+
+
+class Lineage:
+    """Queries over the lineage DAG stored in a JobStore."""
+
+    def __init__(self, store: JobStore) -> None:
+        self._store = store
+
+    def parents(self, job: Job) -> list[tuple[str, str, Job | None]]:
+        """(role, parent generation id, parent job if known) for each edge up from `job`."""
+        return [
+            (edge.role, edge.parent_generation_id, self._store.find(edge.parent_generation_id))
+            for edge in self._store.edges_from(job.id)
+        ]
+
+    def children(self, job: Job) -> list[tuple[str, Job]]:
+        """(role, child job) for each job made from `job`."""
+        if job.generation_id is None:
+            return []
+        return [
+            (edge.role, self._store.get(edge.child_id))
+            for edge in self._store.edges_to(job.generation_id)
+        ]
+
+    def ancestors(self, job: Job) -> list[str]:
+        """Generation ids of every ancestor, nearest first, each once."""
+        seen: dict[str, None] = {}
+        frontier = [job]
+        while frontier and len(seen) < MAX_FAMILY_NODES:
+            current = frontier.pop(0)
+            for _, parent_id, parent in self.parents(current):
+                if parent_id not in seen:
+                    seen[parent_id] = None
+                    if parent is not None:
+                        frontier.append(parent)
+        return list(seen)
+
+    def descendants(self, job: Job) -> list[Job]:
+        """Every job made (directly or not) from `job`, nearest first, each once."""
+        seen: dict[str, Job] = {}
+        frontier = [job]
+        while frontier and len(seen) < MAX_FAMILY_NODES:
+            current = frontier.pop(0)
+            for _, child in self.children(current):
+                if child.id not in seen:
+                    seen[child.id] = child
+                    frontier.append(child)
+        return list(seen.values())
+
+    def roots(self, job: Job) -> list[str]:
+        """Keys of the family's roots: generation ids (or the job's own id if it has no parents)."""
+        ancestors = self.ancestors(job)
+        if not ancestors:
+            return [job.generation_id or job.id]
+        roots = []
+        for gen_id in ancestors:
+            parent = self._store.find(gen_id)
+            if parent is None or not self._store.edges_from(parent.id):
+                roots.append(gen_id)
+        return roots
+
+    def family(self, job: Job) -> list[FamilyNode]:
+        """The job's whole family, roots to leaves, each subtree drawn once."""
+        drawn: set[str] = set()
+        budget = [MAX_FAMILY_NODES]
+        return [self._node(key, (), drawn, budget) for key in self.roots(job)]
+
+    def _node(
+        self, key: str, roles: tuple[str, ...], drawn: set[str], budget: list[int]
+    ) -> FamilyNode:
+        job = self._store.find(key)
+        parent_count = (
+            len({e.parent_generation_id for e in self._store.edges_from(job.id)}) if job else 0
+        )
+        repeat = key in drawn
+        drawn.add(key)
+        budget[0] -= 1
+        children: list[FamilyNode] = []
+        generation_id = key if job is None else job.generation_id
+        if not repeat and generation_id is not None and budget[0] > 0:
+            grouped: dict[str, list[str]] = defaultdict(list)
+            for edge in self._store.edges_to(generation_id):
+                grouped[edge.child_id].append(edge.role)
+            for child_id, child_roles in grouped.items():
+                child = self._store.get(child_id)
+                child_key = child.generation_id or child.id
+                children.append(self._node(child_key, tuple(child_roles), drawn, budget))
+        return FamilyNode(key, job, roles, repeat, parent_count, tuple(children))

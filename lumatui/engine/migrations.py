@@ -1,0 +1,82 @@
+"""The store's versioned schema: each migration runs once, in order, inside a transaction."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import sqlite3
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: jobs, their state history, outputs and lineage edges.
+    """
+    CREATE TABLE jobs (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL UNIQUE,
+        generation_id TEXT UNIQUE,
+        type TEXT NOT NULL,
+        model TEXT NOT NULL,
+        prompt TEXT NOT NULL,
+        request_json TEXT NOT NULL,
+        state TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL,
+        submitted_at REAL,
+        finished_at REAL,
+        server_created_at TEXT,
+        failure_code TEXT,
+        failure_reason TEXT,
+        note TEXT
+    );
+    CREATE INDEX jobs_by_state ON jobs (state, seq);
+    CREATE INDEX jobs_by_kind ON jobs (model, type, state, finished_at);
+    CREATE TABLE state_changes (
+        job_seq INTEGER NOT NULL REFERENCES jobs (seq),
+        state TEXT NOT NULL,
+        at REAL NOT NULL,
+        detail TEXT
+    );
+    CREATE INDEX state_changes_by_job ON state_changes (job_seq, at);
+    CREATE TABLE outputs (
+        job_id TEXT NOT NULL REFERENCES jobs (id),
+        n INTEGER NOT NULL,
+        media_type TEXT NOT NULL,
+        url TEXT NOT NULL,
+        url_fetched_at REAL NOT NULL,
+        local_path TEXT,
+        size_bytes INTEGER,
+        sha256 TEXT,
+        downloaded_at REAL,
+        error TEXT,
+        PRIMARY KEY (job_id, n)
+    );
+    CREATE TABLE edges (
+        child_id TEXT NOT NULL REFERENCES jobs (id),
+        parent_generation_id TEXT NOT NULL,
+        role TEXT NOT NULL,
+        PRIMARY KEY (child_id, parent_generation_id, role)
+    );
+    CREATE INDEX edges_by_parent ON edges (parent_generation_id);
+    """,
+)
+
+
+def migrate(connection: sqlite3.Connection) -> int:
+    """Bring the database (opened in autocommit mode) to the latest schema; returns its version."""
+    (version,) = connection.execute("PRAGMA user_version").fetchone()
+    if version > len(MIGRATIONS):
+        raise RuntimeError(
+            f"the history database is from a newer lumatui (schema {version}); upgrade lumatui"
+        )
+    for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in script.split(";"):
+                if statement.strip():
+                    connection.execute(statement)
+            connection.execute(f"PRAGMA user_version = {number}")
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+        connection.execute("COMMIT")
+    return len(MIGRATIONS)

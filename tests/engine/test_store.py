@@ -1,0 +1,156 @@
+"""The durable history: submissions before POSTs, state changes, outputs, paging, recovery."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from lumatui.api.schema import Generation, GenerationOutput, GenerationRequest
+from lumatui.engine.jobs import JobState
+from lumatui.engine.queries import JobQuery
+from lumatui.engine.store import JobStore
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[JobStore]:
+    with JobStore.open(tmp_path / "db" / "lumatui.db") as opened:
+        yield opened
+
+
+def generation(state: str = "queued", **fields: Any) -> Generation:
+    """A server reply for a fresh generation."""
+    return Generation.model_validate(
+        {
+            "id": fields.pop("id", str(uuid.uuid4())),
+            "created_at": "2026-11-27T10:00:00Z",
+            "model": "uni-1",
+            "state": state,
+            "type": "image",
+            **fields,
+        }
+    )
+
+
+def submit(store: JobStore, prompt: str = "a cat", **body: Any) -> str:
+    """Record and 'send' a request; returns the local job id."""
+    job = store.record_submission(GenerationRequest.model_validate({"prompt": prompt, **body}))
+    return store.mark_submitted(job.id, generation()).id
+
+
+def test_submission_is_written_before_the_post(store: JobStore) -> None:
+    request = GenerationRequest.model_validate({"prompt": "a cat", "aspect_ratio": "16:9"})
+    job = store.record_submission(request, now=100.0)
+    assert job.state is JobState.SUBMITTING
+    assert job.generation_id is None
+    assert json.loads(job.request_json) == {"prompt": "a cat", "aspect_ratio": "16:9"}
+    assert (job.type, job.model) == ("image", "uni-1")
+
+
+def test_post_answer_gives_the_job_its_id(store: JobStore) -> None:
+    job = store.record_submission(GenerationRequest(prompt="p"), now=1.0)
+    gen = generation()
+    done = store.mark_submitted(job.id, gen, now=2.0)
+    assert done.generation_id == gen.id
+    assert done.state is JobState.QUEUED
+    assert store.find(gen.id) == done
+    assert store.find(gen.id[:8]) == done
+    assert [s for s, _, _ in store.state_history(job.id)] == [JobState.SUBMITTING, JobState.QUEUED]
+
+
+def test_state_changes_are_recorded_once(store: JobStore) -> None:
+    job_id = submit(store)
+    gen_id = store.get(job_id).generation_id
+    assert store.record_state(job_id, generation("processing", id=gen_id), now=5.0)
+    assert not store.record_state(job_id, generation("processing", id=gen_id), now=6.0)
+    assert store.record_state(
+        job_id,
+        generation("failed", id=gen_id, failure_code="content_moderated", failure_reason="no"),
+    )
+    job = store.get(job_id)
+    assert (job.state, job.failure_code, job.failure_reason) == (
+        JobState.FAILED,
+        "content_moderated",
+        "no",
+    )
+    assert job.finished_at is not None
+    states = [s for s, _, _ in store.state_history(job_id)]
+    assert states == [JobState.SUBMITTING, JobState.QUEUED, JobState.PROCESSING, JobState.FAILED]
+
+
+def test_unknown_api_state_keeps_the_job_polled(store: JobStore) -> None:
+    job_id = submit(store)
+    store.record_state(job_id, generation("uncertain"))
+    assert store.get(job_id).state is JobState.PROCESSING
+    assert [j.id for j in store.polled()] == [job_id]
+
+
+def test_interrupted_submission_becomes_uncertain_not_resent(store: JobStore) -> None:
+    job = store.record_submission(GenerationRequest(prompt="p"))
+    (recovered,) = store.recover_interrupted()
+    assert recovered.id == job.id
+    assert recovered.state is JobState.UNCERTAIN
+    assert recovered.note and "may have been created" in recovered.note
+    assert store.in_state(JobState.SUBMITTING) == []
+
+
+def test_outputs_and_downloads(store: JobStore) -> None:
+    job_id = submit(store)
+    store.record_outputs(
+        job_id, [GenerationOutput(type="image", url="http://127.0.0.1/a")], now=1.0
+    )
+    assert [o.url for o in store.pending_downloads()] == ["http://127.0.0.1/a"]
+    store.record_outputs(
+        job_id, [GenerationOutput(type="image", url="http://127.0.0.1/b")], now=2.0
+    )
+    (out,) = store.outputs(job_id)
+    assert (out.url, out.url_fetched_at, out.is_downloaded) == ("http://127.0.0.1/b", 2.0, False)
+    store.record_download(job_id, 0, "/x/0.png", 10, "ab")
+    (out,) = store.outputs(job_id)
+    assert out.is_downloaded and out.size_bytes == 10
+    assert store.pending_downloads() == []
+
+
+def test_paging_filtering_and_counting(store: JobStore) -> None:
+    ids = [submit(store, f"prompt {i}") for i in range(30)]
+    store.mark_local(ids[0], JobState.WAITING, "rate limit")
+    newest = store.page(JobQuery(), limit=5)
+    assert [j.id for j in newest] == ids[::-1][:5]
+    assert [j.id for j in store.page(JobQuery(), offset=25, limit=10)] == ids[4::-1]
+    assert store.count(JobQuery(text="prompt 1")) == 11
+    assert store.count(JobQuery(states=frozenset({"waiting"}))) == 1
+    assert store.count(JobQuery(text="100%_")) == 0
+    oldest = store.page(JobQuery(descending=False), limit=1)
+    assert oldest[0].id == ids[0]
+    assert store.counts_by_state() == {JobState.QUEUED: 29, JobState.WAITING: 1}
+
+
+def test_hide_finished(store: JobStore) -> None:
+    running, done = submit(store), submit(store)
+    gen_id = store.get(done).generation_id
+    store.record_state(done, generation("completed", id=gen_id))
+    assert [j.id for j in store.page(JobQuery(hide_finished=True))] == [running]
+
+
+def test_durations_of_similar_jobs(store: JobStore) -> None:
+    job = store.record_submission(GenerationRequest(prompt="p"), now=0.0)
+    gen = generation()
+    store.mark_submitted(job.id, gen, now=10.0)
+    store.record_state(job.id, generation("completed", id=gen.id), now=42.0)
+    assert store.durations("uni-1", "image") == [32.0]
+    assert store.durations("ray-3.2", "video") == []
+
+
+def test_the_store_survives_reopening(tmp_path: Path) -> None:
+    path = tmp_path / "lumatui.db"
+    with JobStore.open(path) as first:
+        job_id = submit(first)
+    with JobStore.open(path) as second:
+        assert second.get(job_id).state is JobState.QUEUED
+        assert second.integrity_ok()
