@@ -1,0 +1,235 @@
+"""Fetch an output file from its presigned URL, safely.
+
+Output URLs point at another origin (an object store), so downloads go through their own
+`httpx.AsyncClient` that never carries the API key or any other API header. Only http(s)
+is fetched, plain http only to loopback, redirects are followed by hand and only within
+the same origin, and the size is capped before and while reading. A failed download leaves
+no partial file behind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import logging
+import os
+import time
+from typing import TYPE_CHECKING, BinaryIO
+
+import httpx
+
+from lumatui.api.errors import (
+    DownloadExpired,
+    DownloadFailed,
+    DownloadRefused,
+    DownloadTooLarge,
+    DownloadTruncated,
+)
+from lumatui.api.text import clean_text
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from pathlib import Path
+
+log = logging.getLogger("lumatui.api")
+
+DEFAULT_MAX_BYTES = 2 * 1024**3
+MAX_REDIRECTS = 5
+WRITE_CHUNK = 1024 * 1024
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def is_loopback(host: str) -> bool:
+    """True for localhost, 127.0.0.0/8 and ::1: the hosts plain http may go to."""
+    host = host.strip("[]").rstrip(".").lower()
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def origin(url: httpx.URL) -> tuple[str, str, int]:
+    """Scheme, host and port (default ports filled in): what same-origin compares."""
+    return url.scheme, url.host.lower(), url.port or _DEFAULT_PORTS.get(url.scheme, 0)
+
+
+def checked_download_url(url: str | httpx.URL, *, allow_insecure_http: bool = False) -> httpx.URL:
+    """The URL parsed, or DownloadRefused if it is not one the client will fetch."""
+    try:
+        parsed = url if isinstance(url, httpx.URL) else httpx.URL(url.strip())
+    except (httpx.InvalidURL, TypeError):
+        raise DownloadRefused("download refused: not a valid URL") from None
+    scheme = parsed.scheme.lower()
+    if scheme not in _DEFAULT_PORTS:
+        shown = clean_text(scheme, 20) or "none"
+        raise DownloadRefused(f"download refused: only http(s) URLs are fetched (scheme {shown})")
+    if not parsed.host:
+        raise DownloadRefused("download refused: the URL has no host")
+    if parsed.userinfo:
+        raise DownloadRefused("download refused: the URL carries credentials")
+    if scheme == "http" and not is_loopback(parsed.host) and not allow_insecure_http:
+        raise DownloadRefused(
+            f"download refused: plain http to {_host(parsed)} (only https, or http to loopback)"
+        )
+    return parsed
+
+
+async def download(
+    http: httpx.AsyncClient,
+    url: str,
+    dest: Path,
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    on_progress: Callable[[int, int | None], None] | None = None,
+    allow_insecure_http: bool = False,
+) -> int:
+    """Stream `url` into `dest` and return the number of bytes written.
+
+    `http` must be a client that carries no API headers. Raises a DownloadError subclass;
+    after any failure `dest` does not exist (if this call created it).
+    """
+    first = checked_download_url(url, allow_insecure_http=allow_insecure_http)
+    current = first
+    for _hop in range(MAX_REDIRECTS + 1):
+        response = await _open(http, current)
+        try:
+            if response.is_redirect:
+                current = _redirect_target(current, response, first, allow_insecure_http)
+                continue
+            return await _save(response, current, dest, max_bytes, on_progress)
+        finally:
+            await response.aclose()
+    raise DownloadRefused(f"download refused: more than {MAX_REDIRECTS} redirects")
+
+
+def _host(url: httpx.URL) -> str:
+    return clean_text(url.host, 100)
+
+
+async def _open(http: httpx.AsyncClient, url: httpx.URL) -> httpx.Response:
+    # identity: Content-Length then counts the bytes written, and no decompression bomb.
+    request = http.build_request("GET", url, headers={"Accept-Encoding": "identity"})
+    started = time.perf_counter()
+    outcome = "-"
+    try:
+        response = await http.send(request, stream=True)
+        outcome = str(response.status_code)
+        return response
+    except httpx.TimeoutException as exc:
+        outcome = type(exc).__name__
+        raise DownloadFailed(f"the file server {_host(url)} did not answer in time") from exc
+    except httpx.RequestError as exc:
+        outcome = type(exc).__name__
+        reason = clean_text(str(exc), 120) or type(exc).__name__
+        raise DownloadFailed(f"could not reach the file server {_host(url)}: {reason}") from exc
+    finally:
+        # The query string of a presigned URL is its signature: log host and path only.
+        elapsed = (time.perf_counter() - started) * 1000
+        log.debug("download GET %s%s -> %s %.0f ms", url.host, url.path, outcome, elapsed)
+
+
+def _redirect_target(
+    current: httpx.URL, response: httpx.Response, first: httpx.URL, allow_insecure_http: bool
+) -> httpx.URL:
+    try:
+        target = current.join(response.headers["location"])
+    except (httpx.InvalidURL, KeyError, TypeError):
+        raise DownloadRefused("download refused: the redirect's target is not a URL") from None
+    target = checked_download_url(target, allow_insecure_http=allow_insecure_http)
+    if origin(target) != origin(first):
+        raise DownloadRefused(
+            f"download refused: {_host(first)} redirected to another origin ({_host(target)})"
+        )
+    return target
+
+
+def _content_length(response: httpx.Response) -> int | None:
+    value = response.headers.get("content-length", "").strip()
+    return int(value) if value.isdigit() else None
+
+
+async def _save(
+    response: httpx.Response,
+    url: httpx.URL,
+    dest: Path,
+    max_bytes: int,
+    on_progress: Callable[[int, int | None], None] | None,
+) -> int:
+    status = response.status_code
+    if status == 403:
+        raise DownloadExpired(status=status)
+    if not 200 <= status < 300:
+        raise DownloadFailed(
+            f"the download failed (HTTP {status} from {_host(url)})", status=status
+        )
+    length = _content_length(response)
+    if length is not None and length > max_bytes:
+        raise DownloadTooLarge(
+            f"the file is too large: {length} bytes, over the {max_bytes}-byte limit",
+            status=status,
+        )
+    encoded = response.headers.get("content-encoding", "identity").lower() != "identity"
+    total = None if encoded else length
+    handle = await asyncio.to_thread(_open_for_writing, dest)
+    try:
+        written = await _stream(response, handle, max_bytes, total, on_progress)
+        # Content-Length counts the bytes on the wire, which differ from `written` only
+        # when the server compressed the body despite Accept-Encoding: identity.
+        received = response.num_bytes_downloaded if encoded else written
+        if length is not None and received < length:
+            raise DownloadTruncated(
+                f"the download was cut off after {received} of {length} bytes", status=status
+            )
+        await asyncio.to_thread(_finish, handle)
+    except BaseException:
+        # Synchronous on purpose: this must also run when the task is being cancelled.
+        handle.close()
+        dest.unlink(missing_ok=True)
+        raise
+    return written
+
+
+async def _stream(
+    response: httpx.Response,
+    handle: BinaryIO,
+    max_bytes: int,
+    total: int | None,
+    on_progress: Callable[[int, int | None], None] | None,
+) -> int:
+    written = 0
+    buffer = bytearray()
+    if on_progress is not None:
+        on_progress(0, total)
+    try:
+        async for chunk in response.aiter_bytes():
+            written += len(chunk)
+            if written > max_bytes:
+                raise DownloadTooLarge(
+                    f"the file is too large: over the {max_bytes}-byte limit",
+                    status=response.status_code,
+                )
+            buffer += chunk
+            if len(buffer) >= WRITE_CHUNK:
+                await asyncio.to_thread(handle.write, bytes(buffer))
+                buffer.clear()
+            if on_progress is not None:
+                on_progress(written, total)
+    except httpx.RequestError as exc:
+        raise DownloadTruncated(
+            f"the download was cut off after {written} bytes", status=response.status_code
+        ) from exc
+    if buffer:
+        await asyncio.to_thread(handle.write, bytes(buffer))
+    return written
+
+
+def _open_for_writing(path: Path) -> BinaryIO:
+    return path.open("wb")
+
+
+def _finish(handle: BinaryIO) -> None:
+    handle.flush()
+    os.fsync(handle.fileno())
+    handle.close()
