@@ -79,4 +79,7 @@ def configure_logging(settings: Settings, paths: AppPaths) -> logging.Handler:
     handler.addFilter(RedactingFilter([key]))
     root.addHandler(handler)
     root.setLevel(level)
+    # httpx logs whole URLs at INFO, and an output URL carries its presigned signature.
+    for noisy in ("httpx", "httpcore", "uvicorn.access"):
+        logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
     return handler

@@ -76,30 +76,36 @@ class JobStore:
 
     # -- writes ---------------------------------------------------------------------------
 
-    def record_submission(self, request: GenerationRequest, *, now: float | None = None) -> Job:
-        """Write a request *before* it is sent: state `submitting`, with its lineage edges."""
+    def record_submission(
+        self,
+        request: GenerationRequest,
+        *,
+        state: JobState = JobState.SUBMITTING,
+        note: str | None = None,
+        now: float | None = None,
+    ) -> Job:
+        """Write a request *before* it is sent (`submitting`, or `waiting` behind others)."""
         now = time.time() if now is None else now
         job_id = str(uuid.uuid4())
         body = json.dumps(request.to_json(), separators=(",", ":"), ensure_ascii=False)
         with self._transaction() as db:
             cursor = db.execute(
                 "INSERT INTO jobs (id, type, model, prompt, request_json, state, created_at,"
-                " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                " updated_at, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     job_id,
                     str(request.effective_type),
                     str(request.effective_model),
                     request.prompt,
                     body,
-                    JobState.SUBMITTING,
+                    state,
                     now,
                     now,
+                    note,
                 ),
             )
             seq = cursor.lastrowid
-            db.execute(
-                "INSERT INTO state_changes VALUES (?, ?, ?, NULL)", (seq, JobState.SUBMITTING, now)
-            )
+            db.execute("INSERT INTO state_changes VALUES (?, ?, ?, ?)", (seq, state, now, note))
             db.executemany(
                 "INSERT OR IGNORE INTO edges VALUES (?, ?, ?)",
                 [(job_id, parent, role) for role, parent in references(request)],

@@ -1,0 +1,91 @@
+"""Which API lumatui talks to: Luma's, or the built-in simulator when no key is set.
+
+The TUI and the CLI both open their backend here, so "no key means the simulator, and
+the screen says so" holds everywhere. The simulator keeps its state under the data dir,
+so a chain can reference yesterday's generation.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from lumatui.api.client import AgentsClient
+from lumatui.engine.media import ThumbnailCache
+from lumatui.engine.service import Engine, EngineOptions
+from lumatui.engine.store import JobStore
+
+if TYPE_CHECKING:
+    from lumatui.config import AppPaths, Settings
+    from lumatui.sim.server import RunningSimulator
+
+SIMULATOR_KEY = "lumatui-local-simulator"
+"""The key lumatui uses with its own simulator: any non-empty key works there; not a secret."""
+
+
+@dataclass
+class Backend:
+    """An API client, and the simulator serving it when there is one."""
+
+    client: AgentsClient
+    label: str
+    simulator: RunningSimulator | None
+    time_scale: float
+
+    @property
+    def is_simulator(self) -> bool:
+        """True when talking to the built-in simulator."""
+        return self.simulator is not None
+
+    async def aclose(self) -> None:
+        """Close the client and stop the simulator."""
+        await self.client.aclose()
+        if self.simulator is not None:
+            self.simulator.stop()
+
+
+def open_backend(settings: Settings, paths: AppPaths, *, force_simulator: bool = False) -> Backend:
+    """Luma's API when a key is set (and the simulator is not forced), else the simulator."""
+    if settings.api_key is not None and not force_simulator:
+        client = AgentsClient(
+            settings.api_key.get_secret_value(),
+            settings.base_url,
+            connect_timeout=settings.connect_timeout,
+            read_timeout=settings.read_timeout,
+            allow_insecure_http=settings.allow_insecure_http,
+            max_get_retries=1,
+        )
+        return Backend(client, "Luma API", None, 1.0)
+    running = start_simulator(settings, paths)
+    client = AgentsClient(
+        SIMULATOR_KEY,
+        running.base_url,
+        connect_timeout=settings.connect_timeout,
+        read_timeout=settings.read_timeout,
+        max_get_retries=1,
+    )
+    return Backend(client, "SIMULATOR", running, 1.0 / settings.sim.speed)
+
+
+def start_simulator(settings: Settings, paths: AppPaths) -> RunningSimulator:
+    """Start the built-in simulator on 127.0.0.1 and a free port, in a background thread."""
+    from lumatui.sim import SimSettings, start_in_background
+
+    knobs = settings.sim.model_dump(exclude_none=True)
+    return start_in_background(SimSettings(state_dir=paths.simulator_dir, **knobs))
+
+
+def open_engine(backend: Backend, paths: AppPaths, settings: Settings) -> Engine:
+    """The engine over the store under `paths`, talking through `backend`."""
+    store = JobStore.open(paths.database)
+    try:
+        thumbnails = ThumbnailCache(paths.thumbnails_dir)
+        options = EngineOptions(rate_limit=settings.poll_rate_limit, time_scale=backend.time_scale)
+        return Engine(
+            store, backend.client, paths.outputs_dir, thumbnails=thumbnails, options=options
+        )
+    except BaseException:
+        with contextlib.suppress(Exception):
+            store.close()
+        raise

@@ -1,0 +1,1 @@
+"""The job engine: store, poller, downloads, media and lineage (no textual here)."""

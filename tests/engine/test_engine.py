@@ -1,0 +1,210 @@
+"""The engine end to end on the simulator: submit, queue, poll, download, thumbnail, lineage."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from lumatui.api.schema import GenerationOutput, GenerationRequest
+from lumatui.engine.events import Event, JobChanged, JobError, OutputReady, QueueStatus
+from lumatui.engine.jobs import JobState
+from lumatui.engine.lineage import Lineage
+from lumatui.engine.media import verify_file
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
+    import pytest
+
+    from lumatui.engine.service import Engine
+    from lumatui.sim import RunningSimulator
+
+WAIT_S = 60.0
+
+
+def request(**body: Any) -> GenerationRequest:
+    """A request with a default prompt."""
+    return GenerationRequest.model_validate({"prompt": "a red fox in snow", **body})
+
+
+async def test_image_and_video_reach_disk_with_thumbnails(
+    sim: RunningSimulator, engine_factory: Callable[..., Engine], tmp_path: Path
+) -> None:
+    engine = engine_factory(sim)
+    events: list[Event] = []
+    engine.subscribe(events.append)
+    await engine.start()
+    image = engine.submit(request())
+    video = engine.submit(request(type="video", video={"duration": "5s"}))
+    done = await engine.wait_for([image.id, video.id], timeout=WAIT_S)
+    assert [j.state for j in done] == [JobState.COMPLETED, JobState.COMPLETED]
+    for job, kind in ((done[0], "image"), (done[1], "video")):
+        (output,) = engine.store.outputs(job.id)
+        assert output.is_downloaded and output.local_path is not None
+        path = Path(output.local_path)
+        assert path.parent == tmp_path / "data" / "outputs" / str(job.generation_id)
+        assert path.name.startswith("0.")
+        assert verify_file(path).kind == kind
+        assert output.size_bytes == path.stat().st_size
+    assert any(isinstance(e, OutputReady) for e in events)
+    thumbs = list((tmp_path / "cache" / "thumbnails").rglob("*.*"))
+    assert len(thumbs) >= 4  # one for the image, three frames for the video
+    states = [e.job.state for e in events if isinstance(e, JobChanged) and e.job.id == image.id]
+    assert states[0] is JobState.SUBMITTING and states[-1] is JobState.COMPLETED
+
+
+async def test_twenty_jobs_through_a_concurrency_limit_of_three(
+    sim_factory: Callable[..., RunningSimulator], engine_factory: Callable[..., Engine]
+) -> None:
+    sim = sim_factory(concurrent_jobs=3)
+    engine = engine_factory(sim)
+    statuses: list[QueueStatus] = []
+    engine.subscribe(lambda e: statuses.append(e) if isinstance(e, QueueStatus) else None)
+    await engine.start()
+    jobs = [engine.submit(request(prompt=f"job {i}")) for i in range(20)]
+    done = await engine.wait_for([j.id for j in jobs], timeout=WAIT_S)
+    assert {j.state for j in done} == {JobState.COMPLETED}
+    ids = [j.generation_id for j in done]
+    assert len(set(ids)) == 20
+    assert max(s.waiting for s in statuses) >= 10
+    waited = [
+        state
+        for job in jobs
+        for state, _, _ in engine.store.state_history(job.id)
+        if state is JobState.WAITING
+    ]
+    assert waited, "some jobs must have been held in the local queue"
+    assert sim.simulator.store.count() == 20
+
+
+async def test_chain_edit_animate_extend(
+    sim: RunningSimulator, engine_factory: Callable[..., Engine]
+) -> None:
+    engine = engine_factory(sim)
+    await engine.start()
+
+    async def make(**body: Any) -> str:
+        job = engine.submit(request(**body))
+        (done,) = await engine.wait_for([job.id], timeout=WAIT_S)
+        assert done.state is JobState.COMPLETED, done.failure_reason
+        assert done.generation_id is not None
+        return done.generation_id
+
+    image = await make()
+    edited = await make(type="image_edit", source={"generation_id": image})
+    # Animate: an image pinned at frame 0 (generation ids at start_frame extend videos).
+    animate = {"keyframes": [{"generation_id": edited}], "keyframe_indexes": [0]}
+    animated = await make(type="video", video=animate)
+    extended = await make(type="video", video={"start_frame": {"generation_id": animated}})
+    lineage = Lineage(engine.store)
+    last = engine.store.find(extended)
+    assert last is not None
+    assert lineage.ancestors(last) == [animated, edited, image]
+    (root,) = lineage.family(last)
+    assert root.key == image
+
+
+async def test_rejected_request_says_which_field(
+    sim: RunningSimulator, engine_factory: Callable[..., Engine]
+) -> None:
+    engine = engine_factory(sim)
+    await engine.start()
+    # Valid for the schema, refused by the server: uni-1 has no 21:9.
+    job = engine.submit(request(aspect_ratio="21:9"))
+    (done,) = await engine.wait_for([job.id], timeout=WAIT_S)
+    assert done.state is JobState.REJECTED
+    assert done.note and "aspect_ratio" in done.note
+
+
+async def test_an_expired_url_is_refreshed_with_a_get(
+    sim: RunningSimulator, engine_factory: Callable[..., Engine], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = engine_factory(sim)
+    record_outputs = engine.store.record_outputs
+    calls: list[int] = []
+
+    def tamper_first(job_id: str, outputs: Sequence[GenerationOutput], **kw: Any) -> None:
+        calls.append(len(outputs))
+        if len(calls) == 1:  # break the signature: the object store answers 403
+            outputs = [
+                o.model_copy(update={"url": o.url.replace("signature=", "signature=0")})
+                for o in outputs
+            ]
+        record_outputs(job_id, outputs, **kw)
+
+    monkeypatch.setattr(engine.store, "record_outputs", tamper_first)
+    await engine.start()
+    job = engine.submit(request())
+    (done,) = await engine.wait_for([job.id], timeout=WAIT_S)
+    (output,) = engine.store.outputs(done.id)
+    assert output.is_downloaded, output.error
+    assert len(calls) == 2
+
+
+async def test_a_truncated_download_is_retried(
+    sim_factory: Callable[..., RunningSimulator], engine_factory: Callable[..., Engine]
+) -> None:
+    sim = sim_factory(faults="truncate=0.3", seed=3)
+    engine = engine_factory(sim)
+    await engine.start()
+    jobs = [engine.submit(request(prompt=f"p{i}")) for i in range(4)]
+    done = await engine.wait_for([j.id for j in jobs], timeout=WAIT_S)
+    assert all(o.is_downloaded for j in done for o in engine.store.outputs(j.id))
+    assert sim.simulator.faults.counts.get("truncate", 0) > 0
+
+
+async def test_a_corrupt_output_is_an_error_on_that_job(
+    sim: RunningSimulator, engine_factory: Callable[..., Engine]
+) -> None:
+    def html_page(_: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=b"<html><body>Sign in</body></html>")
+
+    engine = engine_factory(sim, download_transport=httpx.MockTransport(html_page))
+    errors: list[JobError] = []
+    engine.subscribe(lambda e: errors.append(e) if isinstance(e, JobError) else None)
+    await engine.start()
+    job = engine.submit(request())
+    (done,) = await engine.wait_for([job.id], timeout=WAIT_S)
+    assert done.state is JobState.COMPLETED
+    (output,) = engine.store.outputs(done.id)
+    assert not output.is_downloaded and output.error and "HTML" in output.error
+    assert errors and errors[0].job_id == job.id
+    folder = Path(engine.downloader.outputs_dir) / str(done.generation_id)
+    assert not any(folder.glob("*")), "no partial or corrupt file is kept"
+
+
+class CountingTransport(httpx.AsyncBaseTransport):
+    """Forwards to real HTTP and records when each GET of a generation was sent."""
+
+    def __init__(self) -> None:
+        self.inner = httpx.AsyncHTTPTransport()
+        self.gets: list[float] = []
+        self.posts = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "GET" and "/generations/" in request.url.path:
+            self.gets.append(time.monotonic())
+        elif request.method == "POST":
+            self.posts += 1
+        return await self.inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+async def test_the_rate_cap_is_never_exceeded(
+    sim_factory: Callable[..., RunningSimulator], engine_factory: Callable[..., Engine]
+) -> None:
+    sim = sim_factory(speed=2_000.0)
+    counting = CountingTransport()
+    engine = engine_factory(sim, rate_limit=20.0, transport=counting)
+    await engine.start()
+    jobs = [engine.submit(request(prompt=f"p{i}")) for i in range(10)]
+    await engine.wait_for([j.id for j in jobs], timeout=WAIT_S)
+    gaps = [b - a for a, b in zip(counting.gets, counting.gets[1:], strict=False)]
+    assert len(counting.gets) >= 10
+    assert min(gaps) >= 1 / 20 - 0.005
+    assert counting.posts == 10
