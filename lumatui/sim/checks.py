@@ -1,0 +1,79 @@
+"""The checks only a server with stored state can make: the generations a request chains off.
+
+A `generation_id` must name a generation of the same caller (another caller's id is
+reported exactly like an unknown one, so ids do not leak), that has completed, with the
+right kind of output for its place: an image for image_edit's source, image_ref and
+keyframes; a video for the source of video_edit and video_reframe and for start_frame /
+end_frame (extending a video). The source of a video_edit must be 18 s or shorter.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from lumatui.api.capabilities import MAX_EDIT_SOURCE_SECONDS, image_refs
+from lumatui.api.enums import GenerationState, GenerationType
+from lumatui.api.rules import Problem
+
+if TYPE_CHECKING:
+    from lumatui.api.rules import Loc
+    from lumatui.api.schema import GenerationRequest
+    from lumatui.sim.store import SimStore
+
+
+def wanted_kind(loc: Loc, kind: GenerationType, *, by_generation: bool) -> str:
+    """The media kind ("image" or "video") a reference at `loc` must be."""
+    if loc == ("source",):
+        return "image" if kind is GenerationType.IMAGE_EDIT else "video"
+    if by_generation and loc in (("video", "start_frame"), ("video", "end_frame")):
+        return "video"
+    return "image"
+
+
+def chain_problems(
+    request: GenerationRequest, caller: str, store: SimStore, now: float
+) -> list[Problem]:
+    """Every problem with the generations the request references, at each generation_id."""
+    kind = request.effective_type
+    problems: list[Problem] = []
+    for loc, ref in image_refs(request):
+        gid = ref.generation_id
+        if gid is None:
+            continue
+        where = (*loc, "generation_id")
+        row = store.get(gid)
+        if row is None or row.caller != caller:
+            problems.append(Problem(where, f"no generation {gid} for this API key", gid))
+            continue
+        state = row.state_at(now)
+        if state is not GenerationState.COMPLETED:
+            problems.append(
+                Problem(where, f"generation {gid} is {state}; only a completed one can be used")
+            )
+            continue
+        wanted = wanted_kind(loc, kind, by_generation=True)
+        if row.output_kind != wanted:
+            problems.append(
+                Problem(
+                    where,
+                    f"generation {gid} made {_a(row.output_kind)}, but {_a(wanted)} is needed here",
+                    gid,
+                )
+            )
+            continue
+        too_long = (row.output_duration_s or 0.0) > MAX_EDIT_SOURCE_SECONDS
+        if kind is GenerationType.VIDEO_EDIT and loc == ("source",) and too_long:
+            problems.append(Problem(where, source_too_long(row.output_duration_s or 0.0), gid))
+    return problems
+
+
+def _a(kind: str) -> str:
+    return f"an {kind}" if kind[0] in "aeiou" else f"a {kind}"
+
+
+def source_too_long(seconds: float) -> str:
+    """The message for a video_edit source over the length limit."""
+    return (
+        f"the source video is {seconds:.1f} s; video_edit takes sources of "
+        f"{MAX_EDIT_SOURCE_SECONDS:g} s or less"
+    )
