@@ -13,22 +13,45 @@ ABOUT = """lumatui — a keyboard-driven terminal workstation for Luma's Agents 
 Compose image (uni-1, uni-1-max) and video (ray-3.2) generation requests in a form that
 checks every field before money is spent, watch every job live, preview results as
 thumbnails in the terminal, and iterate: edit, animate, extend, reframe, with a lineage
-tree of every chain. The workstation itself is still being built; see `lumatui --help`."""
+tree of every chain. Run `lumatui` to start it; `lumatui --help` lists the subcommands."""
 
 Handler = Callable[[argparse.Namespace], int]
 
 
 def _registrars() -> list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]]:
     """Each subcommand module's `register`, in the order `--help` lists them."""
-    from lumatui.commands import config_cmd, sim_cmd
+    from lumatui.commands import (
+        config_cmd,
+        doctor_cmd,
+        export_cmd,
+        get_cmd,
+        lineage_cmd,
+        list_cmd,
+        sim_cmd,
+        submit_cmd,
+        wait_cmd,
+    )
 
-    return [sim_cmd.register, config_cmd.register]
+    return [
+        submit_cmd.register,
+        get_cmd.register,
+        wait_cmd.register,
+        list_cmd.register,
+        lineage_cmd.register,
+        export_cmd.register,
+        sim_cmd.register,
+        config_cmd.register,
+        doctor_cmd.register,
+    ]
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand that exists."""
     parser = argparse.ArgumentParser(prog="lumatui", description=ABOUT.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"lumatui {__version__}")
+    from lumatui.commands import tui_cmd
+
+    tui_cmd.add_options(parser)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for register in _registrars():
         register(subparsers)
@@ -41,8 +64,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     handler: Handler | None = getattr(args, "handler", None)
     if handler is None:
-        print(ABOUT)
-        return 0
+        if args.about:
+            print(ABOUT)
+            return 0
+        from lumatui.commands import tui_cmd
+
+        handler = tui_cmd.run
     try:
         return handler(args)
     except KeyboardInterrupt:

@@ -32,8 +32,8 @@ def write_config(paths: AppPaths, text: str, mode: int = 0o600) -> Path:
     return paths.config_file
 
 
-def test_no_arguments_prints_the_about_text(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main([]) == 0
+def test_about_prints_what_lumatui_is(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--about"]) == 0
     out = capsys.readouterr().out
     assert out.strip() == ABOUT.strip()
     assert "Luma's Agents API" in out

@@ -52,6 +52,8 @@ DEFAULT_BASE_URL = "https://agents.lumalabs.ai/v1"
 USER_AGENT = f"lumatui/{__version__}"
 MAX_REPLY_BYTES = 2 * 1024 * 1024
 MAX_ERROR_BODY_BYTES = 64 * 1024
+MAX_REASON_CHARS = 2000
+MAX_NAME_CHARS = 100
 BACKOFF_BASE = 0.5
 BACKOFF_CAP = 8.0
 # Statuses Luma documents as refusals of a POST: nothing was created, so it may be re-sent.
@@ -351,7 +353,7 @@ class AgentsClient:
                 request_id=request_id,
             )
         try:
-            return Generation.model_validate(data)
+            return self._cleaned(Generation.model_validate(data))
         except ValidationError as exc:
             fields = field_errors(exc)
             first, kind = fields[0], exc.errors()[0]["type"]
@@ -362,6 +364,30 @@ class AgentsClient:
             raise ResponseInvalid(
                 message, status=status, request_id=request_id, field_errors=fields
             ) from None
+
+
+    def _cleaned(self, generation: Generation) -> Generation:
+        """The reply with its free text made safe to store and show (escapes, controls, length).
+
+        The failure reason, and values of the enum fields this client does not know, are
+        server text like any other; known enum values and URLs are left as they are.
+        """
+
+        def clean(value: str, limit: int = MAX_NAME_CHARS) -> str:
+            return clean_text(value, limit, hide=[self._api_key])
+
+        updates: dict[str, Any] = {}
+        reason = generation.failure_reason
+        if reason is not None and clean(reason, MAX_REASON_CHARS) != reason:
+            updates["failure_reason"] = clean(reason, MAX_REASON_CHARS)
+        for name in ("failure_code", "state", "model", "type"):
+            value = getattr(generation, name)
+            if type(value) is str and clean(value) != value:  # unknown values only
+                updates[name] = clean(value)
+        outputs = generation.output or []
+        if any(clean(o.type) != o.type for o in outputs):
+            updates["output"] = [o.model_copy(update={"type": clean(o.type)}) for o in outputs]
+        return generation.model_copy(update=updates) if updates else generation
 
 
 async def _read_capped(

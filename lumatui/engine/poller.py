@@ -32,6 +32,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("lumatui.engine")
 OFFLINE_AFTER_FAILURES = 2
+# A Retry-After longer than this is not believed (a broken or hostile reply would otherwise
+# stop all polling for days): the hold is then the longest backoff instead.
+MAX_RETRY_AFTER_S = 120.0
+# The API returns one output per generation; a reply listing more than this is cut short.
+MAX_OUTPUTS = 16
+MAX_COUNTED_FAILURES = 32
 _TRANSIENT = (
     errors.NetworkError,
     errors.RequestTimeout,
@@ -147,8 +153,10 @@ class Poller:
         return None
 
     async def _wait_for_wake(self, timeout: float | None) -> None:
+        # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation.
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), timeout)
+            async with asyncio.timeout(timeout):
+                await self._wake.wait()
 
     def _schedule(self, job_id: str, delay: float) -> None:
         due = asyncio.get_running_loop().time() + max(delay, 0.0)
@@ -186,17 +194,30 @@ class Poller:
         if self._network_failures:
             self._network_failures = 0
             self._bus.publish(Connectivity(online=True))
-        self._errors.pop(job.id, None)
         if generation.id != job.generation_id:
             self._bus.publish(JobError(job.id, "the API answered with another generation's id"))
-            self._schedule(job.id, backoff_delay(3, self.plan))
+            self._schedule(job.id, self._backoff(3))
             return
+        if str(generation.state) == JobState.COMPLETED and not generation.output:
+            # Completed with nothing to download: not stored as completed, asked again later.
+            failures = self._errors[job.id] = self._errors.get(job.id, 0) + 1
+            message = "the API says the job completed but lists no output; asking again"
+            self._bus.publish(JobError(job.id, message))
+            self._schedule(job.id, self._backoff(failures))
+            return
+        self._errors.pop(job.id, None)
         changed = self._store.record_state(job.id, generation)
         if changed:
             self._bus.publish(JobChanged(self._store.get(job.id)))
         state = self._store.get(job.id).state
         if state is JobState.COMPLETED:
-            self._store.record_outputs(job.id, generation.output or [])
+            outputs = generation.output or []
+            if len(outputs) > MAX_OUTPUTS:
+                message = (
+                    f"the API listed {len(outputs)} outputs; only the first {MAX_OUTPUTS} are kept"
+                )
+                self._bus.publish(JobError(job.id, message))
+            self._store.record_outputs(job.id, outputs[:MAX_OUTPUTS])
             self._on_completed(self._store.get(job.id))
         elif not state.is_finished:
             self._schedule(job.id, self._delay_for(self._store.get(job.id)))
@@ -207,13 +228,17 @@ class Poller:
         failures = self._errors.get(job.id, 0) + 1
         self._errors[job.id] = failures
         if isinstance(err, errors.RateLimited):
-            wait = err.retry_after if err.retry_after is not None else backoff_delay(failures)
+            hinted = err.retry_after
+            if hinted is not None and hinted <= MAX_RETRY_AFTER_S:
+                wait = hinted
+            else:
+                wait = self._backoff(failures)
             self._hold_until = max(self._hold_until, loop.time() + wait)
             self._schedule(job.id, wait)
             return
-        if isinstance(err, _TRANSIENT):
+        if isinstance(err, _TRANSIENT) and err.retryable:  # not an UnexpectedStatus (3xx, 418)
             self._network_failures += 1
-            wait = backoff_delay(self._network_failures, self.plan)
+            wait = self._backoff(self._network_failures)
             if self._network_failures >= OFFLINE_AFTER_FAILURES:
                 self._hold_until = max(self._hold_until, loop.time() + wait)
                 self._bus.publish(Connectivity(online=False, detail=err.message))
@@ -222,7 +247,11 @@ class Poller:
         if isinstance(err, errors.AuthenticationFailed | errors.AccessDenied):
             self.pause()
         self._bus.publish(JobError(job.id, f"polling: {err}"))
-        self._schedule(job.id, backoff_delay(failures, self.plan))
+        self._schedule(job.id, self._backoff(failures))
+
+    def _backoff(self, failures: int) -> float:
+        """The backoff after `failures` in a row (clamped: 2.0 ** 1025 overflows a float)."""
+        return backoff_delay(min(failures, MAX_COUNTED_FAILURES), self.plan)
 
     def _publish_status(self) -> None:
         self._bus.publish(PollingStatus(paused=self.paused, followed=self.followed))

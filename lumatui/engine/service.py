@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
+import os
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -86,15 +88,26 @@ class Engine:
             store, client, self.bus, on_created=self.poller.follow, time_scale=opts.time_scale
         )
         self._tasks: list[asyncio.Task[None]] = []
+        self._lock_fd: int | None = None
+        self.is_primary = False
 
     async def start(self) -> list[Job]:
-        """Resume after any stop: returns the jobs a crash left uncertain."""
-        uncertain = self.store.recover_interrupted()
-        for job in uncertain:
-            self.bus.publish(JobChanged(job))
-        self.downloader.sweep_partial_files()
-        for job in self.store.in_state(JobState.WAITING):
-            self.submitter.enqueue(job.id)
+        """Resume after any stop: returns the jobs a crash left uncertain.
+
+        Only the first engine on a store (an exclusive lock beside the database) recovers
+        interrupted submissions and resends waiting jobs; a second lumatui process on the
+        same history would otherwise mark the first one's in-flight POSTs uncertain, or
+        send its waiting jobs twice. Any engine polls and downloads.
+        """
+        self.is_primary = self._claim_store()
+        uncertain: list[Job] = []
+        if self.is_primary:
+            uncertain = self.store.recover_interrupted()
+            for job in uncertain:
+                self.bus.publish(JobChanged(job))
+            self.downloader.sweep_partial_files()
+            for job in self.store.in_state(JobState.WAITING):
+                self.submitter.enqueue(job.id)
         for job in self.store.polled():
             self.poller.follow(job)
         self.downloader.enqueue_pending()
@@ -104,8 +117,22 @@ class Engine:
         ]
         return uncertain
 
+    def _claim_store(self) -> bool:
+        """Take the store's primary lock if no other process holds it."""
+        if self._lock_fd is None:
+            lock_path = f"{self.store.path}.lock"
+            self._lock_fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
+
     async def stop(self) -> None:
         """Cancel the background work; the store keeps everything for the next start."""
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)  # closing releases the primary lock
+            self._lock_fd = None
         self.downloader.cancel()
         for task in self._tasks:
             task.cancel()
@@ -151,7 +178,8 @@ class Engine:
                         f"{sum(not j.state.is_finished for j in jobs)} job(s) unfinished"
                     )
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(changed.wait(), timeout=min(remaining or 1.0, 1.0))
+                    async with asyncio.timeout(min(remaining or 1.0, 1.0)):
+                        await changed.wait()
         finally:
             unsubscribe()
 

@@ -46,6 +46,7 @@ _TRY_AGAIN = (
     errors.RequestTimeout,
 )
 BALANCE_RETRY_S = (30.0, 60.0, 120.0, 300.0)
+MAX_RETRY_AFTER_S = 120.0
 
 
 class Submitter:
@@ -136,15 +137,19 @@ class Submitter:
         return None
 
     def _wait(self, job: Job, err: errors.ApiError, failures: int) -> float:
+        # A Retry-After beyond MAX_RETRY_AFTER_S is not believed: it would freeze the queue.
+        hinted = err.retry_after
+        believed = hinted is not None and hinted <= MAX_RETRY_AFTER_S
         if isinstance(err, errors.RateLimited):
-            delay = err.retry_after if err.retry_after is not None else 2.0 * 2**failures
+            delay = hinted if believed and hinted is not None else 2.0 * 2**failures
+            delay = min(delay, MAX_RETRY_AFTER_S)
             note = f"rate limit reached (HTTP 429); sending again in {delay:.0f} s"
         else:
             delay = min(5.0 * 2**failures, 120.0)
             note = f"the API is unreachable ({err.message}); trying again in {delay:.0f} s"
             self._bus.publish(Connectivity(online=False, detail=err.message))
         self._changed(self._store.mark_local(job.id, JobState.WAITING, note))
-        return delay * (self._time_scale if err.retry_after is None else 1.0)
+        return delay * (1.0 if believed else self._time_scale)
 
     def _pause(self, job: Job, err: errors.ApiError, failures: int) -> float:
         if isinstance(err, errors.InsufficientBalance):
@@ -165,7 +170,8 @@ class Submitter:
         """Wait `delay` seconds, or less if the user resumes the queue."""
         self._resume.clear()
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._resume.wait(), timeout=max(delay, 0.0))
+            async with asyncio.timeout(max(delay, 0.0)):
+                await self._resume.wait()
 
     def _changed(self, job: Job) -> None:
         self._bus.publish(JobChanged(job))

@@ -208,3 +208,20 @@ async def test_the_rate_cap_is_never_exceeded(
     assert len(counting.gets) >= 10
     assert min(gaps) >= 1 / 20 - 0.005
     assert counting.posts == 10
+
+
+async def test_a_second_engine_on_the_same_history_leaves_in_flight_posts_alone(
+    sim: RunningSimulator, engine_factory: Callable[..., Engine]
+) -> None:
+    first = engine_factory(sim)
+    await first.start()
+    assert first.is_primary
+    sending = first.store.record_submission(request())  # as if its POST were in flight
+    second = engine_factory(sim)
+    assert await second.start() == []
+    assert not second.is_primary
+    assert second.store.get(sending.id).state is JobState.SUBMITTING
+    await first.stop()
+    third = engine_factory(sim)
+    (recovered,) = await third.start()
+    assert third.is_primary and recovered.id == sending.id
