@@ -1,0 +1,67 @@
+"""`lumatui doctor`: what this terminal can do for lumatui, each item with a hint to fix it.
+
+Reports the image protocol textual-image chose (Kitty graphics, Sixel or half-cell blocks),
+colour depth, terminal size, the clipboard route, tmux passthrough, SSH, and whether stdin
+and stdout are terminals. The terminal is asked about images only when it can answer, so
+the command never waits on a pipe.
+"""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from dataclasses import asdict
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import argparse
+
+    from lumatui.tui.terminal_info import ReportItem, TerminalInfo
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the `doctor` subcommand."""
+    parser = subparsers.add_parser(
+        "doctor",
+        help="check what this terminal can do (images, colour, clipboard, tmux)",
+        description="Report the image protocol the preview will use, the colour depth, the "
+        "terminal size, where copied text goes, and tmux settings, each with a hint to fix "
+        "it. Run it in the terminal (and tmux pane) you use lumatui in.",
+    )
+    parser.add_argument("--json", action="store_true", help="print the same as JSON")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Print the report; always exit 0 (it describes, it does not judge)."""
+    from lumatui.tui.terminal_info import gather, report_items
+
+    info = gather()
+    items = report_items(info)
+    if args.json:
+        print(json.dumps(doctor_report(info, items), indent=2, ensure_ascii=False))
+    else:
+        print(render_report(items))
+    return 0
+
+
+def doctor_report(info: TerminalInfo, items: list[ReportItem]) -> dict[str, Any]:
+    """The report as JSON-ready data: the items, and the raw facts they came from."""
+    return {"items": [asdict(item) for item in items], "terminal": asdict(info)}
+
+
+def render_report(items: list[ReportItem]) -> str:
+    """One aligned line per item, `ok`/`!!` in front, its hint indented below."""
+    width = max(len(item.name) for item in items)
+    lines = []
+    for item in items:
+        mark = "ok" if item.ok else "!!"
+        lines.append(f"{mark}  {item.name:<{width}}  {_clean(item.value)}")
+        if item.hint:
+            lines.append(f"    {'':<{width}}  hint: {_clean(item.hint)}")
+    return "\n".join(lines)
+
+
+def _clean(text: str) -> str:
+    """Control characters (TERM comes from the environment) shown as `?`, never sent."""
+    return "".join("?" if unicodedata.category(c) == "Cc" else c for c in text)

@@ -1,0 +1,1 @@
+"""The Textual workstation: screens, widgets and messages (imports engine and api)."""

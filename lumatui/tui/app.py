@@ -1,0 +1,158 @@
+"""The lumatui Textual app: opens the engine, shows the workstation, closes everything after.
+
+The app is given its settings, its paths and a backend (or a function that opens one).
+On mount it opens the engine over the backend, shows the main screen, and starts the
+engine (crash-recovered uncertain jobs are announced); on exit it stops the engine and
+closes the backend and the store. Everything else lives in the screens and widgets.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from typing import TYPE_CHECKING, ClassVar
+
+from textual.app import App
+from textual.binding import Binding, BindingType
+
+from lumatui.resources import stylesheets
+from lumatui.tui.commands import WorkstationCommands
+from lumatui.tui.theme import HOUSE_THEME_NAME, register_house_theme
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from pathlib import PurePath
+
+    from lumatui.backend import Backend
+    from lumatui.config import AppPaths, Settings
+    from lumatui.engine.service import Engine
+    from lumatui.tui.screens.main import MainScreen
+
+
+_STYLESHEETS: list[str | PurePath] = [str(path) for path in stylesheets()]
+
+
+class LumaApp(App[None]):
+    """The workstation app: one main screen over one engine."""
+
+    TITLE = "lumatui"
+    CSS_PATH = _STYLESHEETS
+    COMMANDS = App.COMMANDS | {WorkstationCommands}
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+q", "quit", "Quit", priority=True, id="app.quit", tooltip="Leave lumatui"),
+        Binding("f1", "help", "Help", id="app.help", tooltip="Every key and action"),
+        Binding("question_mark", "help", "Help", show=False, id="app.help_question"),
+        Binding(
+            "ctrl+p",
+            "command_palette",
+            "Palette",
+            show=False,
+            id="app.palette",
+            tooltip="Every action, on the selected job",
+        ),
+    ]
+
+    def __init__(
+        self,
+        settings: Settings,
+        paths: AppPaths,
+        backend: Backend | Callable[[], Backend],
+        *,
+        clock: Callable[[], float] = time.time,
+        image_renderer: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.settings = settings
+        self.paths = paths
+        self._backend_source = backend
+        self.clock = clock
+        self.image_renderer = image_renderer
+        self.backend: Backend | None = None
+        self.engine: Engine | None = None
+        self._theme_ready = False
+        register_house_theme(self)
+        self.theme = self._initial_theme()
+        self._theme_ready = True
+        self.engine_started = False
+        """True once the engine runs (tests wait for it)."""
+
+    async def on_mount(self) -> None:
+        """Theme, engine, main screen, then start the engine."""
+        from lumatui.backend import Backend, open_engine
+        from lumatui.engine.media import ThumbnailCache
+        from lumatui.tui.screens.main import MainScreen
+
+        source = self._backend_source
+        self.backend = source if isinstance(source, Backend) else source()
+        self.paths.ensure_dirs()
+        self.engine = open_engine(self.backend, self.paths, self.settings)
+        screen = MainScreen(
+            self.engine,
+            self.settings,
+            self.paths,
+            backend_label=self.backend.label,
+            base_url=self.backend.client.base_url,
+            thumbnails=ThumbnailCache(self.paths.thumbnails_dir),
+            clock=self.clock,
+            image_renderer=self.image_renderer,
+        )
+        await self.push_screen(screen)
+        uncertain = await self.engine.start()
+        self.engine_started = True
+        if uncertain:
+            ids = ", ".join(job.short_id for job in uncertain[:5])
+            self.notify(
+                f"{len(uncertain)} job(s) were being sent when lumatui stopped ({ids}). They "
+                "may exist at the API, so they are marked uncertain and were not re-sent.",
+                severity="warning",
+                timeout=15,
+                markup=False,
+            )
+
+    async def on_unmount(self) -> None:
+        """Stop the engine, close the backend and the store."""
+        if self.engine is not None:
+            with contextlib.suppress(Exception):
+                await self.engine.stop()
+        if self.backend is not None:
+            with contextlib.suppress(Exception):
+                await self.backend.aclose()
+        if self.engine is not None:
+            with contextlib.suppress(Exception):
+                self.engine.store.close()
+
+    @property
+    def main_screen(self) -> MainScreen:
+        """The workstation screen (the first one pushed)."""
+        from lumatui.tui.screens.main import MainScreen
+
+        for screen in self.screen_stack:
+            if isinstance(screen, MainScreen):
+                return screen
+        raise LookupError("the main screen is not shown yet")
+
+    def action_help(self) -> None:
+        """Show every key and action."""
+        from lumatui.tui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.main_screen))
+
+    def _initial_theme(self) -> str:
+        wanted = self.settings.theme
+        if wanted and wanted in self.available_themes:
+            return wanted
+        return HOUSE_THEME_NAME
+
+    def watch_theme(self, theme: str) -> None:
+        """Remember the person's choice of theme, and redraw colours drawn into cells."""
+        if not getattr(self, "_theme_ready", False):
+            return
+        from lumatui.config import ConfigError, save_theme
+
+        try:
+            save_theme(self.paths, theme)
+        except (ConfigError, OSError) as exc:
+            self.notify(f"Could not remember the theme: {exc}", severity="warning", markup=False)
+        with contextlib.suppress(LookupError):
+            self.main_screen.restyle()

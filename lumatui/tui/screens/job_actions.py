@@ -1,0 +1,239 @@
+"""What the one-key actions do to the selected job: chain it, re-run it, copy it, open it.
+
+The main screen owns one `JobActions` and calls `run(name)` from its bindings and from the
+command palette. Chaining actions fill the composer and put the cursor in its prompt; a
+re-run asks first (it is a paid job) and shows the price; a branch never loses what the
+composer holds: replace it, stash it (restore it from the palette), or cancel.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from typing import TYPE_CHECKING, Any, Protocol
+
+from lumatui.api.pricing import price_of
+from lumatui.engine import actions
+from lumatui.engine.actions import ActionNotPossible
+from lumatui.engine.jobs import POLLED_STATES
+from lumatui.tui.screens.confirm import REPLACE_STASH_CANCEL, YES_NO, ConfirmScreen
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from lumatui.api.schema import GenerationRequest
+    from lumatui.config import AppPaths, Settings
+    from lumatui.engine.jobs import Job
+    from lumatui.engine.service import Engine
+    from lumatui.tui.widgets.composer import Composer
+
+JOB_ACTIONS = (
+    "edit",
+    "animate",
+    "extend",
+    "reframe",
+    "rerun",
+    "branch",
+    "copy_id",
+    "copy_curl",
+    "open_output",
+    "use_selected",
+    "poll_now",
+)
+"""Every action on the selected job, by the name its binding passes."""
+
+CHAINS: dict[str, Callable[[Job], dict[str, Any]]] = {
+    "edit": actions.edit_body,
+    "animate": actions.animate_body,
+    "extend": actions.extend_body,
+    "reframe": actions.reframe_body,
+}
+
+
+class Host(Protocol):
+    """What the actions need from the screen that hosts them."""
+
+    @property
+    def selected_job(self) -> Job | None:
+        """The job selected in the list or the tree."""
+
+    @property
+    def composer(self) -> Composer:
+        """The request form."""
+
+    def focus_prompt(self) -> None:
+        """Show the composer and put the cursor in its prompt."""
+
+    def submit(self, request: GenerationRequest) -> Job:
+        """Send a request through the engine, counting its price."""
+
+
+class JobActions:
+    """The actions on the selected job, and the form stashed by a branch."""
+
+    def __init__(
+        self, host: Host, engine: Engine, settings: Settings, paths: AppPaths, base_url: str
+    ) -> None:
+        self.host = host
+        self.engine = engine
+        self.settings = settings
+        self.paths = paths
+        self.base_url = base_url
+        self.stashed: dict[str, Any] | None = None
+
+    @property
+    def app(self) -> Any:
+        """The running app (notify, push_screen, clipboard)."""
+        composer = self.host.composer
+        return composer.app
+
+    def run(self, name: str) -> None:
+        """Run the action `name` on the selected job, or say why it does not apply."""
+        job = self.host.selected_job
+        if job is None:
+            self.app.notify("Select a job first (F3: the job list).", severity="warning")
+            return
+        try:
+            if name in CHAINS:
+                self._chain(job, CHAINS[name](job))
+            else:
+                getattr(self, f"_{name}")(job)
+        except ActionNotPossible as exc:
+            self.app.notify(str(exc), severity="warning", markup=False)
+
+    # -- chaining -------------------------------------------------------------------------
+
+    def _chain(self, job: Job, body: dict[str, Any]) -> None:
+        """Load the new request into the composer, cursor in the prompt."""
+        self.host.composer.load_body(body)
+        self.host.focus_prompt()
+
+    def _branch(self, job: Job) -> None:
+        body = actions.branch_body(job)
+        current = composer_body(self.host.composer)
+        if not has_content(current):
+            self._chain(job, body)
+            return
+
+        def answered(answer: str | None) -> None:
+            if answer == "stash":
+                self.stashed = current
+                self.app.notify("The form is stashed: restore it from the palette (ctrl+p).")
+            if answer in ("replace", "stash"):
+                self._chain(job, body)
+
+        question = (
+            f"The composer has a request in it. Replace it with {job.short_id}'s request, "
+            "stash it first (restore it from the palette), or cancel?"
+        )
+        self.app.push_screen(
+            ConfirmScreen("Branch", question, REPLACE_STASH_CANCEL), callback=answered
+        )
+
+    def restore_stash(self) -> None:
+        """Put the stashed form back into the composer (stashing what is there now)."""
+        if self.stashed is None:
+            self.app.notify("Nothing is stashed.", severity="warning")
+            return
+        current = composer_body(self.host.composer)
+        body, self.stashed = self.stashed, current if has_content(current) else None
+        self.host.composer.load_body(body)
+        self.host.focus_prompt()
+
+    # -- paid again -----------------------------------------------------------------------
+
+    def _rerun(self, job: Job) -> None:
+        request = actions.rerun_request(job)
+        price = price_of(request, self.settings.prices)
+        lines = [f"Run {job.short_id}'s request again as a new job? It is paid: {price}."]
+        if warning := actions.rerun_warning(job):
+            lines.append(warning)
+
+        def answered(answer: str | None) -> None:
+            if answer == "yes":
+                new = self.host.submit(request)
+                self.app.notify(f"Re-run sent as {new.short_id}.", markup=False)
+
+        self.app.push_screen(ConfirmScreen("Re-run", "\n".join(lines), YES_NO), callback=answered)
+
+    # -- copying and looking --------------------------------------------------------------
+
+    def _copy_id(self, job: Job) -> None:
+        self._copy(job.generation_id or job.id, "Id")
+
+    def _copy_curl(self, job: Job) -> None:
+        from lumatui.engine.export import export_request
+
+        self._copy(export_request(job.request_json, self.base_url, as_="curl"), "Curl command")
+
+    def _copy(self, text: str, what: str) -> None:
+        from lumatui.tui.clipboard import copy_text
+
+        where = copy_text(self.app, text, self.paths)
+        self.app.notify(f"{what}: {where}", markup=False)
+
+    def _open_output(self, job: Job) -> None:
+        outputs = [o for o in self.engine.store.outputs(job.id) if o.is_downloaded]
+        if not outputs or outputs[0].local_path is None:
+            self.app.notify(f"{job.short_id} has no downloaded output yet.", severity="warning")
+            return
+        path = outputs[0].local_path
+        opener = system_opener()
+        if opener is None:
+            self.app.notify(f"No display to open it on; the file is {path}", markup=False)
+            return
+        try:
+            subprocess.Popen(
+                [opener, path],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        except OSError as exc:
+            self.app.notify(f"Could not open {path}: {exc}", severity="warning", markup=False)
+            return
+        self.app.notify(f"Opening {path}", markup=False)
+
+    def _use_selected(self, job: Job) -> None:
+        if job.generation_id is None:
+            raise ActionNotPossible(f"{job.short_id} has no server id yet; wait for it to be sent.")
+        self.host.composer.use_selected(job.generation_id)
+        self.app.notify(f"{job.short_id} is in the composer's reference.", markup=False)
+
+    def _poll_now(self, job: Job) -> None:
+        if job.state not in POLLED_STATES:
+            raise ActionNotPossible(f"{job.short_id} is {job.state}: there is nothing to poll.")
+        self.engine.poller.poll_now(job.id)
+        self.app.notify(f"Polling {job.short_id} now.", markup=False)
+
+
+def composer_body(composer: Composer) -> dict[str, Any]:
+    """What the composer holds as a JSON body: the valid request, or the draft while invalid."""
+    request = composer.to_request()
+    if request is not None:
+        return dict(request.to_json())
+    from lumatui.tui.widgets.composer.request_preview import RequestPreview
+
+    draft = composer.query_one(RequestPreview).body
+    return dict(draft) if isinstance(draft, dict) else {}
+
+
+def has_content(body: dict[str, Any]) -> bool:
+    """True when a body holds something a person typed or chose (a prompt or a reference)."""
+    video = body.get("video") or {}
+    refs = video.get("keyframes") or video.get("start_frame") or video.get("end_frame")
+    return bool(
+        str(body.get("prompt") or "").strip() or body.get("source") or body.get("image_ref") or refs
+    )
+
+
+def system_opener() -> str | None:
+    """The command that opens a file with the system viewer, when there is a display."""
+    if sys.platform == "darwin":
+        return shutil.which("open")
+    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+        return shutil.which("xdg-open")
+    return None

@@ -1,0 +1,94 @@
+"""The main screen's keys: going to panes, actions on the selected job, engine controls.
+
+Every binding has an id and a tooltip; the help screen and the command palette read them
+from here (through the screen's BINDINGS), so a key is never missing from either.
+"""
+
+from __future__ import annotations
+
+from textual.binding import Binding, BindingType
+
+PANES = ("composer", "jobs", "lineage", "preview")
+PANE_TITLES = {"composer": "Composer", "jobs": "Jobs", "lineage": "Lineage", "preview": "Preview"}
+
+JOB_BINDINGS = (
+    ("e", "edit", "Edit", "Edit the selected output (image_edit or video_edit with it as source)"),
+    ("a", "animate", "Animate", "Animate the selected image (a video starting on it)"),
+    ("x", "extend", "Extend", "Extend the selected video (a video continuing it)"),
+    ("f", "reframe", "Reframe", "Reframe the selected video to another aspect ratio"),
+    ("r", "rerun", "Re-run", "Run the selected job's request again (asks first: it is paid)"),
+    ("b", "branch", "Branch", "Load the selected job's request into the composer to change it"),
+    ("y", "copy_id", "Copy id", "Copy the selected job's id (OSC 52, or a file)"),
+    ("c", "copy_curl", "Copy curl", "Copy the request as a curl command ($LUMA_AGENTS_API_KEY)"),
+    ("o", "open_output", "Open", "Open the selected job's output with the system viewer"),
+    ("s", "use_selected", "Use", "Put the selected job in the composer's reference field"),
+    ("n", "poll_now", "Poll now", "Ask the API about the selected job now"),
+)
+"""Key, action name (JobActions), label and tooltip of each action on the selected job."""
+
+SHOWN_IN_FOOTER = frozenset({"edit", "animate", "extend", "rerun", "branch"})
+GUARDED_ACTIONS = frozenset({"job", "toggle_polling", "resume_queue"})
+"""Single-letter actions: they apply outside the composer, where letters are typed text."""
+
+
+def pane_bindings() -> list[BindingType]:
+    """F2..F5 and alt+1..4 go to a pane; ctrl+down/up to the next or previous one."""
+    bindings: list[BindingType] = [
+        Binding(
+            f"f{n + 2},alt+{n + 1}",
+            f"focus_pane('{pane}')",
+            PANE_TITLES[pane],
+            show=False,
+            id=f"pane.{pane}",
+            tooltip=f"Go to the {PANE_TITLES[pane].lower()} pane",
+        )
+        for n, pane in enumerate(PANES)
+    ]
+    bindings += [
+        Binding("ctrl+down", "next_pane", "Next pane", show=False, id="pane.next"),
+        Binding("ctrl+up", "previous_pane", "Previous pane", show=False, id="pane.previous"),
+    ]
+    return bindings
+
+
+def job_bindings() -> list[BindingType]:
+    """One key per action on the selected job, then the engine's controls."""
+    bindings: list[BindingType] = [
+        Binding(
+            key,
+            f"job('{name}')",
+            label,
+            show=name in SHOWN_IN_FOOTER,
+            id=f"job.{name}",
+            tooltip=tip,
+        )
+        for key, name, label, tip in JOB_BINDINGS
+    ]
+    bindings += [
+        Binding(
+            "p",
+            "toggle_polling",
+            "Pause polling",
+            id="engine.polling",
+            tooltip="Pause or resume polling the API",
+        ),
+        Binding(
+            "u",
+            "resume_queue",
+            "Resume queue",
+            show=False,
+            id="engine.resume_queue",
+            tooltip="Try the paused submission queue again",
+        ),
+    ]
+    return bindings
+
+
+def pane_bar_markup(active: str) -> str:
+    """The pane bar of a narrow screen: each pane's key and name, the active one reversed."""
+    labels = []
+    for n, pane in enumerate(PANES):
+        style = "reverse bold " if pane == active else ""
+        action = f"screen.focus_pane('{pane}')"
+        labels.append(f"[{style}@click={action}] F{n + 2} {PANE_TITLES[pane]} [/]")
+    return " ".join(labels)

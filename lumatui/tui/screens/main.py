@@ -1,0 +1,397 @@
+"""The workstation: composer, live job list, lineage tree and preview, with header and footer.
+
+Wide terminals show the four panes at once; narrow or short ones (under 110x28) show one
+pane at a time with a pane bar on top, and every pane is one key away either way (F2..F5,
+alt+1..4, ctrl+up/down). The screen receives the bridge's messages and hands each to the
+widgets that draw it; it keeps the selected job and the session's spend.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from textual.containers import Container
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from lumatui.api.pricing import price_of
+from lumatui.tui.bridge import EngineBridge
+from lumatui.tui.commands import ActionEntry
+from lumatui.tui.screens.job_actions import JobActions
+from lumatui.tui.screens.keys import (
+    GUARDED_ACTIONS,
+    PANE_TITLES,
+    PANES,
+    job_bindings,
+    pane_bar_markup,
+    pane_bindings,
+)
+from lumatui.tui.screens.panes import first_focusable, paint_panes
+from lumatui.tui.screens.session import SessionStatus
+from lumatui.tui.widgets.composer import Composer
+from lumatui.tui.widgets.header import StatusHeader
+from lumatui.tui.widgets.jobs.job_list import JobList
+from lumatui.tui.widgets.lineage.lineage_tree import LineageTree
+from lumatui.tui.widgets.preview.preview import Preview
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+
+    from textual import events
+    from textual.app import ComposeResult
+    from textual.binding import BindingType
+    from textual.widget import Widget
+
+    from lumatui.api.pricing import Price
+    from lumatui.api.schema import GenerationRequest
+    from lumatui.config import AppPaths, Settings
+    from lumatui.engine.jobs import Job
+    from lumatui.engine.media import ThumbnailCache
+    from lumatui.engine.service import Engine
+
+STACK_BELOW = (110, 28)
+"""Under this width or height the panes are shown one at a time."""
+WIDE_FROM = 150
+
+
+class MainScreen(Screen[None]):
+    """The four panes, the header and the footer; the selected job lives here."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [*pane_bindings(), *job_bindings()]
+
+    active_pane: reactive[str] = reactive("composer")
+    """The pane shown when the screen is too small for all four."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        settings: Settings,
+        paths: AppPaths,
+        *,
+        backend_label: str,
+        base_url: str,
+        thumbnails: ThumbnailCache,
+        clock: Callable[[], float] = time.time,
+        image_renderer: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.engine = engine
+        self.settings = settings
+        self.backend_label = backend_label
+        self.clock = clock
+        self.thumbnails = thumbnails
+        self.image_renderer = image_renderer
+        self.bridge = EngineBridge(self)
+        self.job_actions = JobActions(self, engine, settings, paths, base_url)
+        self.selected_job_id: str | None = None
+        self._last_submitted: str | None = None
+        self._last_focus: dict[str, Widget] = {}
+
+    def compose(self) -> ComposeResult:
+        """Header, the pane bar (narrow screens), the panes, the footer."""
+        store = self.engine.store
+        yield StatusHeader(id="status-header")
+        yield Static("", id="pane-bar")
+        with Container(id="panes"):
+            yield Composer(price_overrides=self.settings.prices, id="pane-composer", classes="pane")
+            yield JobList(store, clock=self.clock, id="pane-jobs", classes="pane")
+            yield LineageTree(store, id="pane-lineage", classes="pane")
+            yield Preview(
+                store,
+                self.thumbnails,
+                renderer=self.image_renderer,
+                clock=self.clock,
+                id="pane-preview",
+                classes="pane",
+            )
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        """Titles, the header's first facts, and the layout for this size."""
+        for pane in PANES:
+            key = f"F{PANES.index(pane) + 2}"
+            self.pane(pane).border_title = f"{PANE_TITLES[pane]} {key}"
+        header = self.header
+        header.backend = self.backend_label
+        header.polling_paused = self.engine.poller.paused
+        header.queue_paused = self.engine.submitter.paused_reason
+        self.session = SessionStatus(header, self.app, bell=self.settings.bell)
+        self.session.load(self.engine.store)
+        self._apply_layout(self.size.width, self.size.height)
+        self.watch_active_pane(self.active_pane)
+        self.preview.show(None)  # until the list selects a job
+        self.bridge.attach(self.engine)
+        self.focus_prompt()
+
+    def on_unmount(self) -> None:
+        """Stop receiving engine events."""
+        self.bridge.detach()
+
+    # -- widgets --------------------------------------------------------------------------
+
+    def pane(self, name: str) -> Widget:
+        """The pane widget called `name` (composer, jobs, lineage, preview)."""
+        return self.query_one(f"#pane-{name}")
+
+    @property
+    def header(self) -> StatusHeader:
+        """The status line."""
+        return self.query_one(StatusHeader)
+
+    @property
+    def composer(self) -> Composer:
+        """The request form."""
+        return self.query_one(Composer)
+
+    @property
+    def job_list(self) -> JobList:
+        """The live job list."""
+        return self.query_one(JobList)
+
+    @property
+    def lineage(self) -> LineageTree:
+        """The lineage tree."""
+        return self.query_one(LineageTree)
+
+    @property
+    def preview(self) -> Preview:
+        """The preview of the selected job."""
+        return self.query_one(Preview)
+
+    @property
+    def selected_job(self) -> Job | None:
+        """The job selected in the list or the tree."""
+        if self.selected_job_id is None:
+            return None
+        try:
+            return self.engine.store.get(self.selected_job_id)
+        except KeyError:
+            return None
+
+    # -- layout and focus -----------------------------------------------------------------
+
+    def on_resize(self, event: events.Resize) -> None:
+        """Stack the panes on small screens, spread them on large ones."""
+        self._apply_layout(event.size.width, event.size.height)
+
+    def _apply_layout(self, width: int, height: int) -> None:
+        stacked = width < STACK_BELOW[0] or height < STACK_BELOW[1]
+        self.set_class(stacked, "-stacked")
+        self.set_class(not stacked and width >= WIDE_FROM, "-wide")
+        if self.is_mounted:
+            self._draw_panes()
+
+    @property
+    def stacked(self) -> bool:
+        """True when one pane is shown at a time."""
+        return self.has_class("-stacked")
+
+    def watch_active_pane(self, active: str) -> None:
+        """Show and highlight the active pane, and draw the pane bar."""
+        self._draw_panes()
+        self.query_one("#pane-bar", Static).update(pane_bar_markup(active))
+
+    def _draw_panes(self) -> None:
+        panes = {name: self.pane(name) for name in PANES}
+        paint_panes(panes, self.active_pane, stacked=self.stacked, colours=self.app.theme_variables)
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        """The pane holding focus is the active one; remember where focus was in it."""
+        pane = self._pane_of(event.widget)
+        if pane is not None:
+            self._last_focus[pane] = event.widget
+            self.active_pane = pane
+
+    def _pane_of(self, widget: Widget) -> str | None:
+        for pane in PANES:
+            holder = self.pane(pane)
+            if widget is holder or holder in widget.ancestors:
+                return pane
+        return None
+
+    def action_focus_pane(self, pane: str) -> None:
+        """Go to a pane: back to where focus was in it, else its first field."""
+        self.active_pane = pane
+        self.call_after_refresh(self._focus_in, pane)
+
+    def _focus_in(self, pane: str) -> None:
+        if pane == "composer" and pane not in self._last_focus:
+            self.focus_prompt()
+            return
+        remembered = self._last_focus.get(pane)
+        if remembered is not None and remembered.is_attached and remembered.focusable:
+            remembered.focus()
+            return
+        target = first_focusable(self.pane(pane))
+        if target is not None:
+            target.focus()
+
+    def action_next_pane(self) -> None:
+        """Go to the next pane."""
+        self.action_focus_pane(PANES[(PANES.index(self.active_pane) + 1) % len(PANES)])
+
+    def action_previous_pane(self) -> None:
+        """Go to the previous pane."""
+        self.action_focus_pane(PANES[(PANES.index(self.active_pane) - 1) % len(PANES)])
+
+    def focus_prompt(self) -> None:
+        """Show the composer and put the cursor in its prompt."""
+        self.active_pane = "composer"
+        self.call_after_refresh(self.composer.query_one("#prompt-text").focus)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Job and engine keys apply outside the composer (there they are typed text)."""
+        if action in GUARDED_ACTIONS:
+            focused = self.focused
+            return focused is None or self._pane_of(focused) != "composer"
+        return True
+
+    # -- actions --------------------------------------------------------------------------
+
+    def action_job(self, name: str) -> None:
+        """Run an action on the selected job."""
+        self.job_actions.run(name)
+
+    def action_toggle_polling(self) -> None:
+        """Pause or resume polling."""
+        poller = self.engine.poller
+        if poller.paused:
+            poller.resume()
+        else:
+            poller.pause()
+        self.header.polling_paused = poller.paused
+
+    def action_resume_queue(self) -> None:
+        """Try the paused submission queue again."""
+        self.engine.submitter.resume()
+        self.notify("Trying the submission queue again.")
+
+    def action_restore_stash(self) -> None:
+        """Put the form stashed by a branch back into the composer."""
+        self.job_actions.restore_stash()
+
+    def palette_extras(self) -> Iterable[ActionEntry]:
+        """Commands only the palette offers."""
+        yield ActionEntry(
+            key="",
+            description="Restore stashed form",
+            help="Put the form a branch stashed back into the composer",
+            where="palette",
+            binding_id=None,
+            run=self.action_restore_stash,
+        )
+
+    def submit(self, request: GenerationRequest, price: Price | None = None) -> Job:
+        """Send a request through the engine, select it, and count its price."""
+        job = self.engine.submit(request)
+        self.session.submitted(job, price or price_of(request, self.settings.prices))
+        self._last_submitted = job.id
+        self._jobs_changed([job])
+        self.job_list.select_job(job.id)
+        self._select(job.id)
+        return job
+
+    # -- messages from the widgets --------------------------------------------------------
+
+    def on_composer_submit_requested(self, message: Composer.SubmitRequested) -> None:
+        """ctrl+j on a valid form: send it and remember its prompt."""
+        message.stop()
+        self.submit(message.request, message.price)
+        if message.request.prompt:
+            self.composer.remember(message.request.prompt)
+
+    def on_job_list_job_selected(self, message: JobList.JobSelected) -> None:
+        """The list's cursor moved: the tree and the preview follow."""
+        message.stop()
+        if message.job_id != self.selected_job_id:
+            self._select(message.job_id)
+
+    def on_lineage_tree_job_selected(self, message: LineageTree.JobSelected) -> None:
+        """The tree's cursor moved: the list and the preview follow."""
+        message.stop()
+        # Only a move the person made: the tree also highlights nodes while it is redrawn.
+        if not self.lineage.has_focus or message.job_id == self.selected_job_id:
+            return
+        self.selected_job_id = message.job_id
+        job = self.selected_job
+        self.preview.show(job)
+        if not self.job_list.select_job(message.job_id):
+            self.notify("That job is hidden by the list's filter.", severity="information")
+
+    def _select(self, job_id: str) -> None:
+        self.selected_job_id = job_id
+        job = self.selected_job
+        self.preview.show(job)
+        self.lineage.show_family(job)
+
+    # -- messages from the engine ---------------------------------------------------------
+
+    def on_engine_bridge_jobs_changed(self, message: EngineBridge.JobsChanged) -> None:
+        """Jobs changed: update their rows, nodes, the preview, counts and toasts."""
+        self._jobs_changed(message.jobs)
+
+    def _jobs_changed(self, jobs: list[Job]) -> None:
+        self.job_list.jobs_changed(jobs)
+        lineage = self.lineage
+        for job in jobs:
+            lineage.job_updated(job)
+            if job.id == self.selected_job_id:
+                self.preview.job_updated(job)
+        self.session.jobs_changed(jobs)
+
+    def on_engine_bridge_output_downloaded(self, message: EngineBridge.OutputDownloaded) -> None:
+        """An output is on disk: the list's mark and the preview's picture."""
+        self.job_list.output_ready(message.job.id)
+        self.preview.output_ready(message.job.id)
+
+    def on_engine_bridge_download_progressed(
+        self, message: EngineBridge.DownloadProgressed
+    ) -> None:
+        """Bytes arrived: the list's and the preview's download progress."""
+        self.job_list.download_progress(message.job_id, message.received, message.total)
+        self.preview.download_progress(
+            message.job_id, message.index, message.received, message.total
+        )
+
+    def on_engine_bridge_job_errored(self, message: EngineBridge.JobErrored) -> None:
+        """Something went wrong with a job: say it."""
+        self.notify(message.message, severity="warning", markup=False)
+
+    def on_engine_bridge_submission_refused(self, message: EngineBridge.SubmissionRefused) -> None:
+        """The API refused a request: its errors go under the composer's fields."""
+        job = message.job
+        self.session.refused(job)
+        if job.id == self._last_submitted:
+            self.composer.show_server_errors(message.field_errors)
+        first = message.field_errors[0] if message.field_errors else job.note
+        self.notify(
+            f"⊘ {job.short_id} was refused by the API: {first}", severity="error", markup=False
+        )
+
+    def on_engine_bridge_queue_changed(self, message: EngineBridge.QueueChanged) -> None:
+        """The local queue paused or resumed."""
+        if message.paused_reason and message.paused_reason != self.header.queue_paused:
+            self.notify(
+                f"Submission queue paused: {message.paused_reason}. Press u to try again.",
+                severity="warning",
+                markup=False,
+            )
+        self.header.queue_paused = message.paused_reason
+
+    def on_engine_bridge_connectivity_changed(
+        self, message: EngineBridge.ConnectivityChanged
+    ) -> None:
+        """The API stopped or started answering."""
+        self.header.online = message.online
+        self.header.offline_detail = message.detail
+
+    def on_engine_bridge_polling_changed(self, message: EngineBridge.PollingChanged) -> None:
+        """Polling paused or resumed."""
+        self.header.polling_paused = message.paused
+
+    def restyle(self, _theme: Any = None) -> None:
+        """The theme changed: redraw colours drawn into cells and pane borders."""
+        self.job_list.restyle()
+        self._draw_panes()

@@ -1,0 +1,1 @@
+"""The workstation's widgets, one folder per screen area."""

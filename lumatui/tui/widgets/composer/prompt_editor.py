@@ -1,0 +1,132 @@
+"""The prompt: a multi-line editor with its character count and the session's prompt history."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual.containers import Vertical
+from textual.content import Content
+from textual.reactive import reactive
+from textual.widget import Widget
+from textual.widgets import TextArea
+
+from lumatui.api.enums import MAX_PROMPT_CHARS
+from lumatui.tui.widgets.composer.body import get_path, set_path
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from textual.app import ComposeResult
+
+    from lumatui.api.field_errors import FieldError
+    from lumatui.tui.widgets.composer.body import Body
+
+PATH = "prompt"
+
+
+class _PromptArea(TextArea):
+    """A TextArea whose up on the first row and down on the last row walk the history."""
+
+    def __init__(self, previous: Callable[[], bool], following: Callable[[], bool]) -> None:
+        super().__init__(soft_wrap=True, tab_behavior="focus", compact=True, id="prompt-text")
+        self._previous = previous
+        self._following = following
+
+    def action_cursor_up(self, select: bool = False) -> None:
+        """Up on the first row recalls the previous prompt."""
+        on_top = self.navigator.is_first_wrapped_line(self.cursor_location)
+        if not select and on_top and self._previous():
+            return
+        super().action_cursor_up(select)
+
+    def action_cursor_down(self, select: bool = False) -> None:
+        """Down on the last row recalls the next prompt (and finally what was being typed)."""
+        at_bottom = self.navigator.is_last_wrapped_line(self.cursor_location)
+        if not select and at_bottom and self._following():
+            return
+        super().action_cursor_down(select)
+
+
+class _CharCount(Widget):
+    """Draws "1234 / 6000" under the prompt, in the error colour past the limit."""
+
+    count: reactive[int] = reactive(0)
+
+    def render(self) -> Content:
+        """The count against the limit."""
+        style = "$text-error" if self.count > MAX_PROMPT_CHARS else "$text-muted"
+        return Content.styled(f"{self.count} / {MAX_PROMPT_CHARS}", style)
+
+
+class PromptEditor(Vertical):
+    """The prompt and its count; sends exactly what was typed, markup and controls included."""
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.area = _PromptArea(self.recall_previous, self.recall_following)
+        self._count = _CharCount(classes="prompt-count")
+        self._history: list[str] = []
+        self._position: int | None = None  # index into history while recalling
+        self._draft = ""  # what was being typed before recalling began
+
+    def compose(self) -> ComposeResult:
+        """The editor above its count."""
+        yield self.area
+        yield self._count
+
+    @property
+    def text(self) -> str:
+        """The prompt as typed."""
+        return self.area.text
+
+    @text.setter
+    def text(self, value: str) -> None:
+        self.area.load_text(value)
+        self.area.move_cursor(self.area.document.end)
+
+    def on_text_area_changed(self, event: TextArea.Changed) -> None:
+        """Keep the count current; the event goes on up so the form checks again."""
+        self._count.count = len(self.area.text)
+
+    def remember(self, prompt: str) -> None:
+        """Add a sent prompt to the session's history (twice in a row counts once)."""
+        if prompt and (not self._history or self._history[-1] != prompt):
+            self._history.append(prompt)
+        self._position = None
+
+    @property
+    def history(self) -> list[str]:
+        """The prompts remembered this session, oldest first."""
+        return list(self._history)
+
+    def recall_previous(self) -> bool:
+        """Show the prompt before the one shown; False when there is none."""
+        if not self._history or self._position == 0:
+            return False
+        if self._position is None:
+            self._draft = self.text
+            self._position = len(self._history)
+        self._position -= 1
+        self.text = self._history[self._position]
+        return True
+
+    def recall_following(self) -> bool:
+        """Show the prompt after the one shown, then the draft; False when not recalling."""
+        if self._position is None:
+            return False
+        self._position += 1
+        if self._position >= len(self._history):
+            self._position = None
+            self.text = self._draft
+        else:
+            self.text = self._history[self._position]
+        return True
+
+    def contribute(self, body: Body, problems: list[FieldError]) -> None:
+        """The prompt, always sent (an empty one is a problem the model reports)."""
+        set_path(body, PATH, self.text)
+
+    def load_json(self, body: Body) -> None:
+        """Show the prompt `body` holds."""
+        value = get_path(body, PATH)
+        self.text = value if isinstance(value, str) else ""

@@ -1,0 +1,94 @@
+"""The job list's table: a DataTable that can put new rows on top and moves with j/k."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from textual._two_way_dict import TwoWayDict
+from textual.binding import Binding, BindingType
+from textual.widgets import DataTable
+from textual.widgets.data_table import CellKey, RowKey
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+
+
+class JobTable(DataTable[Any]):
+    """Rows are jobs keyed by their local id; cells change in place, rows are never rebuilt."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("j", "cursor_down", "Down", show=False, id="jobs.down"),
+        Binding("k", "cursor_up", "Up", show=False, id="jobs.up"),
+        Binding("g", "scroll_top", "First", show=False, id="jobs.first"),
+        Binding("G", "scroll_bottom", "Last", show=False, id="jobs.last"),
+    ]
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(
+            id=id,
+            cursor_type="row",
+            zebra_stripes=False,
+            cursor_foreground_priority="renderable",
+        )
+
+    def add_rows_on_top(self, rows: Sequence[tuple[str, Sequence[Any]]]) -> None:
+        """Add `rows` (key, cells) above every existing row, newest first, in one pass.
+
+        DataTable only appends; re-indexing the row locations once costs O(rows), far
+        less than clearing and re-adding the table. The cursor stays on the job it was on.
+        """
+        if not rows:
+            return
+        had_rows = self.row_count > 0
+        old_order = [RowKey(key) for key in self.keys_in_order()]
+        for key, cells in rows:
+            self.add_row(*cells, key=key)
+        new_keys = [RowKey(key) for key, _ in rows]
+        self._row_locations = TwoWayDict(
+            {key: index for index, key in enumerate([*new_keys, *old_order])}
+        )
+        self._update_count += 1
+        self.refresh()
+        if had_rows:
+            self.move_cursor(row=self.cursor_row + len(rows), scroll=False)
+
+    def remove_rows(self, keys: Iterable[str]) -> None:
+        """Remove many rows in one pass (DataTable.remove_row re-indexes on every call)."""
+        doomed = {RowKey(key) for key in keys if RowKey(key) in self.rows}
+        if not doomed:
+            return
+        kept_cursor = self.key_at_cursor()
+        order = [RowKey(key) for key in self.keys_in_order() if RowKey(key) not in doomed]
+        for row_key in doomed:
+            for column_key in self._data.get(row_key, {}):
+                self._updated_cells.discard(CellKey(row_key, column_key))
+            del self.rows[row_key]
+            del self._data[row_key]
+        self._row_locations = TwoWayDict({key: index for index, key in enumerate(order)})
+        self._require_update_dimensions = True
+        self._update_count += 1
+        if kept_cursor is not None and RowKey(kept_cursor) in self._row_locations:
+            self.move_cursor(row=self._row_locations.get(RowKey(kept_cursor)), scroll=False)
+        else:
+            self.cursor_coordinate = self.cursor_coordinate  # clamps it to the rows left
+        self.hover_coordinate = self.hover_coordinate
+        self.check_idle()
+        self.refresh(layout=True)
+
+    def keys_in_order(self) -> Iterable[str]:
+        """The row keys from top to bottom."""
+        for index in range(self.row_count):
+            key = self._row_locations.get_key(index)
+            if key is not None and key.value is not None:
+                yield key.value
+
+    def has_row(self, key: str) -> bool:
+        """True when a row with this key is in the table."""
+        return RowKey(key) in self.rows
+
+    def key_at_cursor(self) -> str | None:
+        """The key of the highlighted row, or None when the table is empty."""
+        if self.row_count == 0:
+            return None
+        key = self._row_locations.get_key(self.cursor_row)
+        return None if key is None else key.value

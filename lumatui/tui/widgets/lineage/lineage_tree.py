@@ -1,0 +1,194 @@
+"""The lineage tree: the selected job's whole family, roots to leaves.
+
+A generation with several parents appears under each of them, marked, with its subtree
+drawn once. Moving the cursor onto a job posts `LineageTree.JobSelected`; the app moves
+the job list and the preview to it, and `select_job` moves the cursor back here without a
+message, so the two never chase each other. A changed job relabels its own nodes only; a
+new child of a shown node is added under it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.text import Text
+from textual.message import Message
+from textual.widgets import Tree
+
+from lumatui.engine.lineage import Lineage
+from lumatui.tui.widgets.lineage.labels import STATE_STYLE_NAMES, NodeData, node_label
+
+if TYPE_CHECKING:
+    from rich.style import Style
+    from textual.widgets.tree import TreeNode
+
+    from lumatui.engine.jobs import Job
+    from lumatui.engine.lineage import FamilyNode
+    from lumatui.engine.store import JobStore
+
+_STYLE_NAMES = ("role", "external", "mark", "selected", *set(STATE_STYLE_NAMES.values()))
+
+
+class LineageTree(Tree[NodeData]):
+    """The family of the selected job as a tree; every node is one job (or outside parent)."""
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = Tree.COMPONENT_CLASSES | {
+        f"lineage-tree--{name}" for name in _STYLE_NAMES
+    }
+
+    @dataclass
+    class JobSelected(Message):
+        """The cursor moved onto a node of a known job (by the person, not by `select_job`)."""
+
+        job_id: str
+
+    def __init__(
+        self,
+        store: JobStore,
+        *,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        """A tree over the lineage stored in `store`; empty until `show_family`."""
+        super().__init__("family", name=name, id=id, classes=classes)
+        self.show_root = False
+        self.guide_depth = 3
+        self._store = store
+        self._lineage = Lineage(store)
+        self._family_nodes: dict[str, list[TreeNode[NodeData]]] = {}
+        self._holders: dict[str, TreeNode[NodeData]] = {}  # generation id -> its full subtree
+        self._roots: tuple[str, ...] = ()
+        self._selected_job: str | None = None
+
+    @property
+    def selected_job_id(self) -> str | None:
+        """The local id of the job the tree shows as selected."""
+        return self._selected_job
+
+    @property
+    def shown_job_ids(self) -> set[str]:
+        """The local ids of every job in the family shown."""
+        return {
+            data.job.id
+            for nodes in self._family_nodes.values()
+            for data in (nodes[0].data,)
+            if data is not None and data.job is not None
+        }
+
+    def show_family(self, job: Job | None) -> None:
+        """Draw `job`'s family with the cursor on it (only move the cursor if it is drawn)."""
+        if job is None:
+            self._reset_family()
+            return
+        roots = tuple(self._lineage.roots(job))
+        if roots == self._roots and job.id in self._family_nodes:
+            self.select_job(job.id)
+            return
+        self._reset_family()
+        self._roots = roots
+        for family_root in self._lineage.family(job):
+            self._add_family(self.root, family_root)
+        self.select_job(job.id)
+
+    def select_job(self, job_id: str) -> None:
+        """Put the cursor on the job's node (its first, full one) without posting JobSelected."""
+        previous, self._selected_job = self._selected_job, job_id
+        self._refresh_nodes(previous, job_id)
+        nodes = self._family_nodes.get(job_id)
+        if not nodes:
+            return
+        node = next((n for n in nodes if n.data and not n.data.repeat), nodes[0])
+        _ = self.last_line  # rebuilds the line index, so the new node has its line number
+        self.move_cursor(node)
+
+    def job_updated(self, job: Job) -> None:
+        """A job changed: relabel its nodes, or add it under the shown parents it was made from."""
+        nodes = self._family_nodes.get(job.id)
+        if nodes:
+            for node in nodes:
+                if node.data is not None:
+                    node.data = NodeData(
+                        job.generation_id or job.id,
+                        job,
+                        node.data.roles,
+                        node.data.repeat,
+                        node.data.parent_count,
+                    )
+                    node.set_label(node_label(node.data))
+                    if job.generation_id and not node.data.repeat:
+                        self._holders[job.generation_id] = node
+            return
+        if not self._roots:
+            return
+        roles_by_parent: dict[str, list[str]] = {}
+        for edge in self._store.edges_from(job.id):
+            roles_by_parent.setdefault(edge.parent_generation_id, []).append(edge.role)
+        drawn = False
+        for parent_id, roles in roles_by_parent.items():
+            holder = self._holders.get(parent_id)
+            if holder is None:
+                continue
+            data = NodeData(
+                job.generation_id or job.id, job, tuple(roles), drawn, len(roles_by_parent)
+            )
+            self._add_family_node(holder, data, has_children=False)
+            holder.allow_expand = True
+            holder.expand()
+            drawn = True
+
+    def render_label(self, node: TreeNode[NodeData], base_style: Style, style: Style) -> Text:
+        """The node's label in the theme's colours (from lineage.tcss), the selected job bold."""
+        if node.data is None:
+            return super().render_label(node, base_style, style)
+        styles = {
+            name: self.get_component_rich_style(f"lineage-tree--{name}", partial=True)
+            for name in _STYLE_NAMES
+        }
+        selected = node.data.job_id is not None and node.data.job_id == self._selected_job
+        label = node_label(node.data, styles, selected=selected)
+        label.stylize(style)
+        prefix = ""
+        if node.allow_expand:
+            prefix = self.ICON_NODE_EXPANDED if node.is_expanded else self.ICON_NODE
+        return Text.assemble((prefix, base_style), label, no_wrap=True, end="")
+
+    def on_tree_node_highlighted(self, event: Tree.NodeHighlighted[NodeData]) -> None:
+        """The cursor moved: tell the app about a different known job."""
+        event.stop()
+        data = event.node.data
+        job_id = data.job_id if data is not None else None
+        if job_id is None or job_id == self._selected_job:
+            return
+        previous, self._selected_job = self._selected_job, job_id
+        self._refresh_nodes(previous, job_id)
+        self.post_message(self.JobSelected(job_id))
+
+    def _reset_family(self) -> None:
+        self.clear()
+        self._family_nodes.clear()
+        self._holders.clear()
+        self._roots = ()
+
+    def _add_family(self, parent: TreeNode[NodeData], family: FamilyNode) -> None:
+        data = NodeData(family.key, family.job, family.roles, family.repeat, family.parent_count)
+        node = self._add_family_node(parent, data, has_children=bool(family.children))
+        for child in family.children:
+            self._add_family(node, child)
+
+    def _add_family_node(
+        self, parent: TreeNode[NodeData], data: NodeData, *, has_children: bool
+    ) -> TreeNode[NodeData]:
+        node = parent.add(node_label(data), data, expand=True, allow_expand=has_children)
+        self._family_nodes.setdefault(data.job_id or data.key, []).append(node)
+        if not data.repeat:
+            generation_id = data.key if data.job is None else data.job.generation_id
+            if generation_id is not None:
+                self._holders[generation_id] = node
+        return node
+
+    def _refresh_nodes(self, *job_ids: str | None) -> None:
+        for job_id in job_ids:
+            for node in self._family_nodes.get(job_id or "", ()):
+                node.refresh()

@@ -1,0 +1,135 @@
+"""Workstation fixtures: the app on a sped-up simulator, and helpers to wait without sleeping."""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from lumatui.api.client import AgentsClient
+from lumatui.api.schema import Generation, GenerationRequest
+from lumatui.backend import Backend
+from lumatui.config import app_paths, load_settings
+from lumatui.engine.jobs import JobState
+from lumatui.sim import SimSettings, start_in_background
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+    from pathlib import Path
+
+    from textual.pilot import Pilot
+
+    from lumatui.config import AppPaths, Settings
+    from lumatui.engine.jobs import Job
+    from lumatui.engine.store import JobStore
+    from lumatui.sim import RunningSimulator
+    from lumatui.tui.app import LumaApp
+
+KEY = "luma-api-tui-test-key"
+SPEED = 10_000.0
+FIXED_NOW = 1_767_225_600.0  # 2026-01-01 00:00:00 UTC: the clock of deterministic tests
+
+
+@pytest.fixture
+def paths() -> AppPaths:
+    """The LUMATUI_HOME layout of this test (the root conftest points it at tmp)."""
+    found = app_paths()
+    found.ensure_dirs()
+    return found
+
+
+@pytest.fixture
+def settings(paths: AppPaths) -> Settings:
+    """Settings with a fast poll rate (the simulator runs 10,000 times faster)."""
+    return load_settings(paths, overrides={"poll_rate_limit": 500.0})
+
+
+@pytest.fixture
+def simulator(tmp_path: Path) -> Iterator[RunningSimulator]:
+    """A test simulator (speed 10000, tiny media) on loopback."""
+    running = start_in_background(SimSettings.for_tests(tmp_path / "simulator", speed=SPEED))
+    yield running
+    with contextlib.suppress(Exception):
+        running.stop()
+
+
+@pytest.fixture
+def backend(simulator: RunningSimulator) -> Backend:
+    """The backend the app talks to: the simulator, sped up."""
+    client = AgentsClient(KEY, simulator.base_url)
+    return Backend(client, "SIMULATOR", simulator, 1.0 / SPEED)
+
+
+@pytest.fixture
+def make_app(settings: Settings, paths: AppPaths, backend: Backend) -> Callable[..., LumaApp]:
+    """Build the app on the test backend (the half-cell renderer forced)."""
+    from lumatui.tui.app import LumaApp
+
+    def build(**options: Any) -> LumaApp:
+        options.setdefault("image_renderer", "halfcell")
+        return LumaApp(settings, paths, backend, **options)
+
+    return build
+
+
+async def wait_until(
+    pilot: Pilot[Any], condition: Callable[[], bool], *, rounds: int = 2000
+) -> None:
+    """Let the app run until `condition` holds (a bounded number of turns, no sleeping)."""
+    for _ in range(rounds):
+        if condition():
+            return
+        await pilot.pause()
+    assert condition(), "the condition never held"
+
+
+def generation_id(n: int) -> str:
+    """A fixed server id for seeded job number `n`."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"lumatui-test-job-{n}"))
+
+
+def seed_job(
+    store: JobStore,
+    n: int,
+    prompt: str,
+    *,
+    state: JobState = JobState.COMPLETED,
+    type_: str = "image",
+    model: str = "uni-1",
+    took: float = 30.0,
+    failure_code: str | None = None,
+    failure_reason: str | None = None,
+    **body: Any,
+) -> Job:
+    """Store a job as if it had run: recorded at a fixed time, sent, then in `state`."""
+    request = GenerationRequest.model_validate(
+        {"prompt": prompt, "type": type_, "model": model, **body}
+    )
+    created = FIXED_NOW - 3600 + n * 60
+    job = store.record_submission(request, now=created)
+    if state is JobState.WAITING:
+        return store.mark_local(job.id, state, "in the local queue behind 2 job(s)", now=created)
+    if state in (JobState.UNCERTAIN, JobState.REJECTED, JobState.SUBMITTING):
+        if state is JobState.SUBMITTING:
+            return job
+        return store.mark_local(job.id, state, "no answer came back", now=created + 1)
+
+    def generation(api_state: str) -> Generation:
+        return Generation.model_validate(
+            {
+                "id": generation_id(n),
+                "created_at": "2026-01-01T00:00:00Z",
+                "model": model,
+                "type": type_,
+                "state": api_state,
+                "failure_code": failure_code if api_state == "failed" else None,
+                "failure_reason": failure_reason if api_state == "failed" else None,
+            }
+        )
+
+    store.mark_submitted(job.id, generation("queued"), now=created + 1)
+    if state is not JobState.QUEUED:
+        store.record_state(job.id, generation(state.value), now=created + 1 + took)
+    return store.get(job.id)

@@ -1,0 +1,278 @@
+"""The job list alone, over a seeded store: paging, in-place updates, filters, ticking, text."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import pytest
+from textual.app import App
+
+from lumatui.engine.jobs import JobState
+from lumatui.engine.queries import JobQuery
+from lumatui.engine.schedule import Expectation
+from lumatui.engine.store import JobStore
+from lumatui.resources import stylesheets
+from lumatui.tui.widgets.jobs.cells import bar, format_duration, progress_cell
+from lumatui.tui.widgets.jobs.filters import describe, matches, next_sort, parse_filter
+from lumatui.tui.widgets.jobs.job_list import JobList
+from tests.tui.conftest import FIXED_NOW, generation_id, seed_job
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Iterator
+    from pathlib import Path
+
+    from textual._path import CSSPathType
+    from textual.pilot import Pilot
+
+    from lumatui.engine.jobs import Job
+
+
+class ListHost(App[None]):
+    """One JobList over a store, with the real stylesheets and a clock the test moves."""
+
+    CSS_PATH: ClassVar[CSSPathType | None] = [str(p) for p in stylesheets()]
+
+    def __init__(self, store: JobStore, page_size: int) -> None:
+        super().__init__()
+        self.store = store
+        self.page_size = page_size
+        self.now = FIXED_NOW
+        self.selected: list[str] = []
+
+    def compose(self) -> Any:
+        yield JobList(self.store, clock=lambda: self.now, page_size=self.page_size)
+
+    def on_job_list_job_selected(self, message: JobList.JobSelected) -> None:
+        self.selected.append(message.job_id)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[JobStore]:
+    with JobStore.open(tmp_path / "jobs.db") as opened:
+        yield opened
+
+
+@asynccontextmanager
+async def listing(
+    store: JobStore, *, page_size: int = 300, size: tuple[int, int] = (140, 30)
+) -> AsyncIterator[tuple[ListHost, JobList, Pilot[None]]]:
+    app = ListHost(store, page_size)
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        job_list = app.query_one(JobList)
+        job_list.table.focus()
+        await pilot.pause()
+        yield app, job_list, pilot
+
+
+def cell(job_list: JobList, job: Job, column: str) -> str:
+    return str(job_list.table.get_cell(job.id, column))
+
+
+def keys(job_list: JobList) -> list[str]:
+    return list(job_list.table.keys_in_order())
+
+
+async def test_only_the_first_page_is_read_and_more_loads_near_the_end(store: JobStore) -> None:
+    jobs = [seed_job(store, n, f"job {n}") for n in range(250)]
+    async with listing(store, page_size=100) as (_, job_list, pilot):
+        assert job_list.table.row_count == 100
+        assert job_list.total == 250
+        assert keys(job_list)[0] == jobs[-1].id  # newest first
+        await pilot.press("G")  # to the last loaded row: the next page arrives
+        await pilot.pause()
+        assert job_list.table.row_count == 200
+        assert len(set(keys(job_list))) == 200
+
+
+async def test_a_change_updates_only_its_cells_and_never_rebuilds(
+    store: JobStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    running = seed_job(store, 1, "a fox", state=JobState.PROCESSING)
+    other = seed_job(store, 2, "a hare")
+    async with listing(store) as (_app, job_list, pilot):
+        before = keys(job_list)
+        updates: list[tuple[str, str]] = []
+        original = job_list.table.update_cell
+
+        def spy(row: Any, column: Any, value: Any, **kw: Any) -> None:
+            updates.append((str(row), str(column)))
+            original(row, column, value, **kw)
+
+        reloads: list[int] = []
+        monkeypatch.setattr(job_list.table, "update_cell", spy)
+        monkeypatch.setattr(job_list, "reload", lambda: reloads.append(1))
+        finished = replace(
+            running, state=JobState.FAILED, failure_code="content_moderated", finished_at=FIXED_NOW
+        )
+        job_list.jobs_changed([finished])
+        await pilot.pause()
+        assert keys(job_list) == before
+        assert reloads == []
+        assert {row for row, _ in updates} == {running.id}
+        assert {column for _, column in updates} <= {"state", "failure", "elapsed", "progress"}
+        assert cell(job_list, finished, "state") == "✗ failed"
+        assert cell(job_list, finished, "failure") == "content_moderated"
+        assert cell(job_list, other, "state") == "✓ completed"
+
+
+async def test_a_new_job_goes_on_top_and_the_cursor_stays_on_its_job(store: JobStore) -> None:
+    first = seed_job(store, 1, "one")
+    second = seed_job(store, 2, "two")
+    async with listing(store) as (_app, job_list, pilot):
+        await pilot.press("j")  # onto `first`, the older one
+        assert job_list.selected_job_id == first.id
+        new = seed_job(store, 3, "three", state=JobState.QUEUED)
+        job_list.jobs_changed([new])
+        await pilot.pause()
+        assert keys(job_list) == [new.id, second.id, first.id]
+        assert job_list.selected_job_id == first.id
+        assert job_list.total == 3
+
+
+async def test_running_rows_tick_and_finished_rows_do_not(
+    store: JobStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    running = seed_job(store, 1, "slow", state=JobState.PROCESSING)
+    done = seed_job(store, 2, "quick")
+    async with listing(store) as (app, job_list, _pilot):
+        touched: list[str] = []
+        original = job_list.table.update_cell
+
+        def spy(row: Any, column: Any, value: Any, **kw: Any) -> None:
+            touched.append(str(row))
+            original(row, column, value, **kw)
+
+        monkeypatch.setattr(job_list.table, "update_cell", spy)
+        assert running.submitted_at is not None
+        app.now = running.submitted_at + 12
+        job_list.tick()
+        assert set(touched) == {running.id}
+        assert cell(job_list, running, "elapsed") == "12s"
+        assert cell(job_list, running, "progress").startswith("~")
+        assert cell(job_list, done, "elapsed") == "30s"
+
+
+async def test_filter_tokens_text_and_hide_finished(store: JobStore) -> None:
+    seed_job(store, 1, "a red fox")
+    failed = seed_job(
+        store, 2, "a blue fox", state=JobState.FAILED, failure_code="content_moderated"
+    )
+    waiting = seed_job(store, 3, "a hare", state=JobState.WAITING)
+    async with listing(store) as (_app, job_list, pilot):
+        await pilot.press("slash", *"state:failed", "enter")
+        assert keys(job_list) == [failed.id]
+        assert "filter: state:failed" in str(job_list.border_subtitle)
+        await pilot.press("escape")
+        assert job_list.table.row_count == 3
+        await pilot.press("slash", *"fox", "enter")
+        assert job_list.table.row_count == 2
+        await pilot.press("escape", "h")
+        assert keys(job_list) == [waiting.id]
+        # A job that finishes while finished ones are hidden leaves the list.
+        job_list.jobs_changed([replace(waiting, state=JobState.COMPLETED)])
+        await pilot.pause()
+        assert job_list.table.row_count == 0
+
+
+async def test_sorting_by_key_and_direction(store: JobStore) -> None:
+    seed_job(store, 1, "b", type_="video", model="ray-3.2")
+    seed_job(store, 2, "a")
+    async with listing(store) as (_app, job_list, pilot):
+        assert job_list.job_query.sort == "created"
+        await pilot.press("t")
+        assert job_list.job_query.sort == "state"
+        await pilot.press("T")
+        assert job_list.job_query.descending is False
+        job_list.job_query = replace(job_list.job_query, sort="prompt")
+        await pilot.pause()
+        assert [str(job_list.table.get_cell(k, "prompt")) for k in keys(job_list)] == ["a", "b"]
+
+
+async def test_prompt_and_failure_text_is_shown_literally(store: JobStore) -> None:
+    job = seed_job(store, 1, "[bold red]x[/] \x1b[31mred\x07 [link=http://e]y[/link]")
+    async with listing(store) as (_app, job_list, _pilot):
+        shown = job_list.table.get_cell(job.id, "prompt")
+        assert str(shown) == "[bold red]x[/] red [link=http://e]y[/link]"
+        assert not shown.spans
+
+
+async def test_select_job_loads_pages_until_the_job_is_there(store: JobStore) -> None:
+    jobs = [seed_job(store, n, f"job {n}") for n in range(60)]
+    async with listing(store, page_size=20) as (_app, job_list, pilot):
+        assert job_list.select_job(jobs[0].id)
+        assert job_list.selected_job_id == jobs[0].id
+        assert job_list.table.row_count == 60
+        job_list.job_query = replace(job_list.job_query, states=frozenset({"failed"}))
+        await pilot.pause()
+        assert not job_list.select_job(jobs[1].id)
+
+
+async def test_the_highlighted_job_is_posted_and_explained(store: JobStore) -> None:
+    seed_job(store, 1, "sent")
+    waiting = seed_job(store, 2, "held", state=JobState.WAITING)
+    async with listing(store) as (app, job_list, _pilot):
+        assert app.selected[-1] == waiting.id
+        note = str(job_list.query_one("#job-note").render())
+        assert "held in the local queue" in note
+        assert "behind 2 job(s)" in note
+        assert cell(job_list, waiting, "progress") == "local queue"
+
+
+async def test_download_progress_shows_then_gives_way(store: JobStore) -> None:
+    job = seed_job(store, 1, "big video", type_="video", model="ray-3.2")
+    async with listing(store) as (_app, job_list, _pilot):
+        job_list.download_progress(job.id, 512, 1024)
+        assert cell(job_list, job, "progress").endswith(" 50%")
+        job_list.output_ready(job.id)
+        assert cell(job_list, job, "progress") == ""
+
+
+def test_filter_text_becomes_a_query() -> None:
+    query = parse_filter("state:failed,uncertain type:video model:uni-1 red fox is:waiting")
+    assert query.states == {"failed", "uncertain", "waiting"}
+    assert query.types == {"video"}
+    assert query.models == {"uni-1"}
+    assert query.text == "red fox"
+    assert describe(query) == "state:failed,uncertain,waiting type:video model:uni-1 red fox"
+    kept = parse_filter("fox", JobQuery(hide_finished=True, sort="model"))
+    assert kept.hide_finished and kept.sort == "model"
+    assert next_sort(JobQuery(sort="prompt")).sort == "created"
+
+
+def test_matches_agrees_with_the_query(tmp_path: Path) -> None:
+    with JobStore.open(tmp_path / "m.db") as store:
+        jobs = [
+            seed_job(store, 1, "Red fox"),
+            seed_job(store, 2, "hare", state=JobState.FAILED, failure_code="content_moderated"),
+            seed_job(store, 3, "owl", type_="video", model="ray-3.2", state=JobState.PROCESSING),
+        ]
+        for text in ("", "red", "moderated", "state:failed", "type:video", "model:uni-1 fox"):
+            for hide in (False, True):
+                query = parse_filter(text, JobQuery(hide_finished=hide))
+                from_store = {j.id for j in store.page(query)}
+                assert {j.id for j in jobs if matches(j, query)} == from_store, (text, hide)
+        assert generation_id(2)[:8] in {j.short_id for j in jobs}
+
+
+def test_progress_cells() -> None:
+    assert format_duration(7) == "7s"
+    assert format_duration(65) == "1m05s"
+    assert format_duration(7300) == "2h01m"
+    assert bar(0.5, 8) == "████····"
+    assert bar(1.0, 4) == "████"
+    expected = Expectation(10, 20, 40)
+    colours: dict[str, str] = {}
+
+    class _Job:
+        state = JobState.PROCESSING
+        submitted_at = 100.0
+        created_at = 99.0
+        finished_at = None
+        updated_at = 100.0
+
+    job: Any = _Job()
+    assert str(progress_cell(job, 110.0, expected, colours)).startswith("~")
+    assert "late" in str(progress_cell(job, 200.0, expected, colours))
