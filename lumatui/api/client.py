@@ -365,7 +365,6 @@ class AgentsClient:
                 message, status=status, request_id=request_id, field_errors=fields
             ) from None
 
-
     def _cleaned(self, generation: Generation) -> Generation:
         """The reply with its free text made safe to store and show (escapes, controls, length).
 

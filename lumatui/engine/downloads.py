@@ -31,6 +31,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("lumatui.engine")
 MAX_ATTEMPTS = 8
+# The file server not answering at all (an outage, a laptop asleep) has its own, longer
+# budget: with the backoff capped at two minutes, about an hour before an output is given up.
+MAX_UNREACHABLE_ATTEMPTS = 36
 MAX_REFRESHES = 3
 DEFAULT_MAX_BYTES = 2 * 1024**3
 PROGRESS_STEP = 256 * 1024
@@ -120,25 +123,50 @@ class Downloader:
             self._active.discard((job_id, index))
 
     async def _fetch_with_retries(self, job_id: str, index: int) -> None:
-        refreshes = 0
-        for attempt in range(1, MAX_ATTEMPTS + 1):
+        """Fetch one output until it is on disk or given up (an error on the output).
+
+        Three budgets: MAX_ATTEMPTS failed attempts (a cut-off download, a 5xx, a refresh that
+        failed) and MAX_UNREACHABLE_ATTEMPTS attempts that got no answer at all, each with a
+        backoff before the next; and MAX_REFRESHES expired links in a row, each refreshed
+        with a GET of the generation at once. Every path ends in a file or an error.
+        """
+        failures = unreachable = 0
+        expired_in_a_row = 0
+        while True:
             output = self._output(job_id, index)
             try:
                 await self._fetch_once(output)
                 return
             except errors.DownloadExpired:
-                if refreshes >= MAX_REFRESHES or not await self._refresh(job_id):
+                expired_in_a_row += 1
+                if expired_in_a_row > MAX_REFRESHES:
                     self._give_up(job_id, index, errors.DownloadExpired.summary)
                     return
-                refreshes += 1
+                if await self._refresh(job_id):
+                    continue
+                # The GET for fresh links failed (a 5xx, a cut reply): back off, try again.
+                message = errors.DownloadExpired.summary
             except (errors.DownloadTruncated, errors.DownloadFailed) as err:
-                if not err.retryable or attempt == MAX_ATTEMPTS:
+                if not err.retryable:
                     self._give_up(job_id, index, err.message)
                     return
-                await asyncio.sleep(backoff_delay(attempt) * self._time_scale)
+                expired_in_a_row = 0
+                if isinstance(err, errors.DownloadFailed) and err.status is None:
+                    unreachable += 1  # no answer at all: wait the outage out
+                    if unreachable >= MAX_UNREACHABLE_ATTEMPTS:
+                        self._give_up(job_id, index, err.message)
+                        return
+                    await asyncio.sleep(backoff_delay(unreachable) * self._time_scale)
+                    continue
+                message = err.message
             except (errors.DownloadRefused, MediaError) as err:
                 self._give_up(job_id, index, str(err))
                 return
+            failures += 1
+            if failures >= MAX_ATTEMPTS:
+                self._give_up(job_id, index, message)
+                return
+            await asyncio.sleep(backoff_delay(failures) * self._time_scale)
 
     async def _refresh(self, job_id: str) -> bool:
         """GET the generation again for freshly signed URLs; False when that fails."""

@@ -63,20 +63,25 @@ MIGRATIONS: tuple[str, ...] = (
 
 def migrate(connection: sqlite3.Connection) -> int:
     """Bring the database (opened in autocommit mode) to the latest schema; returns its version."""
-    (version,) = connection.execute("PRAGMA user_version").fetchone()
-    if version > len(MIGRATIONS):
-        raise RuntimeError(
-            f"the history database is from a newer lumatui (schema {version}); upgrade lumatui"
-        )
-    for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+    while True:
+        # Read the version inside the write lock: two processes opening a new history at
+        # once must not both run the same migration.
         connection.execute("BEGIN IMMEDIATE")
         try:
-            for statement in script.split(";"):
+            (version,) = connection.execute("PRAGMA user_version").fetchone()
+            if version > len(MIGRATIONS):
+                raise RuntimeError(
+                    f"the history database is from a newer lumatui (schema {version});"
+                    " upgrade lumatui"
+                )
+            if version == len(MIGRATIONS):
+                connection.execute("COMMIT")
+                return version
+            for statement in MIGRATIONS[version].split(";"):
                 if statement.strip():
                     connection.execute(statement)
-            connection.execute(f"PRAGMA user_version = {number}")
+            connection.execute(f"PRAGMA user_version = {version + 1}")
         except BaseException:
             connection.execute("ROLLBACK")
             raise
         connection.execute("COMMIT")
-    return len(MIGRATIONS)

@@ -149,4 +149,5 @@ def next_delay(elapsed: float, expected: Expectation, plan: PollPlan = PollPlan(
 
 def backoff_delay(failures: int, plan: PollPlan = PollPlan(), *, base: float = 2.0) -> float:
     """Exponential backoff after `failures` consecutive errors, capped at the max interval."""
-    return min(base * 2.0 ** max(failures - 1, 0), plan.max_interval * 4) * plan.time_scale
+    exponent = min(max(failures - 1, 0), 32)  # 2.0 ** 1025 would overflow a float
+    return min(base * 2.0**exponent, plan.max_interval * 4) * plan.time_scale

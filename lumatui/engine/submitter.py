@@ -137,19 +137,22 @@ class Submitter:
         return None
 
     def _wait(self, job: Job, err: errors.ApiError, failures: int) -> float:
-        # A Retry-After beyond MAX_RETRY_AFTER_S is not believed: it would freeze the queue.
-        hinted = err.retry_after
-        believed = hinted is not None and hinted <= MAX_RETRY_AFTER_S
+        scale = self._time_scale
         if isinstance(err, errors.RateLimited):
-            delay = hinted if believed and hinted is not None else 2.0 * 2**failures
-            delay = min(delay, MAX_RETRY_AFTER_S)
+            # A Retry-After beyond MAX_RETRY_AFTER_S is not believed: it would freeze the queue.
+            hinted = err.retry_after
+            if hinted is not None and hinted <= MAX_RETRY_AFTER_S:
+                delay, scale = hinted, 1.0
+            else:
+                delay = min(2.0 * 2 ** min(failures, 16), MAX_RETRY_AFTER_S)
             note = f"rate limit reached (HTTP 429); sending again in {delay:.0f} s"
         else:
-            delay = min(5.0 * 2**failures, 120.0)
+            # Clamped before the power: 5.0 * 2**1024 overflows a float (a day and a half off).
+            delay = min(5.0 * 2 ** min(failures, 16), 120.0)
             note = f"the API is unreachable ({err.message}); trying again in {delay:.0f} s"
             self._bus.publish(Connectivity(online=False, detail=err.message))
         self._changed(self._store.mark_local(job.id, JobState.WAITING, note))
-        return delay * (1.0 if believed else self._time_scale)
+        return delay * scale
 
     def _pause(self, job: Job, err: errors.ApiError, failures: int) -> float:
         if isinstance(err, errors.InsufficientBalance):

@@ -1,0 +1,131 @@
+"""Hostile local files given as references: each refused with a sentence naming the path.
+
+A directory, a device, a FIFO (which must not block the reader), a missing file, a symlink
+loop, a 200 MB sparse file and a text file called `.png`: `load_local_ref` (the loader the
+composer and the CLI share) refuses each with one clean sentence that names the path, and
+`lumatui submit --image-ref PATH` exits 2 with that sentence and sends nothing (its key and
+base URL point at a port where nothing listens, and no job is stored).
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+from typing import TYPE_CHECKING
+
+import pytest
+
+from lumatui.engine.local_refs import LocalRefError, load_local_ref
+from tests.reliability.conftest import assert_clean
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from pathlib import Path
+
+NOWHERE = "http://127.0.0.1:9/v1"  # the discard port: nothing answers there
+
+
+def directory(root: Path) -> Path:
+    """A folder."""
+    (root / "photos").mkdir()
+    return root / "photos"
+
+
+def device(_: Path) -> Path:
+    """A character device."""
+    from pathlib import Path
+
+    return Path("/dev/null")
+
+
+def fifo(root: Path) -> Path:
+    """A named pipe nobody writes to: opening it for reading would block forever."""
+    os.mkfifo(root / "pipe.png")
+    return root / "pipe.png"
+
+
+def missing(root: Path) -> Path:
+    """A path to nothing."""
+    return root / "gone.png"
+
+
+def symlink_loop(root: Path) -> Path:
+    """A link to itself."""
+    (root / "loop.png").symlink_to(root / "loop.png")
+    return root / "loop.png"
+
+
+def sparse_200_mb(root: Path) -> Path:
+    """A 200 MB file that takes no disk space."""
+    path = root / "huge.png"
+    with path.open("wb") as handle:
+        handle.truncate(200 * 1024 * 1024)
+    return path
+
+
+def text_called_png(root: Path) -> Path:
+    """Plain text with an image's name."""
+    path = root / "notes.png"
+    path.write_text("not a picture\n")
+    return path
+
+
+def hostile_name(root: Path) -> Path:
+    """A missing file whose name carries markup and an escape sequence."""
+    return root / "[bold red]x[/]\x1b[2J.png"
+
+
+FILES: dict[str, tuple[Callable[[Path], Path], str]] = {
+    "directory": (directory, "is a directory"),
+    "device": (device, "is a device"),
+    "fifo": (fifo, "FIFO"),
+    "missing": (missing, "does not exist"),
+    "symlink-loop": (symlink_loop, "symlink loop"),
+    "sparse-200-mb": (sparse_200_mb, "200 MB"),
+    "text-called-png": (text_called_png, "looks like text"),
+    "markup-and-escape-in-the-name": (hostile_name, "does not exist"),
+}
+
+
+@pytest.mark.parametrize("name", list(FILES))
+def test_the_loader_refuses_with_a_sentence_naming_the_path(name: str, tmp_path: Path) -> None:
+    make, fragment = FILES[name]
+    path = make(tmp_path)
+    with pytest.raises(LocalRefError) as refused:
+        load_local_ref(path)
+    message = str(refused.value)
+    assert fragment in message
+    assert path.name.replace("\x1b[2J", "") in message  # named, literally, markup and all
+    assert_clean(message, name)
+
+
+def test_the_cli_refuses_each_and_sends_nothing(
+    tmp_path: Path, isolated_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LUMA_AGENTS_API_KEY", "test-key")
+    paths = {name: make(tmp_path) for name, (make, _) in FILES.items() if name != "device"}
+    paths["device"] = FILES["device"][0](tmp_path)
+
+    def submit(path: Path) -> subprocess.Popen[bytes]:
+        command = [sys.executable, "-m", "lumatui", "submit", "--prompt", "x"]
+        command += ["--image-ref", str(path), "--base-url", NOWHERE]
+        return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+    # The first alone: processes creating a fresh history at the same moment race (reported).
+    names = list(paths)
+    procs = {names[0]: submit(paths[names[0]])}
+    procs[names[0]].wait(timeout=30)
+    procs |= {name: submit(paths[name]) for name in names[1:]}
+    for name, proc in procs.items():
+        out, err = proc.communicate(timeout=30)  # a FIFO that blocked would time out here
+        message = err.decode()
+        assert proc.returncode == 2, (name, message)
+        assert FILES[name][1] in message, (name, message)
+        assert paths[name].name.replace("\x1b[2J", "") in message
+        assert "\x1b" not in message and not out
+    database = isolated_home / "data" / "lumatui.db"
+    if database.exists():
+        with sqlite3.connect(database) as db:
+            assert db.execute("SELECT COUNT(*) FROM jobs").fetchone() == (0,)
