@@ -88,3 +88,45 @@ def ratio_line(name: str, value: float, target: float) -> str:
 def ms(seconds: float) -> str:
     """Seconds as milliseconds with two decimals."""
     return f"{seconds * 1000:.2f} ms"
+
+
+def peak_rss_kib() -> int:
+    """This process's peak resident memory (VmHWM, else ru_maxrss), in KiB."""
+    found = _proc_status("VmHWM")
+    if found is not None:
+        return found
+    import resource
+
+    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+
+
+def current_rss_kib() -> int:
+    """This process's resident memory now (VmRSS), in KiB (0 where /proc is missing)."""
+    return _proc_status("VmRSS") or 0
+
+
+def _proc_status(field: str) -> int | None:
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith(f"{field}:"):
+                    return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+def mib(kib: float) -> str:
+    """KiB as MiB with one decimal."""
+    return f"{kib / 1024:.1f} MiB"
+
+
+def child_env(pycache: str) -> dict[str, str]:
+    """The environment of a measured child process: byte code cached under `pycache`.
+
+    Imports then read compiled files after a warm-up run, as an installed package does,
+    even where PYTHONDONTWRITEBYTECODE is set and the source tree has no __pycache__.
+    """
+    env = {**os.environ, "PYTHONPYCACHEPREFIX": pycache}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env

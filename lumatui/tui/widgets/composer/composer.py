@@ -330,6 +330,10 @@ class Composer(Widget):
         for form_field in self.query(FormField):
             form_field.active = form_field.applies(self._kind, auto_controls=auto)
             form_field.display = form_field.active
+        for row in self.query(".field-row"):
+            shown = [child for child in row.children if child.display]
+            for child in row.children:
+                child.set_class(bool(shown) and child is shown[-1], "-row-end")
         self._place_notes()
 
     def _applies(self, widget: Widget) -> bool:

@@ -6,11 +6,16 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual._two_way_dict import TwoWayDict
 from textual.binding import Binding, BindingType
+from textual.cache import LRUCache
 from textual.widgets import DataTable
 from textual.widgets.data_table import CellKey, RowKey
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
+
+RENDER_CACHE_ROWS = 250
+"""Rendered rows (and lines) the table keeps: a few screens' worth. DataTable keeps 1,000
+rows and 10,000 cells, which only fill up, row by row, as the cursor travels the list."""
 
 
 class JobTable(DataTable[Any]):
@@ -30,6 +35,10 @@ class JobTable(DataTable[Any]):
             zebra_stripes=False,
             cursor_foreground_priority="renderable",
         )
+        self._row_render_cache = LRUCache(RENDER_CACHE_ROWS)
+        self._cell_render_cache = LRUCache(RENDER_CACHE_ROWS * 10)
+        self._row_renderable_cache = LRUCache(RENDER_CACHE_ROWS)
+        self._line_cache = LRUCache(RENDER_CACHE_ROWS)
 
     def add_rows_on_top(self, rows: Sequence[tuple[str, Sequence[Any]]]) -> None:
         """Add `rows` (key, cells) above every existing row, newest first, in one pass.

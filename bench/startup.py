@@ -1,0 +1,148 @@
+"""Start-up: headless start to the first full frame, the workstation against a bare Textual app.
+
+Cases, each started in a fresh Python process (so imports are cold-ish: the OS caches the
+files, nothing is imported yet) at 120x40:
+
+- bare: a Textual app with the same widget kinds (header line, a form of Inputs, Selects
+  and a TextArea, a DataTable, a Tree, a Static where the picture goes, a footer);
+- ws-0, ws-10k, ws-100k: the real workstation (`LumaApp`) over a history of 0, 10,000 and
+  100,000 generations written straight into its store, a client that never answers, and
+  the half-cell picture renderer.
+
+Children cache their byte code in a folder of their own (PYTHONPYCACHEPREFIX), so after
+the warm-up their imports read compiled files, as an installed lumatui does.
+The time is taken inside the child, from the first line of this script (before Textual or
+lumatui is imported) to the first full frame: the app's main screen laid out and painted
+with nothing left dirty (see `_workstation.with_first_frame`). One warm-up run of each
+case, then the rounds, the order rotating and reversing; the figures are medians.
+"""
+
+from __future__ import annotations
+
+import time
+
+_STARTED = time.perf_counter()  # before anything heavy is imported
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import TYPE_CHECKING, Any  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _timing import child_env, machine, median, ms, orders, ratio_line  # noqa: E402
+
+if TYPE_CHECKING:
+    from textual.app import App
+
+SIZE = (120, 40)
+HISTORIES = {"ws-0": 0, "ws-10k": 10_000, "ws-100k": 100_000}
+CASES = ("bare", *HISTORIES)
+
+
+def run_child(case: str, home: Path | None) -> None:
+    """In the child: start the app, print the seconds to its first full frame as JSON."""
+    import asyncio
+
+    from _workstation import with_first_frame
+
+    result: dict[str, Any] = {}
+
+    def done(app: App[Any]) -> None:
+        result["first_frame_s"] = time.perf_counter() - _STARTED
+        result["cpu_s"] = time.process_time()
+        if case != "bare":
+            rows = app.screen.query_one("#job-table").row_count  # type: ignore[attr-defined]
+            result["rows"] = rows
+        app.exit()
+
+    app: App[Any]
+    if case == "bare":
+        from _bare import BareApp
+
+        app = with_first_frame(BareApp, done)()
+    else:
+        from _workstation import workstation
+
+        assert home is not None
+        app = workstation(home, with_first_frame(_luma_app(), done))  # type: ignore[arg-type]
+    asyncio.run(app.run_async(headless=True, size=SIZE))
+    print(json.dumps(result))
+
+
+def _luma_app() -> type[Any]:
+    from lumatui.tui.app import LumaApp
+
+    return LumaApp
+
+
+def measure(case: str, home: Path | None, pycache: Path) -> dict[str, Any]:
+    """Start a child for `case`; its figures, and the wall time seen from here."""
+    args = [sys.executable, __file__, "--child", case]
+    if home is not None:
+        args += ["--home", str(home)]
+    start = time.perf_counter()
+    env = child_env(str(pycache))
+    done = subprocess.run(args, capture_output=True, text=True, timeout=120, check=False, env=env)
+    wall = time.perf_counter() - start
+    if done.returncode != 0 or not done.stdout.strip():
+        raise RuntimeError(f"{case} failed ({done.returncode}):\n{done.stderr[-3000:]}")
+    figures: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    figures["wall_s"] = wall
+    return figures
+
+
+def main() -> int:
+    """Seed the histories, run the cases interleaved, print medians and the ratios."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--child", choices=CASES, help=argparse.SUPPRESS)
+    parser.add_argument("--home", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        run_child(args.child, args.home)
+        return 0
+
+    print(machine())
+    from _workstation import seed_history
+
+    with tempfile.TemporaryDirectory(prefix="lumatui-bench-startup-") as tmp:
+        homes: dict[str, Path | None] = {"bare": None}
+        for case, count in HISTORIES.items():
+            home = Path(tmp) / case
+            began = time.perf_counter()
+            seed_history(home, count, running=min(count, 20))
+            print(f"seeded {case}: {count:,} generations in {time.perf_counter() - began:.1f} s")
+            homes[case] = home
+        for case in CASES:  # warm-up: .pyc files and the OS file cache
+            measure(case, homes[case], Path(tmp) / "pycache")
+        first: dict[str, list[float]] = {case: [] for case in CASES}
+        wall: dict[str, list[float]] = {case: [] for case in CASES}
+        rows: dict[str, int] = {}
+        for order in orders(CASES, args.rounds):
+            for case in order:
+                figures = measure(case, homes[case], Path(tmp) / "pycache")
+                first[case].append(figures["first_frame_s"])
+                wall[case].append(figures["wall_s"])
+                rows[case] = figures.get("rows", 0)
+
+    print(f"\nfirst full frame at {SIZE[0]}x{SIZE[1]}, {args.rounds} rounds (medians):")
+    print(f"  {'case':<9} {'history':>8} {'first frame':>12} {'process wall':>13} {'rows':>6}")
+    for case in CASES:
+        history = f"{HISTORIES.get(case, 0):,}" if case != "bare" else "-"
+        print(
+            f"  {case:<9} {history:>8} {ms(median(first[case])):>12} "
+            f"{ms(median(wall[case])):>13} {rows.get(case, 0) if case != 'bare' else '-':>6}"
+        )
+    bare, ten_k, hundred_k = (median(first[c]) for c in ("bare", "ws-10k", "ws-100k"))
+    print(f"  workstation, empty history vs bare: {median(first['ws-0']) / bare:.2f}x")
+    print()
+    print(ratio_line("startup_10k_vs_bare", ten_k / bare, 1.5))
+    print(ratio_line("startup_100k_vs_10k", hundred_k / ten_k, 1.1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,251 @@
+"""List updates: a tick of 1,000 changed jobs against rebuilding a 10,000-row list; key latency.
+
+1. tick vs rebuild, inside one headless workstation (`LumaApp`, 120x40) over a history of
+   10,000 generations (a client that never answers), with the job list holding all 10,000
+   rows (its page size raised to 10,000):
+   - tick: `JobList.jobs_changed` with 1,000 changed `Job` objects (state, failure and
+     finish time flip between two versions each round, so every tick changes four cells
+     of each of the 1,000 rows);
+   - rebuild: `JobList.reload()`, the list's own rebuild (clear, read 10,000 jobs from
+     SQLite, add 10,000 rows).
+   Each is timed from the call to the next completed screen refresh (the screen laid out
+   and painted, nothing dirty), one warm-up each, then interleaved rounds; medians.
+2. key-press-to-frame while polling runs: the real workstation on the built-in simulator
+   (in a background thread, as `lumatui` runs it with no key) at a speed where uni-1
+   images take ~10 s, kept at ~100 jobs in flight (a new job for each one that finishes),
+   over the same 10,000-generation history. The jobs pane is focused and `j`/`k` are
+   pressed in blocks of 30, one every 40 ms; each is timed from the key event entering the
+   app to the first completed screen refresh after the cursor moved. Reported, no target.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _timing import machine, median, ms, orders, quantile, ratio_line
+from _workstation import home_paths, make_images, resolve, seed_history, workstation
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from textual.screen import Screen
+
+    from lumatui.engine.jobs import Job
+    from lumatui.tui.app import LumaApp
+
+SIZE = (120, 40)
+HISTORY = 10_000
+CHANGED = 1_000
+SPEED = 3.0
+"""Simulator speed: a uni-1 image (about 30 s at Luma) takes about 10 s."""
+IN_FLIGHT = 100
+KEY_GAP_S = 0.04
+BLOCK = 30
+
+
+async def next_frame(screen: Screen[Any]) -> None:
+    """Wait for the screen's next completed refresh."""
+    done = asyncio.get_running_loop().create_future()
+    screen.call_after_refresh(resolve, done)
+    await done
+
+
+async def timed(screen: Screen[Any], action: Callable[[], object]) -> float:
+    """Seconds from calling `action` to the next completed screen refresh."""
+    start = time.perf_counter()
+    action()
+    await next_frame(screen)
+    return time.perf_counter() - start
+
+
+def flipped(jobs: list[Job], now: float) -> list[Job]:
+    """The same jobs, finished the other way (completed <-> failed), a second later."""
+    from lumatui.engine.jobs import JobState
+
+    changed = []
+    for job in jobs:
+        failed = job.state is not JobState.FAILED
+        changed.append(
+            replace(
+                job,
+                state=JobState.FAILED if failed else JobState.COMPLETED,
+                failure_code="content_moderated" if failed else None,
+                failure_reason="The prompt was flagged by moderation." if failed else None,
+                updated_at=now,
+                finished_at=now,
+            )
+        )
+    return changed
+
+
+async def tick_vs_rebuild(home: Path, rounds: int) -> dict[str, list[float]]:
+    """Time the tick and the rebuild, interleaved, in one running workstation."""
+    app = workstation(home)
+    times: dict[str, list[float]] = {"tick": [], "rebuild": []}
+    async with app.run_test(headless=True, size=SIZE) as pilot:
+        while not app.engine_started:
+            await pilot.pause()
+        screen = app.main_screen
+        job_list = screen.job_list
+        job_list.page_size = HISTORY
+        await timed(screen, job_list.reload)
+        rows = job_list.table.row_count
+        if rows != HISTORY:
+            raise RuntimeError(f"the list holds {rows} rows, not {HISTORY}")
+        keys = random.Random(3).sample(list(job_list.table.keys_in_order()), CHANGED)
+        versions = [[job_list._jobs[key] for key in keys]]
+        versions.append(flipped(versions[0], versions[0][0].updated_at + 1))
+        flips = 0
+
+        def tick() -> None:
+            nonlocal flips
+            flips += 1
+            job_list.jobs_changed(versions[flips % 2])
+
+        cases = {"tick": tick, "rebuild": job_list.reload}
+        for action in cases.values():  # warm-up
+            await timed(screen, action)
+        for order in orders(list(cases), rounds):
+            for name in order:
+                times[name].append(await timed(screen, cases[name]))
+        if job_list.table.row_count != HISTORY:
+            raise RuntimeError("the list lost rows")
+        app.exit()
+    return times
+
+
+async def key_latency(home: Path, presses: int) -> tuple[list[float], list[int]]:
+    """Seconds from key to frame for `presses` j/k presses while ~100 jobs are polled."""
+    from lumatui.api.client import AgentsClient
+    from lumatui.api.schema import GenerationRequest
+    from lumatui.backend import Backend
+    from lumatui.config import load_settings
+    from lumatui.sim import SimSettings, start_in_background
+    from lumatui.tui.app import LumaApp
+
+    sim = start_in_background(
+        SimSettings.for_tests(
+            home / "sim", speed=SPEED, concurrent_jobs=1000, requests_per_minute=1_000_000
+        )
+    )
+    paths = home_paths(home)
+    settings = load_settings(
+        paths, environ={"LUMATUI_HOME": str(home)}, overrides={"poll_rate_limit": 40.0}
+    )
+    client = AgentsClient("bench-key", sim.base_url)
+    backend = Backend(client, "SIMULATOR", sim, 1.0 / SPEED)
+    app = LumaApp(settings, paths, backend, image_renderer="halfcell")
+    latencies: list[float] = []
+    in_flight: list[int] = []
+    try:
+        async with app.run_test(headless=True, size=SIZE) as pilot:
+            while not app.engine_started:
+                await pilot.pause()
+            engine = app.engine
+            assert engine is not None
+            prompts = iter(range(1_000_000))
+
+            def top_up() -> None:
+                missing = IN_FLIGHT - engine.poller.followed - engine.submitter.waiting
+                for _ in range(max(missing, 0)):
+                    request = GenerationRequest.model_validate(
+                        {"prompt": f"a lighthouse at dusk, take {next(prompts)}"}
+                    )
+                    engine.submit(request)
+
+            top_up()
+            feeder = app.set_interval(0.1, top_up)
+            while engine.poller.followed < IN_FLIGHT * 0.9:
+                await asyncio.sleep(0.1)
+            await pilot.press("f3")
+            await pilot.pause()
+            latencies = await press_keys(app, presses, in_flight)
+            feeder.stop()
+            app.exit()
+    finally:
+        sim.stop()
+    return latencies, in_flight
+
+
+async def press_keys(app: LumaApp, presses: int, in_flight: list[int]) -> list[float]:
+    """Press j/k in blocks; each latency ends at the first frame after the cursor moved."""
+    from textual import events
+
+    table = app.main_screen.job_list.table
+    moved: asyncio.Future[float] | None = None
+    original = {name: getattr(table, f"action_{name}") for name in ("cursor_down", "cursor_up")}
+
+    def hooked(name: str) -> Callable[[], None]:
+        def action() -> None:
+            original[name]()
+            if moved is not None and not moved.done():
+                future = moved
+                table.screen.call_after_refresh(lambda: resolve(future, time.perf_counter()))
+
+        return action
+
+    for name in original:
+        setattr(table, f"action_{name}", hooked(name))
+    driver = app._driver
+    assert driver is not None
+    engine = app.engine
+    assert engine is not None
+    latencies = []
+    for n in range(presses):
+        key = "j" if (n // BLOCK) % 2 == 0 else "k"
+        moved = asyncio.get_running_loop().create_future()
+        event = events.Key(key, key)
+        event.set_sender(app)
+        start = time.perf_counter()
+        driver.send_message(event)
+        latencies.append(await asyncio.wait_for(moved, 10.0) - start)
+        in_flight.append(engine.poller.followed)
+        await asyncio.sleep(KEY_GAP_S)
+    return latencies
+
+
+def main() -> int:
+    """Seed, measure both parts, print medians, the ratio and the key latency."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--presses", type=int, default=300)
+    args = parser.parse_args()
+    print(machine())
+    with tempfile.TemporaryDirectory(prefix="lumatui-bench-ui-") as tmp:
+        home = Path(tmp) / "list"
+        seed_history(home, HISTORY, running=0)
+        times = asyncio.run(tick_vs_rebuild(home, args.rounds))
+        live = Path(tmp) / "live"
+        images = make_images(Path(tmp) / "images", 200)
+        seed_history(live, HISTORY, running=0, images=images)
+        latencies, in_flight = asyncio.run(key_latency(live, args.presses))
+
+    tick, rebuild = median(times["tick"]), median(times["rebuild"])
+    print(f"\n{CHANGED:,} changed jobs in a list of {HISTORY:,} rows, {args.rounds} rounds:")
+    print(f"  tick (jobs_changed) to frame:  {ms(tick)} (median)")
+    print(f"  rebuild (reload) to frame:     {ms(rebuild)} (median)")
+    print(
+        f"\nkey press to frame, {len(latencies)} j/k presses, simulator at speed {SPEED:g}, "
+        f"{median([float(n) for n in in_flight]):.0f} jobs polled (median, "
+        f"{min(in_flight, default=0)}-{max(in_flight, default=0)}):"
+    )
+    print(
+        f"key_to_frame p50/p99 ms = {quantile(latencies, 0.5) * 1000:.1f} / "
+        f"{quantile(latencies, 0.99) * 1000:.1f} (max {max(latencies, default=0) * 1000:.1f})"
+    )
+    print()
+    print(ratio_line("ui_tick_vs_rebuild", tick / rebuild, 0.1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
