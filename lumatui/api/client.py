@@ -36,6 +36,7 @@ from lumatui.api.errors import (
     parse_retry_after,
 )
 from lumatui.api.field_errors import field_errors
+from lumatui.api.replies import clean_generation, read_capped
 from lumatui.api.schema import Generation
 from lumatui.api.text import clean_text
 
@@ -52,8 +53,6 @@ DEFAULT_BASE_URL = "https://agents.lumalabs.ai/v1"
 USER_AGENT = f"lumatui/{__version__}"
 MAX_REPLY_BYTES = 2 * 1024 * 1024
 MAX_ERROR_BODY_BYTES = 64 * 1024
-MAX_REASON_CHARS = 2000
-MAX_NAME_CHARS = 100
 BACKOFF_BASE = 0.5
 BACKOFF_CAP = 8.0
 # Statuses Luma documents as refusals of a POST: nothing was created, so it may be re-sent.
@@ -124,20 +123,32 @@ class AgentsClient:
         self._max_retry_after = max_retry_after
         self._sleep = sleep
         self._random = random.Random()
-        timeout = httpx.Timeout(read_timeout, connect=connect_timeout)
-        self._http = httpx.AsyncClient(
-            transport=transport,
-            timeout=timeout,
-            follow_redirects=False,
-            headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
-        )
-        # Output URLs are another origin: this client never carries the key or API headers.
-        self._downloads = httpx.AsyncClient(
-            transport=download_transport,
-            timeout=timeout,
-            follow_redirects=False,
-            headers={"User-Agent": USER_AGENT},
-        )
+        self._timeout = httpx.Timeout(read_timeout, connect=connect_timeout)
+        self._transports = (transport, download_transport)
+        # Made on first use: each builds a TLS context, which would slow start-up.
+        self._pools: dict[str, httpx.AsyncClient] = {}
+
+    @property
+    def _http(self) -> httpx.AsyncClient:
+        """The API connection pool."""
+        return self._pool("api", self._transports[0], {"Accept": "application/json"})
+
+    @property
+    def _downloads(self) -> httpx.AsyncClient:
+        """Output URLs are another origin: this pool never carries the key or API headers."""
+        return self._pool("downloads", self._transports[1], {})
+
+    def _pool(
+        self, name: str, transport: httpx.AsyncBaseTransport | None, headers: dict[str, str]
+    ) -> httpx.AsyncClient:
+        if name not in self._pools:
+            self._pools[name] = httpx.AsyncClient(
+                transport=transport,
+                timeout=self._timeout,
+                follow_redirects=False,
+                headers={"User-Agent": USER_AGENT, **headers},
+            )
+        return self._pools[name]
 
     @property
     def base_url(self) -> str:
@@ -159,9 +170,9 @@ class AgentsClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close both connection pools."""
-        await self._http.aclose()
-        await self._downloads.aclose()
+        """Close the connection pools."""
+        for pool in self._pools.values():
+            await pool.aclose()
 
     async def create(self, request: GenerationRequest) -> Generation:
         """POST /generations; re-sent only when provably nothing was created."""
@@ -300,7 +311,7 @@ class AgentsClient:
         if not 200 <= status < 300:
             raise await self._status_error(response, request_id, post=post)
         try:
-            raw = await _read_capped(response, MAX_REPLY_BYTES, request_id)
+            raw = await read_capped(response, MAX_REPLY_BYTES, request_id)
             generation = self._parse(raw, status, request_id)
         except httpx.RequestError as exc:
             raise self._transport_error(exc, request_id, post=post) from exc
@@ -317,7 +328,7 @@ class AgentsClient:
     ) -> ApiError:
         status = response.status_code
         try:
-            raw = await _read_capped(response, MAX_ERROR_BODY_BYTES, request_id, truncate=True)
+            raw = await read_capped(response, MAX_ERROR_BODY_BYTES, request_id, truncate=True)
         except httpx.RequestError:
             raw = b""
         headers = response.headers
@@ -353,7 +364,7 @@ class AgentsClient:
                 request_id=request_id,
             )
         try:
-            return self._cleaned(Generation.model_validate(data))
+            return clean_generation(Generation.model_validate(data), hide=[self._api_key])
         except ValidationError as exc:
             fields = field_errors(exc)
             first, kind = fields[0], exc.errors()[0]["type"]
@@ -364,55 +375,6 @@ class AgentsClient:
             raise ResponseInvalid(
                 message, status=status, request_id=request_id, field_errors=fields
             ) from None
-
-    def _cleaned(self, generation: Generation) -> Generation:
-        """The reply with its free text made safe to store and show (escapes, controls, length).
-
-        The failure reason, and values of the enum fields this client does not know, are
-        server text like any other; known enum values and URLs are left as they are.
-        """
-
-        def clean(value: str, limit: int = MAX_NAME_CHARS) -> str:
-            return clean_text(value, limit, hide=[self._api_key])
-
-        updates: dict[str, Any] = {}
-        reason = generation.failure_reason
-        if reason is not None and clean(reason, MAX_REASON_CHARS) != reason:
-            updates["failure_reason"] = clean(reason, MAX_REASON_CHARS)
-        for name in ("failure_code", "state", "model", "type"):
-            value = getattr(generation, name)
-            if type(value) is str and clean(value) != value:  # unknown values only
-                updates[name] = clean(value)
-        outputs = generation.output or []
-        if any(clean(o.type) != o.type for o in outputs):
-            updates["output"] = [o.model_copy(update={"type": clean(o.type)}) for o in outputs]
-        return generation.model_copy(update=updates) if updates else generation
-
-
-async def _read_capped(
-    response: httpx.Response, cap: int, request_id: str, *, truncate: bool = False
-) -> bytes:
-    """The body, at most `cap` bytes: cut there (`truncate`) or ResponseInvalid."""
-    length = response.headers.get("content-length", "").strip()
-    if not truncate and length.isdigit() and int(length) > cap:
-        raise _too_large(response.status_code, cap, request_id)
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in response.aiter_bytes():
-        if size + len(chunk) > cap:
-            if truncate:
-                chunks.append(chunk[: cap - size])
-                break
-            raise _too_large(response.status_code, cap, request_id)
-        size += len(chunk)
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def _too_large(status: int, cap: int, request_id: str) -> ResponseInvalid:
-    return ResponseInvalid(
-        f"server reply too large (over {cap // 1024} KB)", status=status, request_id=request_id
-    )
 
 
 def _timeout_phase(exc: httpx.TimeoutException) -> str:

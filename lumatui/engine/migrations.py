@@ -76,7 +76,7 @@ def migrate(connection: sqlite3.Connection) -> int:
                 )
             if version == len(MIGRATIONS):
                 connection.execute("COMMIT")
-                return version
+                return len(MIGRATIONS)
             for statement in MIGRATIONS[version].split(";"):
                 if statement.strip():
                     connection.execute(statement)
