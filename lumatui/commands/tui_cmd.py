@@ -1,10 +1,16 @@
 """`lumatui` with no subcommand: the workstation.
 
-Loads the settings (a configuration error is one message on stderr and exit code 3),
-opens the backend (no key: the built-in simulator, and the header says SIMULATOR),
-imports textual-image before the app takes the terminal (it asks the terminal what it
-can draw when first imported), runs the app, and leaves the terminal usable whatever
-happens: Textual restores it on a crash, and the simulator thread is stopped.
+Refuses to start without a terminal (exit 2: a pipe or a cron job would otherwise wait
+forever), loads the settings (a configuration error is one message on stderr and exit
+code 3), opens the backend (no key: the built-in simulator, and the header says SIMULATOR),
+lets textual-image ask the terminal what it can draw before the app takes the terminal,
+runs the app, and leaves the terminal usable whatever happens:
+
+- SIGHUP (the SSH link dropped) and SIGTERM exit the app the ordinary way: the terminal is
+  restored, the engine stops, the store is closed; the exit code is 128 + the signal;
+- an unexpected exception ends the app with the terminal restored, a crash report under
+  the data folder (key redacted), its path on stderr and again at the next start; exit 1.
+The simulator thread is stopped in every case.
 """
 
 from __future__ import annotations
@@ -15,10 +21,19 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import argparse
+    from pathlib import Path
+
+    from lumatui.config import AppPaths, Settings
 
 EXIT_OK = 0
-EXIT_CONFIG = 3
 EXIT_CRASHED = 1
+EXIT_NO_TERMINAL = 2
+EXIT_CONFIG = 3
+
+NO_TERMINAL_MESSAGE = (
+    "lumatui's workstation needs a terminal; for scripts use `lumatui submit …`, "
+    "see `lumatui --help`."
+)
 
 
 def add_options(parser: argparse.ArgumentParser) -> None:
@@ -35,8 +50,30 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--about", action="store_true", help="say what lumatui is, and exit")
 
 
+def missing_terminals() -> list[str]:
+    """The standard streams that are not a terminal (the app reads stdin, draws on stderr)."""
+    missing = []
+    for name, stream in (("stdin", sys.stdin), ("stdout", sys.stdout), ("stderr", sys.stderr)):
+        isatty = getattr(stream, "isatty", None)
+        try:
+            if not (isatty and isatty()):
+                missing.append(name)
+        except (OSError, ValueError):  # closed
+            missing.append(name)
+    return missing
+
+
 def run(args: argparse.Namespace) -> int:
     """Run the workstation until the person quits; returns the exit code."""
+    missing = missing_terminals()
+    if missing:
+        print(NO_TERMINAL_MESSAGE, file=sys.stderr)
+        print(
+            f"({', '.join(missing)} {'is' if len(missing) == 1 else 'are'} not a terminal.)",
+            file=sys.stderr,
+        )
+        return EXIT_NO_TERMINAL
+
     from lumatui.config import ConfigError, app_paths, load_settings
 
     paths = app_paths()
@@ -50,15 +87,23 @@ def run(args: argparse.Namespace) -> int:
 
     from lumatui.backend import open_backend
     from lumatui.logs import configure_logging
+    from lumatui.tui.terminal_info import prepare_image_renderer
 
     configure_logging(settings, paths)
-    prepare_images()
+    prepare_image_renderer()
     backend = open_backend(settings, paths, force_simulator=bool(getattr(args, "sim", False)))
     try:
         from lumatui.tui.app import LumaApp
 
-        app = LumaApp(settings, paths, backend)
-        app.run()
+        app = LumaApp(settings, paths, backend, handle_signals=True)
+        try:
+            app.run()
+        except Exception as exc:  # escaped Textual's own handling (starting, stopping)
+            return _crashed(paths, settings, exc, app.crash_report)
+        if app.crash_report is not None or app.crash_error is not None:
+            return _crashed(paths, settings, app.crash_error, app.crash_report)
+        if app.exit_signal is not None:
+            return 128 + app.exit_signal
         return EXIT_OK if app.return_code in (None, 0) else EXIT_CRASHED
     finally:
         # The app closes the backend on the way out; after a crash it may not have.
@@ -67,9 +112,19 @@ def run(args: argparse.Namespace) -> int:
                 backend.simulator.stop()
 
 
-def prepare_images() -> None:
-    """Import textual-image now, while the terminal can still answer its questions."""
-    try:
-        import textual_image.widget  # noqa: F401
-    except Exception:  # a terminal that cannot answer must not stop the app: half-cells then
-        return
+def _crashed(
+    paths: AppPaths, settings: Settings, error: BaseException | None, report: Path | None
+) -> int:
+    """Write the report if the app could not, and say where it is (the terminal is back)."""
+    from lumatui.tui.crash import crashed_message, secrets_of, write_crash_report
+
+    written = report
+    if written is None and error is not None:
+        try:
+            written = write_crash_report(paths.crash_dir, error, secrets=secrets_of(settings))
+        except Exception:  # nowhere to write: still say what happened
+            written = None
+    # After a hang-up stderr may be gone too; nothing more can be done then.
+    with contextlib.suppress(OSError, ValueError):
+        print(crashed_message(written, error), file=sys.stderr)
+    return EXIT_CRASHED

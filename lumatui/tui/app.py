@@ -3,7 +3,9 @@
 The app is given its settings, its paths and a backend (or a function that opens one).
 On mount it opens the engine over the backend, shows the main screen, and starts the
 engine (crash-recovered uncertain jobs are announced); on exit it stops the engine and
-closes the backend and the store. Everything else lives in the screens and widgets.
+closes the backend and the store. Run from the command line, SIGHUP and SIGTERM exit it
+the same way, and an unexpected exception leaves a crash report (see `lumatui.tui.crash`).
+Everything else lives in the screens and widgets.
 """
 
 from __future__ import annotations
@@ -17,11 +19,18 @@ from textual.binding import Binding, BindingType
 
 from lumatui.resources import stylesheets
 from lumatui.tui.commands import WorkstationCommands
+from lumatui.tui.crash import (
+    install_exit_signals,
+    last_crash_notice,
+    secrets_of,
+    take_unseen_report,
+    write_crash_report,
+)
 from lumatui.tui.theme import HOUSE_THEME_NAME, register_house_theme
 
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from pathlib import PurePath
+    from pathlib import Path, PurePath
 
     from lumatui.backend import Backend
     from lumatui.config import AppPaths, Settings
@@ -30,6 +39,10 @@ if TYPE_CHECKING:
 
 
 _STYLESHEETS: list[str | PurePath] = [str(path) for path in stylesheets()]
+PREVIEW_MEMORY_ITEMS = 12
+"""Thumbnails the preview keeps decoded (the last few jobs; a video is three): each is up to
+480x480 RGB (~0.7 MB), and the disk cache gives back any other in milliseconds."""
+PREVIEW_MEMORY_PIXELS = PREVIEW_MEMORY_ITEMS * 480 * 480
 
 
 class LumaApp(App[None]):
@@ -60,6 +73,7 @@ class LumaApp(App[None]):
         *,
         clock: Callable[[], float] = time.time,
         image_renderer: str | None = None,
+        handle_signals: bool = False,
     ) -> None:
         super().__init__()
         self.settings = settings
@@ -75,6 +89,14 @@ class LumaApp(App[None]):
         self._theme_ready = True
         self.engine_started = False
         """True once the engine runs (tests wait for it)."""
+        self.handle_signals = handle_signals
+        """Exit cleanly on SIGHUP and SIGTERM (the command line turns it on)."""
+        self.exit_signal: int | None = None
+        """The signal that ended the app, if one did."""
+        self.crash_report: Path | None = None
+        """The report written after an unexpected exception, if one was."""
+        self.crash_error: BaseException | None = None
+        self._remove_signal_handlers: Callable[[], None] | None = None
 
     async def on_mount(self) -> None:
         """Theme, engine, main screen, then start the engine."""
@@ -82,6 +104,8 @@ class LumaApp(App[None]):
         from lumatui.engine.media import ThumbnailCache
         from lumatui.tui.screens.main import MainScreen
 
+        if self.handle_signals:
+            self._remove_signal_handlers = install_exit_signals(self)
         source = self._backend_source
         self.backend = source if isinstance(source, Backend) else source()
         self.paths.ensure_dirs()
@@ -92,7 +116,11 @@ class LumaApp(App[None]):
             self.paths,
             backend_label=self.backend.label,
             base_url=self.backend.client.base_url,
-            thumbnails=ThumbnailCache(self.paths.thumbnails_dir),
+            thumbnails=ThumbnailCache(
+                self.paths.thumbnails_dir,
+                max_memory_items=PREVIEW_MEMORY_ITEMS,
+                max_memory_pixels=PREVIEW_MEMORY_PIXELS,
+            ),
             clock=self.clock,
             image_renderer=self.image_renderer,
         )
@@ -108,9 +136,16 @@ class LumaApp(App[None]):
                 timeout=15,
                 markup=False,
             )
+        self._announce_last_crash()
+
+    def _announce_last_crash(self) -> None:
+        """Say once where the report of the last crash is."""
+        report = take_unseen_report(self.paths.crash_dir)
+        if report is not None:
+            self.notify(last_crash_notice(report), severity="warning", timeout=20, markup=False)
 
     async def on_unmount(self) -> None:
-        """Stop the engine, close the backend and the store."""
+        """Stop the engine, close the backend and the store (a WAL checkpoint)."""
         if self.engine is not None:
             with contextlib.suppress(Exception):
                 await self.engine.stop()
@@ -120,6 +155,33 @@ class LumaApp(App[None]):
         if self.engine is not None:
             with contextlib.suppress(Exception):
                 self.engine.store.close()
+        if self._remove_signal_handlers is not None:
+            self._remove_signal_handlers()
+
+    def _handle_exception(self, error: Exception) -> None:
+        """An unexpected exception: write the crash report, then let Textual end the app.
+
+        Textual would print a traceback with local variables once the terminal is restored;
+        locals can hold a secret, so the redacted report replaces it (the command line
+        prints the report's path).
+        """
+        if self.crash_report is None and self.crash_error is None:
+            self.crash_error = error
+            try:
+                self.crash_report = write_crash_report(
+                    self.paths.crash_dir,
+                    error,
+                    secrets=secrets_of(self.settings),
+                    details={
+                        "backend": self.backend.label if self.backend else "not open",
+                        "log file": str(self.paths.log_file),
+                    },
+                )
+            except Exception:  # a report that cannot be written must not hide the crash
+                self.crash_report = None
+        super()._handle_exception(error)
+        if self.crash_report is not None:
+            self._exit_renderables.clear()
 
     @property
     def main_screen(self) -> MainScreen:

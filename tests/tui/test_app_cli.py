@@ -5,12 +5,18 @@ from __future__ import annotations
 import contextlib
 from typing import TYPE_CHECKING, Any
 
+import pytest
+
 from lumatui.cli import ABOUT, main
 
 if TYPE_CHECKING:
-    import pytest
-
     from lumatui.config import AppPaths
+
+
+@pytest.fixture(autouse=True)
+def a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """pytest captures the standard streams; these tests stand in for a terminal."""
+    monkeypatch.setattr("lumatui.commands.tui_cmd.missing_terminals", lambda: [])
 
 
 def test_about_prints_the_about_text(capsys: pytest.CaptureFixture[str]) -> None:

@@ -5,6 +5,11 @@ drawn once. Moving the cursor onto a job posts `LineageTree.JobSelected`; the ap
 the job list and the preview to it, and `select_job` moves the cursor back here without a
 message, so the two never chase each other. A changed job relabels its own nodes only; a
 new child of a shown node is added under it.
+
+Tree posts `NodeHighlighted` for every cursor move, the tree's own included, and handles it
+later: a redraw (`show_family`, `select_job`) is done with those messages prevented, and a
+highlight whose node is no longer under the cursor when it is handled is stale and dropped,
+so only the person's moves become `JobSelected`.
 """
 
 from __future__ import annotations
@@ -79,18 +84,19 @@ class LineageTree(Tree[NodeData]):
 
     def show_family(self, job: Job | None) -> None:
         """Draw `job`'s family with the cursor on it (only move the cursor if it is drawn)."""
-        if job is None:
+        with self.prevent(Tree.NodeHighlighted):
+            if job is None:
+                self._reset_family()
+                return
+            roots = tuple(self._lineage.roots(job))
+            if roots == self._roots and job.id in self._family_nodes:
+                self.select_job(job.id)
+                return
             self._reset_family()
-            return
-        roots = tuple(self._lineage.roots(job))
-        if roots == self._roots and job.id in self._family_nodes:
+            self._roots = roots
+            for family_root in self._lineage.family(job):
+                self._add_family(self.root, family_root)
             self.select_job(job.id)
-            return
-        self._reset_family()
-        self._roots = roots
-        for family_root in self._lineage.family(job):
-            self._add_family(self.root, family_root)
-        self.select_job(job.id)
 
     def select_job(self, job_id: str) -> None:
         """Put the cursor on the job's node (its first, full one) without posting JobSelected."""
@@ -100,8 +106,9 @@ class LineageTree(Tree[NodeData]):
         if not nodes:
             return
         node = next((n for n in nodes if n.data and not n.data.repeat), nodes[0])
-        _ = self.last_line  # rebuilds the line index, so the new node has its line number
-        self.move_cursor(node)
+        with self.prevent(Tree.NodeHighlighted):
+            _ = self.last_line  # rebuilds the line index, so the new node has its line number
+            self.move_cursor(node)
 
     def job_updated(self, job: Job) -> None:
         """A job changed: relabel its nodes, or add it under the shown parents it was made from."""
@@ -155,8 +162,10 @@ class LineageTree(Tree[NodeData]):
         return Text.assemble((prefix, base_style), label, no_wrap=True, end="")
 
     def on_tree_node_highlighted(self, event: Tree.NodeHighlighted[NodeData]) -> None:
-        """The cursor moved: tell the app about a different known job."""
+        """The cursor moved: tell the app about a different known job (the person's move)."""
         event.stop()
+        if event.node is not self.cursor_node:
+            return  # stale: the cursor moved on (a redraw, say) before this was handled
         data = event.node.data
         job_id = data.job_id if data is not None else None
         if job_id is None or job_id == self._selected_job:

@@ -118,7 +118,11 @@ class Preview(VerticalScroll, can_focus=True):
                     if image_class is not None:
                         yield image_class(classes="preview-image")
                     yield Static(classes="preview-caption")
-        yield ProgressBar(classes="preview-download", show_eta=False)
+        # Hidden until an output of the shown job downloads: with no total it would draw an
+        # indeterminate bar that animates (and repaints) forever.
+        bar = ProgressBar(classes="preview-download", show_eta=False)
+        bar.display = False
+        yield bar
         yield Static(classes="preview-details")
 
     def on_mount(self) -> None:
@@ -179,6 +183,7 @@ class Preview(VerticalScroll, can_focus=True):
             self._outputs, self._history = [], []
             self._shown_key = None
             self._token += 1  # anything still decoding is now stale
+            self._show_download()
             self._show_media(None, "Select a job to see its output here.")
             self._render_details()
             return

@@ -1,0 +1,142 @@
+"""A real `python -m lumatui` under a pseudo-terminal, ended by SIGHUP, a hang-up or SIGTERM.
+
+Each run submits a job (to the built-in simulator), then ends the way an SSH drop or a
+`kill` would. The process must exit on its own with 128 + the signal, after leaving the
+alternate screen (the terminal is usable) without printing a traceback, and leave a store
+that passes `PRAGMA integrity_check`, holds the job, and has its WAL folded in.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import select
+import signal
+import sqlite3
+import struct
+import sys
+import time
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from lumatui.config import AppPaths
+
+pty = pytest.importorskip("pty")
+fcntl = pytest.importorskip("fcntl")
+termios = pytest.importorskip("termios")
+if not hasattr(os, "pidfd_open"):
+    pytest.skip("needs os.pidfd_open (Linux) to wait for the child", allow_module_level=True)
+
+DEADLINE_S = 60.0
+LEAVE_ALT_SCREEN = b"\x1b[?1049l"
+_ESCAPES = re.compile(
+    rb"\x1b(\[[0-9;?<>=]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)|[()][0-9A-Za-z]|.)"
+)
+
+
+def plain(screen: bytes) -> str:
+    """What the terminal showed, without escape sequences."""
+    return _ESCAPES.sub(b"", screen).decode("utf-8", errors="replace")
+
+
+class Terminal:
+    """The parent side of a pseudo-terminal running lumatui."""
+
+    def __init__(self, home: str) -> None:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("LUMA", "PYTEST"))}
+        env.update(LUMATUI_HOME=home, TERM="xterm-256color", COLORTERM="truecolor")
+        pid, fd = pty.fork()
+        if pid == 0:  # the child: a 120x40 terminal, then lumatui
+            try:
+                fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+                os.execve(sys.executable, [sys.executable, "-m", "lumatui", "--sim"], env)
+            finally:
+                os._exit(127)
+        self.pid, self.fd = pid, fd
+        self.pidfd = os.pidfd_open(pid)
+        self.screen = b""
+        self.started = time.monotonic()
+
+    def _left(self) -> float:
+        left = DEADLINE_S - (time.monotonic() - self.started)
+        assert left > 0, f"lumatui did not get there in time; it showed:\n{plain(self.screen)}"
+        return left
+
+    def read_until(self, *words: str) -> None:
+        """Read what the app draws until one of `words` is on screen."""
+        while not any(word in plain(self.screen) for word in words):
+            ready, _, _ = select.select([self.fd], [], [], self._left())
+            if ready:
+                self.screen += os.read(self.fd, 65536)
+
+    def type(self, keys: bytes) -> None:
+        """Type on the terminal's keyboard."""
+        os.write(self.fd, keys)
+
+    def wait_exit(self, *, drain: bool) -> int:
+        """Wait for the process to end (reading its last output if `drain`); its exit code."""
+        while True:
+            watched = [self.pidfd, self.fd] if drain else [self.pidfd]
+            ready, _, _ = select.select(watched, [], [], self._left())
+            if self.fd in ready:
+                try:
+                    chunk = os.read(self.fd, 65536)
+                except OSError:  # the child's side closed: it has gone
+                    chunk = b""
+                self.screen += chunk
+                drain = bool(chunk)
+            if self.pidfd in ready:
+                _, status = os.waitpid(self.pid, 0)
+                return os.waitstatus_to_exitcode(status)
+
+    def close(self) -> None:
+        """Hang up: what sshd does when the connection drops."""
+        os.close(self.fd)
+        self.fd = -1
+
+    def cleanup(self) -> None:
+        """Whatever happened, leave no process behind."""
+        with contextlib.suppress(ChildProcessError, ProcessLookupError):
+            if os.waitpid(self.pid, os.WNOHANG) == (0, 0):
+                os.kill(self.pid, signal.SIGKILL)
+                os.waitpid(self.pid, 0)
+        for fd in (self.fd, self.pidfd):
+            with contextlib.suppress(OSError):
+                if fd >= 0:
+                    os.close(fd)
+
+
+@pytest.mark.parametrize("how", ["SIGHUP", "hang-up", "SIGTERM"])
+def test_a_signal_exits_cleanly_and_keeps_the_store(paths: AppPaths, how: str) -> None:
+    terminal = Terminal(os.environ["LUMATUI_HOME"])
+    try:
+        terminal.read_until("SIMULATOR")
+        terminal.type(b"a lighthouse at dusk")
+        terminal.read_until("a lighthouse at dusk")
+        terminal.type(b"\n")  # ctrl+j: submit
+        terminal.read_until("queued", "processing", "completed")
+        before = len(terminal.screen)
+        if how == "hang-up":
+            terminal.close()
+            code = terminal.wait_exit(drain=False)
+            assert code == 128 + signal.SIGHUP
+        else:
+            signum = getattr(signal, how)
+            os.kill(terminal.pid, signum)
+            code = terminal.wait_exit(drain=True)
+            assert code == 128 + signum
+            after = terminal.screen[before:]
+            assert LEAVE_ALT_SCREEN in after  # Textual put the terminal back
+            assert "Traceback" not in plain(after) and "Error" not in plain(after)
+    finally:
+        terminal.cleanup()
+
+    assert not paths.database.with_name(paths.database.name + "-wal").exists()
+    with sqlite3.connect(paths.database) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        prompts = [row[0] for row in db.execute("SELECT prompt FROM jobs")]
+    assert prompts == ["a lighthouse at dusk"]
+    assert not list(paths.crash_dir.glob("crash-*"))  # a signal is not a crash
