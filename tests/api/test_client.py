@@ -183,7 +183,12 @@ def test_plain_http_allowed_to_loopback(url: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "url", ["http://agents.lumalabs.ai/v1", "http://10.0.0.5/v1", "http://localhost.evil.test/v1"]
+    "url",
+    [
+        DEFAULT_BASE_URL.replace("https:", "http:"),
+        "http://10.0.0.5/v1",
+        "http://localhost.evil.test/v1",
+    ],
 )
 def test_plain_http_refused_elsewhere(url: str, caplog: pytest.LogCaptureFixture) -> None:
     with pytest.raises(ValueError, match="plain http"):

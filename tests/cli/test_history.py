@@ -8,6 +8,7 @@ import subprocess
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from lumatui.api.client import DEFAULT_BASE_URL
 from tests.cli.conftest import KEY, Ran, stored_jobs
 
 if TYPE_CHECKING:
@@ -82,7 +83,7 @@ def test_list_lineage_export_get_after_a_chain(
     curl = on_sim("export", last[:8], "--as", "curl")
     assert curl.code == 0, curl.err
     assert "$LUMA_AGENTS_API_KEY" in curl.out and KEY not in curl.out
-    assert "https://agents.lumalabs.ai/v1/generations" in curl.out
+    assert f"{DEFAULT_BASE_URL}/generations" in curl.out
     if shutil.which("bash"):
         checked = subprocess.run(["bash", "-n"], input=curl.out, capture_output=True, text=True)
         assert checked.returncode == 0, checked.stderr

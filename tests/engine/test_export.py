@@ -9,9 +9,10 @@ from typing import Any
 
 import pytest
 
+from lumatui.api.client import DEFAULT_BASE_URL
 from lumatui.engine.export import export_request
 
-BASE = "https://agents.lumalabs.ai/v1"
+BASE = DEFAULT_BASE_URL
 HOSTILE: dict[str, Any] = {
     "prompt": 'it\'s a "test" with $HOME, `uname`, \\ backslash, $(rm -rf x)\nJSON\nand 🦊 ü',
     "type": "image",
@@ -35,7 +36,7 @@ def test_json_round_trips() -> None:
 def test_curl_has_the_variable_never_a_key_and_the_endpoint() -> None:
     text = export_request(stored(HOSTILE), BASE + "/", "curl")
     assert '"Authorization: Bearer $LUMA_AGENTS_API_KEY"' in text
-    assert "https://agents.lumalabs.ai/v1/generations" in text
+    assert f"{DEFAULT_BASE_URL}/generations" in text
     assert "luma-api-" not in text
     assert "\u202e" not in text and "\u2028" not in text and "\x7f" not in text
 

@@ -60,10 +60,9 @@ class MainScreen(Screen[None]):
     """The four panes, the header and the footer; the selected job lives here."""
 
     BINDINGS: ClassVar[list[BindingType]] = [*pane_bindings(), *job_bindings()]
+    # Focus starts in the prompt; Textual's default ("*") would first focus the scrolling
+    # form around it, restyling the whole form twice before the first frame.
     AUTO_FOCUS = "#prompt-text"
-    """Focus starts in the prompt; Textual's default ("*") would first focus the scrolling
-    form around it, restyling the whole form twice (on focus and on blur) before the first
-    frame."""
 
     active_pane: reactive[str] = reactive("composer")
     """The pane shown when the screen is too small for all four."""
