@@ -144,6 +144,11 @@ class LumaApp(App[None]):
         if report is not None:
             self.notify(last_crash_notice(report), severity="warning", timeout=20, markup=False)
 
+    def emergency_close(self) -> None:
+        """Close the store (a WAL checkpoint) from any thread when a signal's exit is stuck."""
+        if self.engine is not None:
+            self.engine.store.close()
+
     async def on_unmount(self) -> None:
         """Stop the engine, close the backend and the store (a WAL checkpoint)."""
         if self.engine is not None:

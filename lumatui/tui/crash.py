@@ -21,6 +21,7 @@ import os
 import platform
 import signal
 import sys
+import threading
 import traceback
 from datetime import UTC, datetime
 from importlib import metadata
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
     from lumatui.config import Settings
 
 EXIT_SIGNALS: tuple[signal.Signals, ...] = (signal.SIGHUP, signal.SIGTERM)
+EXIT_GRACE_S = 8.0
 REPORT_PREFIX = "crash-"
 REPORT_SUFFIX = ".txt"
 SEEN_SUFFIX = ".seen"
@@ -47,8 +49,15 @@ class ExitableApp(Protocol):
 
     exit_signal: int | None
 
+    @property
+    def is_running(self) -> bool:
+        """True until the app's message loop has ended."""
+
     def exit(self, result: None = None, return_code: int = 0) -> None:
         """Leave the app the ordinary way."""
+
+    def emergency_close(self) -> None:
+        """Flush what must not be lost, from any thread, when the ordinary exit is stuck."""
 
 
 # -- signals ----------------------------------------------------------------------------------
@@ -88,6 +97,19 @@ def exit_on_signal(app: ExitableApp, signum: int) -> None:
         return
     app.exit_signal = signum
     app.exit(return_code=128 + signum)
+    # After a hang-up the terminal is gone, and restoring it can stall: if the ordinary
+    # exit has not finished in time, flush the store and leave anyway.
+    watchdog = threading.Timer(EXIT_GRACE_S, _force_exit, args=(app, signum))
+    watchdog.daemon = True
+    watchdog.start()
+
+
+def _force_exit(app: ExitableApp, signum: int) -> None:
+    if not app.is_running:  # the ordinary exit got through; nothing to force
+        return
+    with contextlib.suppress(Exception):
+        app.emergency_close()
+    os._exit(128 + signum)
 
 
 def signal_name(signum: int) -> str:

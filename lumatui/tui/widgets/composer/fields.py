@@ -33,6 +33,7 @@ from lumatui.tui.widgets.composer.prompt_editor import PromptEditor
 from lumatui.tui.widgets.composer.ref_field import RefField
 from lumatui.tui.widgets.composer.ref_list import RefList
 from lumatui.tui.widgets.composer.source_position import SourcePositionInput
+from lumatui.tui.widgets.composer.visible import SafeInput
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -69,7 +70,7 @@ def _on_off(id: str) -> Select[bool]:
 
 def _unit(id: str) -> Input:
     """A number from 0 to 1."""
-    return Input(placeholder="0–1", type="number", compact=True, id=id)
+    return SafeInput(placeholder="0–1", type="number", compact=True, id=id)
 
 
 def compose_fields() -> ComposeResult:
@@ -112,7 +113,7 @@ def compose_fields() -> ComposeResult:
         yield FormField(
             f"User id (your end-user's opaque id, at most {MAX_USER_ID_CHARS} characters)",
             "user_id",
-            Input(placeholder="optional", compact=True, id="user-id"),
+            SafeInput(placeholder="optional", compact=True, id="user-id"),
         )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from rich.text import Text
 from textual.containers import Vertical
 from textual.content import Content
 from textual.reactive import reactive
@@ -12,6 +13,7 @@ from textual.widgets import TextArea
 
 from lumatui.api.enums import MAX_PROMPT_CHARS
 from lumatui.tui.widgets.composer.body import get_path, set_path
+from lumatui.tui.widgets.composer.visible import visible_controls
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -26,6 +28,10 @@ PATH = "prompt"
 
 class _PromptArea(TextArea):
     """A TextArea whose up on the first row and down on the last row walk the history."""
+
+    def get_line(self, line_index: int) -> Text:
+        """The line as drawn: control characters as visible symbols, never raw."""
+        return Text(visible_controls(self.document.get_line(line_index)), end="", no_wrap=True)
 
     def __init__(self, previous: Callable[[], bool], following: Callable[[], bool]) -> None:
         super().__init__(soft_wrap=True, tab_behavior="focus", compact=True, id="prompt-text")

@@ -22,6 +22,7 @@ from lumatui.engine.local_refs import (
 )
 from lumatui.tui.widgets.composer.body import get_path, set_path, size_text
 from lumatui.tui.widgets.composer.path_suggester import PathSuggester
+from lumatui.tui.widgets.composer.visible import SafeInput
 
 if TYPE_CHECKING:
     from textual.app import ComposeResult
@@ -68,13 +69,13 @@ class RefField(Widget):
         super().__init__(id=id, classes=classes)
         self.path = path
         self.set_reactive(RefField.want, want)
-        self._text = Input(
+        self._text = SafeInput(
             placeholder=_PLACEHOLDER,
             suggester=PathSuggester(),
             compact=True,
             classes="ref-text",
         )
-        self._media = Input(
+        self._media = SafeInput(
             placeholder="media type, e.g. video/mp4", compact=True, classes="ref-media"
         )
         self._status = Static("", classes="ref-status", markup=False)

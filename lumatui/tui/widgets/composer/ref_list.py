@@ -16,6 +16,7 @@ from lumatui.tui.widgets.composer.body import get_path, set_path
 from lumatui.tui.widgets.composer.error_line import ErrorLine
 from lumatui.tui.widgets.composer.form_field import parse_number
 from lumatui.tui.widgets.composer.ref_field import RefField
+from lumatui.tui.widgets.composer.visible import SafeInput
 
 if TYPE_CHECKING:
     from textual.app import ComposeResult
@@ -100,7 +101,7 @@ class RefList(Widget):
         ref = RefField(self.path, value=value)
         frame = None
         if self.index_path is not None:
-            frame = Input(
+            frame = SafeInput(
                 "" if index is None else str(index),
                 placeholder="frame",
                 type="integer",

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from textual.containers import Horizontal
-from textual.widgets import Input
 
 from lumatui.api.field_errors import FieldError
 from lumatui.tui.widgets.composer.body import get_path, set_path
 from lumatui.tui.widgets.composer.form_field import parse_number
+from lumatui.tui.widgets.composer.visible import SafeInput
 
 if TYPE_CHECKING:
     from textual.app import ComposeResult
@@ -26,7 +26,7 @@ class SourcePositionInput(Horizontal):
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self._boxes = {
-            name: Input(placeholder=short, type="number", compact=True, classes="position-part")
+            name: SafeInput(placeholder=short, type="number", compact=True, classes="position-part")
             for name, short in _PARTS
         }
 
