@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import os
 import stat
@@ -22,6 +21,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from lumatui.api.hosts import is_loopback
 from lumatui.config_file import (
     KEY_ENV,
     ConfigError,
@@ -190,16 +190,6 @@ class Settings(BaseSettings):
     def source_of(self, name: str) -> SettingSource:
         """Where the setting `name` (dotted for tables: `sim.speed`) came from."""
         return self._sources.get(name, SettingSource("default"))
-
-
-def is_loopback(host: str) -> bool:
-    """True for localhost and loopback addresses, where plain http never leaves the machine."""
-    if host.lower() in ("localhost", "localhost."):
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def mask_secret(key: str | SecretStr | None) -> str:

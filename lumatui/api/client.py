@@ -36,6 +36,7 @@ from lumatui.api.errors import (
     parse_retry_after,
 )
 from lumatui.api.field_errors import field_errors
+from lumatui.api.hosts import is_loopback
 from lumatui.api.replies import clean_generation, read_capped
 from lumatui.api.schema import Generation
 from lumatui.api.text import clean_text
@@ -72,7 +73,7 @@ def normalise_base_url(base_url: str, *, allow_insecure_http: bool = False) -> s
         raise ValueError("the base URL must be an http(s) URL such as " + DEFAULT_BASE_URL)
     if url.userinfo or url.query or url.fragment:
         raise ValueError("the base URL must not carry credentials, a query or a fragment")
-    if url.scheme == "http" and not downloads.is_loopback(url.host):
+    if url.scheme == "http" and not is_loopback(url.host):
         host = clean_text(url.host, 100)
         if not allow_insecure_http:
             raise ValueError(

@@ -10,7 +10,6 @@ no partial file behind.
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import logging
 import os
 import time
@@ -25,6 +24,7 @@ from lumatui.api.errors import (
     DownloadTooLarge,
     DownloadTruncated,
 )
+from lumatui.api.hosts import is_loopback
 from lumatui.api.text import clean_text
 
 if TYPE_CHECKING:
@@ -37,17 +37,6 @@ DEFAULT_MAX_BYTES = 2 * 1024**3
 MAX_REDIRECTS = 5
 WRITE_CHUNK = 1024 * 1024
 _DEFAULT_PORTS = {"http": 80, "https": 443}
-
-
-def is_loopback(host: str) -> bool:
-    """True for localhost, 127.0.0.0/8 and ::1: the hosts plain http may go to."""
-    host = host.strip("[]").rstrip(".").lower()
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def origin(url: httpx.URL) -> tuple[str, str, int]:

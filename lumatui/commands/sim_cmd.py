@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import ipaddress
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from lumatui.api.hosts import is_loopback
 
 if TYPE_CHECKING:
     import argparse
@@ -44,16 +45,6 @@ def default_state_dir() -> Path:
     from lumatui.config import app_paths
 
     return app_paths().simulator_dir
-
-
-def is_loopback(host: str) -> bool:
-    """True for localhost and loopback addresses."""
-    if host.lower() in ("localhost", "localhost."):
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def run(args: argparse.Namespace) -> int:

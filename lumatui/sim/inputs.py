@@ -18,7 +18,6 @@ with 422.
 from __future__ import annotations
 
 import base64
-import ipaddress
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -26,6 +25,7 @@ from urllib.parse import urlsplit
 from lumatui.api.capabilities import MAX_EDIT_SOURCE_SECONDS, image_refs
 from lumatui.api.enums import FailureCode, GenerationType
 from lumatui.api.field_errors import json_path
+from lumatui.api.hosts import is_loopback
 from lumatui.api.rules import Problem
 from lumatui.sim.checks import source_too_long, wanted_kind
 from lumatui.sim.outcomes import Outcome, failure
@@ -72,13 +72,7 @@ class Resolved:
 
 def is_loopback_url(url: str) -> bool:
     """True when the URL's host is this machine."""
-    host = (urlsplit(url).hostname or "").lower()
-    if host in ("localhost", "localhost."):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    return is_loopback(urlsplit(url).hostname or "")
 
 
 def resolve_inputs(

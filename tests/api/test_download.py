@@ -9,7 +9,8 @@ import httpx
 import pytest
 
 from lumatui.api import errors
-from lumatui.api.download import checked_download_url, is_loopback
+from lumatui.api.download import checked_download_url
+from lumatui.api.hosts import is_loopback
 from tests.api.test_client import KEY, Server, make_client
 
 if TYPE_CHECKING:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import httpx
 
-from lumatui.api.download import is_loopback
+from lumatui.api.hosts import is_loopback
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable

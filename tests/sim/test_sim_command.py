@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from lumatui import cli
-from lumatui.commands import sim_cmd
+from lumatui.api.hosts import is_loopback
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -84,4 +84,4 @@ def test_bad_fault_profile_is_a_usage_error(
     ],
 )
 def test_loopback_detection(host: str, loopback: bool) -> None:
-    assert sim_cmd.is_loopback(host) is loopback
+    assert is_loopback(host) is loopback
