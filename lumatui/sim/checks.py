@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from lumatui.api.capabilities import MAX_EDIT_SOURCE_SECONDS, image_refs
+from lumatui.api.capabilities import MAX_EDIT_SOURCE_SECONDS
 from lumatui.api.enums import GenerationState, GenerationType
+from lumatui.api.refs import image_refs
 from lumatui.api.rules import Problem
 
 if TYPE_CHECKING:
