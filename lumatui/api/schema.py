@@ -8,6 +8,7 @@ span several fields live in `lumatui.api.rules`; each failure carries its JSON p
 from __future__ import annotations
 
 import binascii
+import json
 from typing import Annotated, Any, Self
 from uuid import UUID
 
@@ -296,6 +297,18 @@ class GenerationRequest(_Request):
         copy = self.model_copy()
         copy._unknown_fields = {json_path_of(loc): (loc, value) for loc, value in fields}
         return copy
+
+    @classmethod
+    def from_stored(cls, body: str | dict[str, Any]) -> Self:
+        """A request as it was stored: fields unknown to this version were allowed then."""
+        from lumatui.api.unknown_fields import split_unknown_fields
+
+        data = json.loads(body) if isinstance(body, str) else body
+        if not isinstance(data, dict):
+            return cls.model_validate(data)
+        known, unknown = split_unknown_fields(data)
+        request = cls.model_validate(known)
+        return request.with_unknown_fields(unknown) if unknown else request
 
     @property
     def unknown_fields(self) -> list[tuple[tuple[str | int, ...], Any]]:
