@@ -93,13 +93,15 @@ def inspect_local_media(
         # The full sentences for every kind of path live with the inline loader.
         load_local_ref(target, want=want or "image")
         raise LocalRefError(f"{shown} cannot be read: {exc.strerror}.") from None
-    with os.fdopen(fd, "rb") as handle:
-        info = os.fstat(handle.fileno())
+    try:
+        info = os.fstat(fd)
         if stat.S_ISDIR(info.st_mode):
             raise LocalRefError(f"{shown} is a directory, not a file.")
         if not stat.S_ISREG(info.st_mode):
             raise LocalRefError(f"{shown} is not a regular file (a FIFO, socket or device).")
-        head = handle.read(_HEAD)
+        head = os.read(fd, _HEAD)
+    finally:
+        os.close(fd)
     if info.st_size == 0:
         raise LocalRefError(f"{shown} is empty (0 bytes), not {wanted}.")
     if info.st_size > MAX_FILE_BYTES:
