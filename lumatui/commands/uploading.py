@@ -40,17 +40,11 @@ class PendingUpload:
 
 
 def open_uploader(backend: Backend, paths: AppPaths, settings: Settings) -> Uploader:
-    """An Uploader on the backend's client, remembering uploads under the data dir."""
-    from lumatui.engine.file_ids import FileIdCache
-    from lumatui.engine.uploads import Uploader
+    """An Uploader on the backend's client whose warnings go to stderr."""
+    from lumatui import backend as backends
 
-    paths.ensure_dirs()
-    cache = FileIdCache(paths.file_ids)
-    return Uploader(
-        backend.client,
-        cache,
-        inline_cap=settings.inline_cap_bytes,
-        warn=lambda message: warn(f"lumatui: {message}"),
+    return backends.open_uploader(
+        backend, paths, settings, warn=lambda message: warn(f"lumatui: {message}")
     )
 
 

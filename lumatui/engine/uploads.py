@@ -29,11 +29,12 @@ from lumatui.engine.local_refs import LocalRefError, expand_path, load_local_ref
 from lumatui.engine.media import sniff_mime
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
     from pathlib import Path
 
     from lumatui.api.client import AgentsClient
     from lumatui.api.files import FileObject
+    from lumatui.api.refs import Loc
     from lumatui.engine.file_ids import FileIdCache
 
 _MB = 1024 * 1024
@@ -231,3 +232,30 @@ class Uploader:
     async def forget(self, file_id: str) -> None:
         """A file was deleted: never reference it again."""
         self._cache.forget(file_id)
+
+
+async def upload_into_body(
+    body: dict[str, Any],
+    uploads: Sequence[tuple[Loc, LocalMedia]],
+    uploader: Uploader,
+    *,
+    on_progress: Callable[[Loc, int, int], None] | None = None,
+) -> dict[str, Any]:
+    """A copy of `body` with the reference at each loc made from its local media.
+
+    For a form that knows which of its reference fields hold local paths: each becomes
+    inline data or a `file_id` (uploaded, or remembered). `on_progress(loc, sent, total)`.
+    """
+    import copy
+
+    from lumatui.api.unknown_fields import put_at
+
+    result = copy.deepcopy(body)
+    for loc, media in uploads:
+
+        def progress(sent: int, total: int, loc: Loc = loc) -> None:
+            if on_progress is not None:
+                on_progress(loc, sent, total)
+
+        put_at(result, loc, await uploader.reference_for(media, on_progress=progress))
+    return result

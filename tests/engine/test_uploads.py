@@ -184,3 +184,33 @@ async def test_layers_composite_back_to_front(tmp_path: Path) -> None:
     assert board.getpixel((10, 8)) != board.getpixel((12, 8))  # the checkerboard shows through
     with pytest.raises(ValueError):
         composite_layers([])
+
+
+async def test_a_form_body_gets_its_local_media_in_place(tmp_path: Path) -> None:
+    from lumatui.engine.uploads import upload_into_body
+
+    settings = SimSettings.for_tests(tmp_path / "sim")
+    with start_in_background(settings) as running:
+        async with AgentsClient(KEY, running.base_url, sleep=no_sleep) as client:
+            cache = FileIdCache(tmp_path / "files.db")
+            uploader = Uploader(client, cache)
+            clip, still = tmp_path / "c.mp4", tmp_path / "s.png"
+            clip.write_bytes(mp4_bytes(2))
+            still.write_bytes(png_bytes())
+            body = {"prompt": "x", "type": "video_edit", "source": {"url": "placeholder"}}
+            body["video"] = {"edit": {"keyframes": [{}], "keyframe_indexes": [0]}}
+            seen: list[tuple[object, int]] = []
+            done = await upload_into_body(
+                body,
+                [
+                    (("source",), inspect_local_media(clip, want="video")),
+                    (("video", "edit", "keyframes", 0), inspect_local_media(still)),
+                ],
+                uploader,
+                on_progress=lambda loc, sent, _total: seen.append((loc, sent)),
+            )
+            assert body["source"] == {"url": "placeholder"}  # the form's body is not changed
+            assert set(done["source"]) == {"file_id"}
+            assert set(done["video"]["edit"]["keyframes"][0]) == {"data", "media_type"}
+            assert seen and seen[-1][0] == ("source",)
+            cache.close()
