@@ -96,10 +96,10 @@ def inspect_local_media(
         raise LocalRefError(f"{shown} cannot be read: {exc.strerror}.") from None
     try:
         info = os.fstat(fd)
-        if stat.S_ISDIR(info.st_mode):
-            raise LocalRefError(f"{shown} is a directory, not a file.")
         if not stat.S_ISREG(info.st_mode):
-            raise LocalRefError(f"{shown} is not a regular file (a FIFO, socket or device).")
+            # The inline loader words each kind of special file (directory, FIFO, device).
+            load_local_ref(target, want=want or "image")
+            raise LocalRefError(f"{shown} is not a regular file.")
         head = os.read(fd, _HEAD)
     finally:
         os.close(fd)
@@ -110,8 +110,12 @@ def inspect_local_media(
             f"{shown} is {size_text(info.st_size)}; the Files API takes at most 5 GB."
         )
     mime = sniff_mime(head)
+    if mime is None and info.st_size <= MAX_INLINE_BYTES:
+        load_local_ref(target, want=want or "image")  # says what the file looks like instead
     if mime is None:
-        raise LocalRefError(f"{shown} is not {wanted} (not an image or video format).")
+        raise LocalRefError(
+            f"{shown} ({size_text(info.st_size)}) is not {wanted}: not an image or video format."
+        )
     kind = mime.split("/")[0]
     if want is not None and kind != want:
         raise LocalRefError(f"{shown} is {_WANTS[kind]} ({mime}), but {_WANTS[want]} is needed.")
