@@ -17,7 +17,10 @@ from lumatui.engine.service import Engine, EngineOptions
 from lumatui.engine.store import JobStore
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from lumatui.config import AppPaths, Settings
+    from lumatui.engine.uploads import Uploader
     from lumatui.sim.server import RunningSimulator
 
 SIMULATOR_KEY = "lumatui-local-simulator"
@@ -89,3 +92,23 @@ def open_engine(backend: Backend, paths: AppPaths, settings: Settings) -> Engine
         with contextlib.suppress(Exception):
             store.close()
         raise
+
+
+def open_uploader(
+    backend: Backend,
+    paths: AppPaths,
+    settings: Settings,
+    *,
+    warn: Callable[[str], None] | None = None,
+) -> Uploader:
+    """Uploads of local media through `backend`, remembered in the data dir's files.db."""
+    from lumatui.engine.file_ids import FileIdCache
+    from lumatui.engine.uploads import Uploader
+
+    paths.ensure_dirs()
+    return Uploader(
+        backend.client,
+        FileIdCache(paths.file_ids),
+        inline_cap=settings.inline_cap_bytes,
+        warn=warn,
+    )

@@ -119,6 +119,9 @@ class Settings(BaseSettings):
     connect_timeout: float = Field(default=5.0, gt=0)
     read_timeout: float = Field(default=60.0, gt=0)
     poll_rate_limit: float = Field(default=5.0, gt=0)
+    inline_cap_bytes: int = Field(default=10 * 1024 * 1024, ge=0)
+    """Local media up to this size is sent inline (and uploaded multipart); larger media,
+    and every local video, is uploaded as a file (presigned above this size)."""
     theme: str | None = None
     bell: bool = False
     prices: dict[str, Annotated[float, Field(ge=0)]] = Field(default_factory=dict)

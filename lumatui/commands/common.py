@@ -311,6 +311,26 @@ def output_paths(store: JobStore, job: Job) -> list[str]:
     return [o.local_path for o in store.outputs(job.id) if o.is_downloaded and o.local_path]
 
 
+def output_files(store: JobStore, job: Job) -> list[dict[str, Any]]:
+    """Every output of a job: index, media type, local file, size, hash, error and layer.
+
+    `layer` is a layering job's metadata for that output (index 0 front-most, the last the
+    background), null for other jobs.
+    """
+    return [
+        {
+            "index": o.index,
+            "media_type": o.media_type,
+            "local_path": o.local_path if o.is_downloaded else None,
+            "size_bytes": o.size_bytes,
+            "sha256": o.sha256,
+            "error": o.error,
+            "layer": o.layer,
+        }
+        for o in store.outputs(job.id)
+    ]
+
+
 def job_record(store: JobStore, job: Job) -> dict[str, Any]:
     """A job as a JSON object: ids, kind, state, prompt, times, parents, outputs, failure."""
     return {
@@ -328,6 +348,7 @@ def job_record(store: JobStore, job: Job) -> dict[str, Any]:
         "server_created_at": job.server_created_at,
         "parents": list(dict.fromkeys(e.parent_generation_id for e in store.edges_from(job.id))),
         "outputs": output_paths(store, job),
+        "output_files": output_files(store, job),
         "failure_code": job.failure_code,
         "failure_reason": job.failure_reason,
         "note": job.note,

@@ -98,17 +98,6 @@ def job_details(store: JobStore, job: Job) -> dict[str, Any]:
         {"state": str(state), "at": iso_time(at), "detail": detail}
         for state, at, detail in store.state_history(job.id)
     ]
-    details["output_files"] = [
-        {
-            "index": o.index,
-            "media_type": o.media_type,
-            "local_path": o.local_path if o.is_downloaded else None,
-            "size_bytes": o.size_bytes,
-            "sha256": o.sha256,
-            "error": o.error,
-        }
-        for o in store.outputs(job.id)
-    ]
     details["parent_roles"] = [
         {"role": e.role, "id": e.parent_generation_id} for e in store.edges_from(job.id)
     ]
@@ -154,6 +143,9 @@ def render_details(details: dict[str, Any], job: Job) -> str:
         )
         size = f"  ({out['size_bytes']:,} bytes)" if out["size_bytes"] else ""
         lines.append(f"  {out['index']}  {out['media_type']:<6} {clean_text(where, 500)}{size}")
+        layer = out.get("layer")
+        if layer:
+            lines.append(f"     {layer_text(layer)}")
     return "\n".join(lines)
 
 
@@ -169,3 +161,17 @@ def job_history_lines(details: dict[str, Any]) -> list[str]:
         why = f"  {clean_text(change['detail'])}" if change["detail"] else ""
         lines.append(f"{at}  {change['state']:<10}{why}".rstrip())
     return lines
+
+
+def layer_text(layer: dict[str, Any]) -> str:
+    """`layer 0 (front): cat, soft edges: the cat, complete` for a layering output."""
+    from lumatui.api.text import clean_text
+
+    index = layer.get("index")
+    hint = clean_text(str(layer.get("alpha_hint") or ""), 20)
+    where = " (background)" if hint == "none" else (" (front)" if index == 0 else "")
+    edges = {"soft": "soft edges", "hard": "hard edges", "none": "opaque"}.get(hint, hint)
+    label = clean_text(str(layer.get("label") or ""), 60)
+    about = clean_text(str(layer.get("description") or ""), 200)
+    text = f"layer {index}{where}: {label}, {edges}"
+    return f"{text}: {about}" if about else text

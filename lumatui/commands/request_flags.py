@@ -2,8 +2,9 @@
 
 A body read with `--json FILE|-` (or `--body`) comes first; each flag given replaces the
 field it names. A reference (`--image-ref`, `--source`, frames, keyframes) is a URL, a
-generation id (a whole UUID, or a unique prefix of a stored job's id) or a local file,
-which is read, sniffed and inlined as base64.
+generation id (a whole UUID, or a unique prefix of a stored job's id), `file:ID` (an
+uploaded file) or a local file: a small image is read, sniffed and inlined as base64; a
+video, or anything over the inline cap, is uploaded as a file and sent as `file_id`.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from lumatui.api.enums import (
     AspectRatio,
     GenerationType,
+    LayeringResolution,
     Model,
     OutputFormat,
     Style,
@@ -24,11 +26,12 @@ from lumatui.api.enums import (
     VideoEditStrength,
     VideoResolution,
 )
-from lumatui.commands.common import CommandError
+from lumatui.commands.common import CommandError, warn
 
 if TYPE_CHECKING:
     from enum import StrEnum
 
+    from lumatui.commands.uploading import PendingUpload
     from lumatui.engine.store import JobStore
 
 MAX_BODY_BYTES = 256 * 1024 * 1024
@@ -46,14 +49,21 @@ VALUE_FLAGS: tuple[tuple[str, tuple[str, ...], type[StrEnum] | None, str], ...] 
     ("--video-duration", ("video", "duration"), VideoDuration, "video length"),
     ("--video-resolution", ("video", "resolution"), VideoResolution, "video resolution"),
     ("--edit-strength", ("video", "edit", "strength"), VideoEditStrength, "video_edit strength"),
+    (
+        "--layering-resolution",
+        ("layering", "resolution"),
+        LayeringResolution,
+        "type layering: resolution of every layer",
+    ),
 )
 BOOL_FLAGS: tuple[tuple[str, tuple[str, ...], str], ...] = (
+    ("--web-search", ("web_search",), "let the agent search the web for references (images)"),
     ("--video-loop", ("video", "loop"), "make the video loop seamlessly"),
     ("--video-hdr", ("video", "hdr"), "HDR video (720p or 1080p)"),
     ("--video-exr-export", ("video", "exr_export"), "also export EXR frames (needs hdr)"),
     ("--edit-auto-controls", ("video", "edit", "auto_controls"), "video_edit automatic controls"),
 )
-REF = "URL|PATH|ID"
+REF = "URL|PATH|ID|file:ID"
 
 
 def add_request_flags(parser: argparse.ArgumentParser) -> None:
@@ -137,8 +147,19 @@ def read_body(source: str | None) -> dict[str, Any]:
     return body
 
 
-def apply_flags(body: dict[str, Any], args: argparse.Namespace, store: JobStore) -> dict[str, Any]:
-    """`body` with every flag given put in its place; references resolved or read."""
+def apply_flags(
+    body: dict[str, Any],
+    args: argparse.Namespace,
+    store: JobStore,
+    *,
+    inline_cap: int | None = None,
+    uploads: list[PendingUpload] | None = None,
+) -> dict[str, Any]:
+    """`body` with every flag given put in its place; references resolved or read.
+
+    Local files that must be uploaded are appended to `uploads` (their references hold a
+    stand-in file id until `upload_pending` fills them in).
+    """
     body = json.loads(json.dumps(body))  # a deep copy the flags may change
     for flag, path, _, _ in VALUE_FLAGS:
         value = getattr(args, _dest(flag))
@@ -149,7 +170,7 @@ def apply_flags(body: dict[str, Any], args: argparse.Namespace, store: JobStore)
         if value is not None:
             _put(body, path, value)
     kind = str(body.get("type") or GenerationType.IMAGE)
-    refs = RefResolver(store)
+    refs = RefResolver(store, inline_cap=inline_cap, uploads=uploads)
     if args.image_ref is not None:
         body["image_ref"] = [refs.resolve(t, "--image-ref") for t in args.image_ref]
     if args.source is not None:
@@ -228,16 +249,29 @@ def _control(text: str) -> tuple[tuple[str, str], Any]:
 class RefResolver:
     """Turns the text of a reference flag into an ImageRef object for the body."""
 
-    def __init__(self, store: JobStore) -> None:
+    def __init__(
+        self,
+        store: JobStore,
+        *,
+        inline_cap: int | None = None,
+        uploads: list[PendingUpload] | None = None,
+    ) -> None:
+        from lumatui.api.files_client import DEFAULT_INLINE_CAP
+
         self._store = store
+        self._inline_cap = DEFAULT_INLINE_CAP if inline_cap is None else inline_cap
+        self._uploads = uploads
 
     def resolve(self, text: str, flag: str, *, want: str = "image") -> dict[str, Any]:
-        """A URL as `{"url"}`, an id as `{"generation_id"}`, a file as `{"data", "media_type"}`."""
+        """A URL as `{"url"}`, an id as `{"generation_id"}`, `file:ID` as `{"file_id"}`, a
+        local file as `{"data", "media_type"}` or (uploaded later) `{"file_id"}`."""
         from lumatui.engine.local_refs import RefKind, classify_ref_text, is_full_uuid
 
         kind = classify_ref_text(text)
         if kind is RefKind.EMPTY:
             raise CommandError(f"{flag} is empty; give a URL, a generation id or a file")
+        if text.strip().startswith("file:"):
+            return {"file_id": text.strip().removeprefix("file:").strip()}
         if kind is RefKind.URL:
             return {"url": text.strip()}
         if kind is RefKind.GENERATION_ID:
@@ -281,9 +315,19 @@ class RefResolver:
 
     def _file(self, text: str, flag: str, want: str) -> dict[str, Any]:
         from lumatui.engine.local_refs import LocalRefError, load_local_ref
+        from lumatui.engine.uploads import inspect_local_media
 
         try:
-            ref = load_local_ref(text, want=want)
+            media = inspect_local_media(text, want=want, inline_cap=self._inline_cap)
+            if not media.upload:
+                return load_local_ref(text, want=want).to_json()
         except LocalRefError as exc:
             raise CommandError(f"{flag}: {exc}") from None
-        return ref.to_json()
+        if self._uploads is None:
+            raise CommandError(f"{flag}: {text.strip()} {media.describe()}, which needs the API")
+        from lumatui.commands.uploading import PendingUpload
+
+        pending = PendingUpload(flag, media)
+        self._uploads.append(pending)
+        warn(f"lumatui: {flag} {media.path.name}: {media.describe()}")
+        return pending.ref

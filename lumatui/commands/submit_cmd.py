@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from lumatui.commands.common import (
     EXIT_API,
@@ -25,6 +25,7 @@ from lumatui.commands.common import (
     warn,
 )
 from lumatui.commands.request_flags import add_request_flags, apply_flags, read_body
+from lumatui.commands.uploading import PendingUpload, open_uploader, upload_pending
 from lumatui.engine.events import Connectivity, JobChanged, QueueStatus, SubmissionRejected
 from lumatui.engine.jobs import JobState
 
@@ -80,6 +81,16 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--timeout", type=float, default=None, metavar="S", help="give up after S seconds"
     )
+    parser.add_argument(
+        "--allow-unknown-fields",
+        action="store_true",
+        help="send fields of the body this version of lumatui does not know, as they are",
+    )
+    parser.add_argument(
+        "--yes",
+        action="store_true",
+        help="send a job whose price is unknown (layering, web search) without asking",
+    )
     add_request_flags(parser)
     parser.set_defaults(handler=run)
 
@@ -97,22 +108,42 @@ def _submit(args: argparse.Namespace, json_mode: bool) -> int:
         raise CommandError(f"--count must be between 1 and {MAX_COUNT}")
     settings, paths = load_settings_for(args)
     body = read_body(args.body if args.body is not None else (args.json or None))
+    uploads: list[PendingUpload] = []
     with contextlib.closing(open_store(paths)) as store:
-        body = apply_flags(body, args, store)
-    request = validate_request(body)
-    return asyncio.run(_send(args, settings, paths, request, json_mode))
+        body = apply_flags(body, args, store, inline_cap=settings.inline_cap_bytes, uploads=uploads)
+    request = validate_request(body, allow_unknown=args.allow_unknown_fields)
+    confirm_price(request, settings, count=args.count, yes=args.yes)
+    return asyncio.run(_send(args, settings, paths, request, json_mode, body, uploads))
 
 
-def validate_request(body: dict[str, object]) -> GenerationRequest:
-    """The request, or CommandError (exit 2) listing every problem at its JSON path."""
+def validate_request(
+    body: dict[str, Any], *, allow_unknown: bool = False, quiet: bool = False
+) -> GenerationRequest:
+    """The request, or CommandError (exit 2) listing every problem at its JSON path.
+
+    A field this version does not know is a warning, and is sent as is only when allowed.
+    """
     from pydantic import ValidationError
 
     from lumatui.api.capabilities import server_problems
     from lumatui.api.field_errors import FieldError, field_errors, json_path
     from lumatui.api.schema import GenerationRequest
+    from lumatui.api.unknown_fields import split_unknown_fields, unknown_field_warning
 
+    known, unknown = split_unknown_fields(body)
+    if unknown and not quiet:
+        for loc, _ in unknown:
+            warn(f"lumatui: {unknown_field_warning(json_path(loc))}")
+    if unknown and not allow_unknown:
+        fields = [FieldError(json_path(loc), "not known to this version") for loc, _ in unknown]
+        raise CommandError(
+            "the body has fields this version of lumatui does not know; nothing was sent. "
+            "Pass --allow-unknown-fields to send them as they are",
+            EXIT_USAGE,
+            fields,
+        )
     try:
-        request = GenerationRequest.model_validate(body)
+        request = GenerationRequest.model_validate(known)
     except ValidationError as exc:
         raise CommandError(
             "the request is not valid; nothing was sent", EXIT_USAGE, field_errors(exc)
@@ -122,7 +153,28 @@ def validate_request(body: dict[str, object]) -> GenerationRequest:
         raise CommandError(
             "the model would refuse this request; nothing was sent", EXIT_USAGE, problems
         )
-    return request
+    return request.with_unknown_fields(unknown) if unknown else request
+
+
+def confirm_price(request: GenerationRequest, settings: Settings, *, count: int, yes: bool) -> None:
+    """A job whose price is unknown is sent only when a person agrees (or --yes says so)."""
+    import sys
+
+    from lumatui.api.pricing import price_of
+
+    price = price_of(request, settings.prices)
+    if price.known or yes:
+        return
+    jobs = "this job" if count == 1 else f"these {count} jobs"
+    if not sys.stdin.isatty():
+        raise CommandError(
+            f"the price of {jobs} is unknown ({price.basis}); nothing was sent. "
+            "Pass --yes to send anyway"
+        )
+    sys.stderr.write(f"lumatui: the price of {jobs} is unknown ({price.basis}). Send? [y/N] ")
+    sys.stderr.flush()
+    if sys.stdin.readline().strip().lower() not in ("y", "yes"):
+        raise CommandError("not sent")
 
 
 class _Progress:
@@ -176,12 +228,21 @@ async def _send(
     paths: AppPaths,
     request: GenerationRequest,
     json_mode: bool,
+    body: dict[str, Any],
+    uploads: list[PendingUpload],
 ) -> int:
     deadline = None if args.timeout is None else time.monotonic() + args.timeout
     ids: list[str] = []
     stopped_because = "interrupted"
     try:
         async with engine_session(args, settings, paths) as session:
+            if uploads:
+                # Uploads are not paid; they finish before the job is recorded and sent.
+                uploader = open_uploader(session.backend, paths, settings)
+                await upload_pending(uploader, uploads)
+                request = validate_request(
+                    body, allow_unknown=args.allow_unknown_fields, quiet=True
+                )
             engine = session.engine
             progress = _Progress(set(), args.count)
             engine.subscribe(progress)

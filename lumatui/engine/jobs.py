@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 
 class JobState(StrEnum):
@@ -102,6 +104,19 @@ class Output:
     size_bytes: int | None = None
     sha256: str | None = None
     error: str | None = None
+    layer_json: str | None = None
+    """A layering job's output: its layer (index, label, description, alpha_hint) as JSON."""
+
+    @property
+    def layer(self) -> dict[str, Any] | None:
+        """The layer this output is (index 0 front-most, the last the background), or None."""
+        if not self.layer_json:
+            return None
+        try:
+            value = json.loads(self.layer_json)
+        except ValueError:
+            return None
+        return value if isinstance(value, dict) else None
 
     @property
     def is_downloaded(self) -> bool:

@@ -58,6 +58,11 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX edges_by_parent ON edges (parent_generation_id);
     """,
+    # 2: layer metadata of each output of a layering job (JSON: index, label, description,
+    # alpha_hint), as the API reported it.
+    """
+    ALTER TABLE outputs ADD COLUMN layer_json TEXT;
+    """,
 )
 
 

@@ -35,7 +35,8 @@ OFFLINE_AFTER_FAILURES = 2
 # A Retry-After longer than this is not believed (a broken or hostile reply would otherwise
 # stop all polling for days): the hold is then the longest backoff instead.
 MAX_RETRY_AFTER_S = 120.0
-# The API returns one output per generation; a reply listing more than this is cut short.
+# A generation has one output, a layering job one per layer; a reply listing more than
+# this is cut short.
 MAX_OUTPUTS = 16
 MAX_COUNTED_FAILURES = 32
 _TRANSIENT = (

@@ -188,12 +188,13 @@ class JobStore:
         now = time.time() if now is None else now
         with self._transaction() as db:
             for n, out in enumerate(outputs):
+                layer = None if out.layer is None else out.layer.model_dump_json()
                 db.execute(
-                    "INSERT INTO outputs (job_id, n, media_type, url, url_fetched_at)"
-                    " VALUES (?, ?, ?, ?, ?) ON CONFLICT (job_id, n) DO UPDATE SET"
+                    "INSERT INTO outputs (job_id, n, media_type, url, url_fetched_at, layer_json)"
+                    " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (job_id, n) DO UPDATE SET"
                     " media_type = excluded.media_type, url = excluded.url,"
-                    " url_fetched_at = excluded.url_fetched_at",
-                    (job_id, n, out.type, out.url, now),
+                    " url_fetched_at = excluded.url_fetched_at, layer_json = excluded.layer_json",
+                    (job_id, n, out.type, out.url, now, layer),
                 )
 
     def record_download(
@@ -287,7 +288,7 @@ class JobStore:
         with self._lock:
             rows = self._db.execute(
                 "SELECT job_id, n, media_type, url, url_fetched_at, local_path, size_bytes, sha256,"
-                " error FROM outputs WHERE job_id = ? ORDER BY n",
+                " error, layer_json FROM outputs WHERE job_id = ? ORDER BY n",
                 (job_id,),
             ).fetchall()
         return [Output(*row) for row in rows]
@@ -297,7 +298,8 @@ class JobStore:
         with self._lock:
             rows = self._db.execute(
                 "SELECT job_id, n, media_type, url, url_fetched_at, local_path, size_bytes, sha256,"
-                " error FROM outputs WHERE local_path IS NULL AND error IS NULL ORDER BY rowid"
+                " error, layer_json FROM outputs WHERE local_path IS NULL AND error IS NULL"
+                " ORDER BY rowid"
             ).fetchall()
         return [Output(*row) for row in rows]
 

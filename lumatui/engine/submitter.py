@@ -107,7 +107,7 @@ class Submitter:
 
     async def _send(self, job: Job, failures: int) -> float | None:
         """POST one job; None when it is done with the queue, else seconds to hold it."""
-        request = GenerationRequest.model_validate_json(job.request_json)
+        request = GenerationRequest.from_stored(job.request_json)
         if job.state is not JobState.SUBMITTING:
             self._changed(self._store.mark_local(job.id, JobState.SUBMITTING, "sending"))
         try:

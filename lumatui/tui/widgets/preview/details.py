@@ -140,19 +140,14 @@ def request_lines(job: Job) -> list[Content]:
 
 
 def _refs(body: dict[str, Any]) -> list[str]:
-    video = body.get("video") or {}
-    found: list[tuple[str, Any]] = [("source", body.get("source"))]
-    found += [(f"image_ref[{i}]", ref) for i, ref in enumerate(body.get("image_ref") or [])]
-    found += [("start_frame", video.get("start_frame")), ("end_frame", video.get("end_frame"))]
-    found += [(f"keyframes[{i}]", ref) for i, ref in enumerate(video.get("keyframes") or [])]
-    edit = video.get("edit") or {}
-    found += [(f"edit.keyframes[{i}]", ref) for i, ref in enumerate(edit.get("keyframes") or [])]
+    from lumatui.api.refs import body_ref_sites
+
     shown = []
-    for role, ref in found:
-        if not isinstance(ref, dict):
-            continue
+    for _, role, ref in body_ref_sites(body):
         if ref.get("generation_id"):
             what = f"generation {str(ref['generation_id'])[:8]}"
+        elif ref.get("file_id"):
+            what = f"file {str(ref['file_id'])[:8]}"
         elif ref.get("url"):
             what = f"url {clean_text(str(ref['url']), 60)}"
         else:
