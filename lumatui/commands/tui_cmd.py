@@ -94,12 +94,17 @@ def run(args: argparse.Namespace) -> int:
     backend = open_backend(settings, paths, force_simulator=bool(getattr(args, "sim", False)))
     try:
         from lumatui.tui.app import LumaApp
+        from lumatui.tui.crash import ExitGuard
 
-        app = LumaApp(settings, paths, backend, handle_signals=True)
+        app = LumaApp(settings, paths, backend)
+        guard = ExitGuard(app)  # SIGHUP/SIGTERM: exit cleanly, or within the grace anyway
+        guard.install()
         try:
             app.run()
         except Exception as exc:  # escaped Textual's own handling (starting, stopping)
             return _crashed(paths, settings, exc, app.crash_report)
+        finally:
+            guard.remove()  # an armed watchdog stays armed until the process has gone
         if app.crash_report is not None or app.crash_error is not None:
             return _crashed(paths, settings, app.crash_error, app.crash_report)
         if app.exit_signal is not None:
