@@ -7,7 +7,9 @@ lets textual-image ask the terminal what it can draw before the app takes the te
 runs the app, and leaves the terminal usable whatever happens:
 
 - SIGHUP (the SSH link dropped) and SIGTERM exit the app the ordinary way: the terminal is
-  restored, the engine stops, the store is closed; the exit code is 128 + the signal;
+  restored, the engine stops, the store is closed; the exit code is 128 + the signal. If
+  that stalls, the watchdog the signal armed flushes the store and ends the process after
+  8 s (`lumatui.tui.crash.ExitGuard`);
 - an unexpected exception ends the app with the terminal restored, a crash report under
   the data folder (key redacted), its path on stderr and again at the next start; exit 1.
 The simulator thread is stopped in every case.

@@ -64,14 +64,17 @@ class ExitableApp(Protocol):
 class ExitGuard:
     """SIGHUP and SIGTERM end the process within `grace` seconds, whatever the app is doing.
 
-    The handler is an ordinary `signal.signal` handler: Python runs it on the main thread
-    between two bytecodes even when the event loop is blocked (a long callback, a stuck
-    write), not only when the loop gets round to it. It notes the signal, arms a watchdog
-    thread at once, then asks the app to exit on its loop. Textual restores the terminal and
-    the app's unmount stops the engine and closes the store; after a hang-up that can stall
-    (restoring a terminal that is gone, in `driver.stop_application_mode()`), so when the
-    grace runs out the watchdog flushes the store (`emergency_close`) and ends the process
-    with 128 + the signal. The same signal again ends it at once, as it would by default.
+    Two paths arm the watchdog, so that neither a blocked event loop nor a blocked main
+    thread can stop it: the `signal.signal` handler, which Python runs on the main thread
+    between two bytecodes, and a watcher thread that reads the signal's number from the
+    wakeup fd the C-level handler writes to in whichever thread the signal landed (after a
+    hang-up that is often not the main thread, and the main thread may be stuck in a wait
+    that no signal interrupts). The handler also asks the app to exit on its loop: Textual
+    restores the terminal and the app's unmount stops the engine and closes the store.
+    After a hang-up that can stall (restoring a terminal that is gone, in
+    `driver.stop_application_mode()`), so when the grace runs out the watchdog flushes the
+    store (`emergency_close`) and ends the process with 128 + the signal. The same signal
+    again ends it at once, as it would by default.
 
     Only the owner of the process installs it (the `lumatui` command); `disarm` is for code
     that must go on living after the app has gone (tests running it in-process).
@@ -88,7 +91,10 @@ class ExitGuard:
         self.grace = grace
         self._force_exit = force_exit
         self._previous: dict[signal.Signals, object] = {}
+        self._lock = threading.Lock()
         self._watchdog: threading.Timer | None = None
+        self._handled: int | None = None
+        self._wakeup: tuple[int, int] | None = None
         self.signalled: int | None = None
         """The first exit signal received, if any."""
 
@@ -99,6 +105,39 @@ class ExitGuard:
         for signum in EXIT_SIGNALS:
             with contextlib.suppress(OSError, ValueError):
                 self._previous[signum] = signal.signal(signum, self.handle)
+        self._watch_wakeup_fd()
+
+    def _watch_wakeup_fd(self) -> None:
+        """Start the watcher thread on a wakeup fd of our own, unless one is in use already."""
+        read_end, write_end = os.pipe()
+        os.set_blocking(write_end, False)  # the C handler must never block on it
+        try:
+            previous = signal.set_wakeup_fd(write_end, warn_on_full_buffer=False)
+        except (OSError, ValueError):
+            previous = None
+        if previous != -1:  # not possible here, or someone else's: the handler path remains
+            if previous is not None:
+                signal.set_wakeup_fd(previous)
+            os.close(read_end)
+            os.close(write_end)
+            return
+        self._wakeup = (read_end, write_end)
+        threading.Thread(
+            target=self._watch, args=(read_end,), name="lumatui-signal-watcher", daemon=True
+        ).start()
+
+    def _watch(self, read_end: int) -> None:
+        """Arm the watchdog for each exit signal's byte; end when the pipe is closed."""
+        try:
+            while data := os.read(read_end, 64):
+                for signum in data:
+                    if signum in EXIT_SIGNALS:
+                        self._arm(signum)
+        except OSError:
+            pass
+        finally:
+            with contextlib.suppress(OSError):
+                os.close(read_end)
 
     def remove(self) -> None:
         """Give SIGHUP and SIGTERM back their previous handlers (an armed watchdog stays)."""
@@ -106,32 +145,47 @@ class ExitGuard:
             with contextlib.suppress(OSError, ValueError, TypeError):
                 signal.signal(signum, previous)  # type: ignore[arg-type]
         self._previous.clear()
+        if self._wakeup is not None:
+            with contextlib.suppress(OSError, ValueError):
+                signal.set_wakeup_fd(-1)
+            with contextlib.suppress(OSError):
+                os.close(self._wakeup[1])  # the watcher reads the end of the pipe and stops
+            self._wakeup = None
 
     def disarm(self) -> None:
         """Cancel the watchdog: the process goes on legitimately after the app has exited."""
-        if self._watchdog is not None:
-            self._watchdog.cancel()
+        with self._lock:
+            if self._watchdog is not None:
+                self._watchdog.cancel()
 
     def handle(self, signum: int, _frame: object = None) -> None:
         """The signal handler: note, arm the watchdog, ask the app's loop to exit."""
-        if self.signalled == signum:
+        if self._handled == signum:
             # The clean exit is stuck (or the person insists): do what the signal does by default.
             signal.signal(signum, signal.SIG_DFL)
             os.kill(os.getpid(), signum)
             return
-        if self.signalled is not None:  # the other exit signal: the watchdog is armed already
+        if self._handled is not None:  # the other exit signal: the exit is under way already
             return
-        self.signalled = signum
-        self.app.exit_signal = signum
-        self._watchdog = threading.Timer(self.grace, self._expire, args=(signum,))
-        self._watchdog.daemon = True
-        self._watchdog.name = "lumatui-exit-watchdog"
-        self._watchdog.start()
+        self._handled = signum
+        self._arm(signum)
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:  # the app is not running (yet, or any more): just leave
             raise SystemExit(128 + signum) from None
         loop.call_soon_threadsafe(functools.partial(self.app.exit, return_code=128 + signum))
+
+    def _arm(self, signum: int) -> None:
+        """Start the watchdog once, from whichever path sees the signal first."""
+        with self._lock:
+            if self._watchdog is not None:
+                return
+            self.signalled = signum
+            self.app.exit_signal = signum
+            self._watchdog = threading.Timer(self.grace, self._expire, args=(signum,))
+            self._watchdog.daemon = True
+            self._watchdog.name = "lumatui-exit-watchdog"
+            self._watchdog.start()
 
     def _expire(self, signum: int) -> None:
         """The grace ran out: flush what can be flushed, then end the process."""
