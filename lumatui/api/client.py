@@ -10,9 +10,11 @@ The key is sent in one header and appears in no log line, message or repr.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import json
 import logging
 import random
+import re
 import time
 import uuid
 from typing import TYPE_CHECKING, Any, Self
@@ -67,10 +69,15 @@ def normalise_base_url(base_url: str, *, allow_insecure_http: bool = False) -> s
     text = base_url.strip().rstrip("/")
     try:
         url = httpx.URL(text)
-    except httpx.InvalidURL:
+        port = url.port
+    except (httpx.InvalidURL, ValueError, UnicodeError):  # IDNAError is a UnicodeError
         raise ValueError("the base URL is not a valid URL") from None
     if url.scheme not in ("http", "https") or not url.host:
         raise ValueError("the base URL must be an http(s) URL such as " + DEFAULT_BASE_URL)
+    if not _usable_host(url.raw_host):
+        raise ValueError("the base URL's host name is not valid")
+    if port is not None and not 0 < port < 65536:
+        raise ValueError("the base URL's port must be from 1 to 65535")
     if url.userinfo or url.query or url.fragment:
         raise ValueError("the base URL must not carry credentials, a query or a fragment")
     if url.scheme == "http" and not is_loopback(url.host):
@@ -82,6 +89,20 @@ def normalise_base_url(base_url: str, *, allow_insecure_http: bool = False) -> s
             )
         log.warning("plain http to %s: the API key travels unencrypted", host)
     return text
+
+
+_HOST_NAME = re.compile(rb"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*\.?$")
+
+
+def _usable_host(raw_host: bytes) -> bool:
+    """A DNS name (IDNA-encoded), an IPv4 or a bracketed IPv6 address; nothing else."""
+    if b":" in raw_host:
+        try:
+            ipaddress.IPv6Address(raw_host.decode("ascii").split("%")[0])
+        except ValueError:
+            return False
+        return True
+    return len(raw_host) <= 253 and _HOST_NAME.match(raw_host) is not None
 
 
 def checked_generation_id(generation_id: str) -> str:
