@@ -15,6 +15,7 @@ import sqlite3
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from pathlib import Path
 
 EXIT_USAGE = 2
@@ -60,6 +61,32 @@ def count(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
     if not 0 <= value <= MAX_COUNT:
         raise argparse.ArgumentTypeError(f"must be from 0 to {MAX_COUNT} (got {text})")
+    return value
+
+
+def bounded_int(low: int, high: int) -> Callable[[str], int]:
+    """An argparse type: a whole number from `low` to `high`."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text.strip())
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be from {low} to {high} (got {text})")
+        return value
+
+    return parse
+
+
+def amount(text: str) -> float:
+    """An argparse type: a finite number of dollars, 0 or more."""
+    try:
+        value = finite_float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an amount") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must not be negative (got {text})")
     return value
 
 
