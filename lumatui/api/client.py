@@ -296,7 +296,8 @@ class AgentsClient:
                 outcome = type(exc).__name__
                 raise self._transport_error(exc, request_id, post=post) from exc
             outcome = str(response.status_code)
-            request_id = clean_text(response.headers.get("x-request-id", ""), 100) or request_id
+            echoed = response.headers.get("x-request-id", "")
+            request_id = clean_text(echoed, 100, hide=[self._api_key]) or request_id
             try:
                 return await self._read_reply(response, request_id, post=post, expect_id=expect_id)
             finally:

@@ -186,8 +186,15 @@ def warn(message: str) -> None:
 
 
 def print_json(value: Any) -> None:
-    """`value` as indented JSON on stdout."""
-    print(json.dumps(value, indent=2, ensure_ascii=False), flush=True)
+    """`value` as indented JSON on stdout, with no character a terminal would act on."""
+    print(json_text(value), flush=True)
+
+
+def json_text(value: Any) -> str:
+    """`value` as indented JSON; C1 and bidi controls inside strings written as escapes."""
+    from lumatui.api.text import terminal_safe_json
+
+    return terminal_safe_json(json.dumps(value, indent=2, ensure_ascii=False))
 
 
 def load_settings_for(args: argparse.Namespace) -> tuple[Settings, AppPaths]:
@@ -315,6 +322,8 @@ def output_paths(store: JobStore, job: Job) -> list[str]:
 
 def job_record(store: JobStore, job: Job) -> dict[str, Any]:
     """A job as a JSON object: ids, kind, state, prompt, times, parents, outputs, failure."""
+    from lumatui.api.text import clean_text  # server text stored by an older version, too
+
     return {
         "id": job.generation_id or job.id,
         "local_id": job.id,
@@ -327,7 +336,9 @@ def job_record(store: JobStore, job: Job) -> dict[str, Any]:
         "updated_at": iso_time(job.updated_at),
         "submitted_at": iso_time(job.submitted_at),
         "finished_at": iso_time(job.finished_at),
-        "server_created_at": job.server_created_at,
+        "server_created_at": clean_text(job.server_created_at, 64)
+        if job.server_created_at
+        else None,
         "parents": list(dict.fromkeys(e.parent_generation_id for e in store.edges_from(job.id))),
         "outputs": output_paths(store, job),
         "failure_code": job.failure_code,

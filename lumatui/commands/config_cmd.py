@@ -39,7 +39,9 @@ def run(args: argparse.Namespace) -> int:
         return 3  # a configuration error, as for every other command
     report = config_report(settings, paths)
     if args.json:
-        print(json.dumps(report, indent=2, ensure_ascii=False))
+        from lumatui.commands.common import json_text
+
+        print(json_text(report))
     else:
         print(render_report(report))
     return 0

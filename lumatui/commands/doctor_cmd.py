@@ -9,7 +9,6 @@ rebuilds a damaged one (see `lumatui.engine.repair`).
 
 from __future__ import annotations
 
-import json
 import unicodedata
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
@@ -51,7 +50,9 @@ def run(args: argparse.Namespace) -> int:
     info = gather()
     items = report_items(info)
     if args.json:
-        print(json.dumps(doctor_report(info, items), indent=2, ensure_ascii=False))
+        from lumatui.commands.common import json_text
+
+        print(json_text(doctor_report(info, items)))
     else:
         print(render_report(items))
     return 0

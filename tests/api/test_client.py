@@ -321,3 +321,34 @@ async def test_deeply_nested_json_is_invalid_not_a_crash() -> None:
     async with make_client(Server(httpx.Response(200, content=body))) as client:
         with pytest.raises(errors.ResponseInvalid, match="not JSON"):
             await client.get(GID)
+
+
+# --- hostile text the server echoes ------------------------------------------------------
+
+
+async def test_created_at_is_cleaned_of_controls_bidi_and_the_key() -> None:
+    hostile = f"2026-11-27\x9b31m\u202eT12:00\x1b]0;x\x07Z {KEY}"
+    async with make_client(Server(reply(body=generation(created_at=hostile)))) as client:
+        got = await client.get(GID)
+    assert KEY not in got.created_at and "[redacted]" in got.created_at
+    assert not any(c in got.created_at for c in "\x9b\u202e\x1b\x07")
+    assert got.created_at.startswith("2026-11-27")
+
+
+async def test_a_key_echoed_in_x_request_id_never_reaches_an_error() -> None:
+    refused = httpx.Response(401, json={"detail": "no"}, headers={"X-Request-Id": f"id-{KEY}"})
+    async with make_client(Server(refused)) as client:
+        with pytest.raises(errors.ApiError) as caught:
+            await client.get(GID)
+    assert KEY not in str(caught.value) and KEY not in repr(caught.value)
+    assert caught.value.request_id is not None and "[redacted]" in caught.value.request_id
+
+
+@pytest.mark.parametrize("form", [KEY, KEY.replace("-", "%2D")])
+async def test_a_key_echoed_in_an_output_url_is_redacted_before_it_is_kept(form: str) -> None:
+    out = [{"type": "image", "url": f"https://cdn.test/a.png?sig=1&leak={form}"}]
+    async with make_client(Server(reply(body=generation(state="completed", output=out)))) as c:
+        got = await c.get(GID)
+    assert got.output is not None
+    assert KEY not in got.output[0].url and "%2D" not in got.output[0].url
+    assert got.output[0].url == "https://cdn.test/a.png?sig=1&leak=REDACTED"
