@@ -44,6 +44,10 @@ UNKNOWN_OUTPUT_CAP = 256 * 1024**2
 # past this size, more than this many bytes per byte on the wire is a decompression bomb.
 INFLATE_FREE_BYTES = 16 * 1024**2
 MAX_INFLATION = 50
+# Every download has an overall deadline besides httpx's per-read timeout (a body dripping a
+# byte a second would never trip that): a minute, plus a second per MiB of its size cap.
+DEADLINE_BASE_S = 60.0
+DEADLINE_BYTES_PER_S = 1024**2
 MAX_REDIRECTS = 5
 WRITE_CHUNK = 1024 * 1024
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -102,12 +106,45 @@ async def download(
     max_bytes: int = DEFAULT_MAX_BYTES,
     on_progress: Callable[[int, int | None], None] | None = None,
     allow_insecure_http: bool = False,
+    deadline: float | None = None,
 ) -> int:
     """Stream `url` into `dest` and return the number of bytes written.
 
     `http` must be a client that carries no API headers. Raises a DownloadError subclass;
-    after any failure `dest` does not exist (if this call created it).
+    after any failure `dest` does not exist (if this call created it). The whole download
+    must finish within `deadline` seconds (default: `download_deadline(max_bytes)`).
     """
+    limit = download_deadline(max_bytes) if deadline is None else deadline
+    received = [0]
+
+    def progress(done: int, total: int | None) -> None:
+        received[0] = done
+        if on_progress is not None:
+            on_progress(done, total)
+
+    try:
+        async with asyncio.timeout(limit):
+            return await _download(http, url, dest, max_bytes, progress, allow_insecure_http)
+    except TimeoutError:
+        raise DownloadTruncated(
+            f"the download was cut off after {received[0]} bytes: it did not finish "
+            f"within {limit:g} s"
+        ) from None
+
+
+def download_deadline(max_bytes: int) -> float:
+    """Seconds a download capped at `max_bytes` may take, start to finish."""
+    return DEADLINE_BASE_S + max_bytes / DEADLINE_BYTES_PER_S
+
+
+async def _download(
+    http: httpx.AsyncClient,
+    url: str,
+    dest: Path,
+    max_bytes: int,
+    on_progress: Callable[[int, int | None], None],
+    allow_insecure_http: bool,
+) -> int:
     first = checked_download_url(url, allow_insecure_http=allow_insecure_http)
     current = first
     for _hop in range(MAX_REDIRECTS + 1):

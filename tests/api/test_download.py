@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import logging
 from typing import TYPE_CHECKING, Any
@@ -10,7 +11,12 @@ import httpx
 import pytest
 
 from lumatui.api import errors
-from lumatui.api.download import checked_download_url, output_cap, output_folder
+from lumatui.api.download import (
+    checked_download_url,
+    download_deadline,
+    output_cap,
+    output_folder,
+)
 from lumatui.api.hosts import is_loopback
 from tests.api.test_client import KEY, Server, make_client
 
@@ -347,3 +353,28 @@ async def test_a_symlink_at_the_destination_is_not_followed(tmp_path: Path) -> N
         with pytest.raises(errors.DownloadRefused, match="symbolic link"):
             await client.download(URL, dest)
     assert target.read_text() == "keep me"
+
+
+class DripOnce(httpx.AsyncByteStream):
+    """A body that sends one byte and then nothing, ever."""
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        yield b"\x89"
+        await asyncio.Event().wait()
+
+
+async def test_a_dripping_download_ends_at_its_deadline(dest: Path) -> None:
+    files = Server(httpx.Response(200, stream=DripOnce(), headers={"Content-Length": "5000"}))
+    async with make_client(
+        Server(httpx.Response(500)),
+        download_deadline=0.1,
+        download_transport=httpx.MockTransport(files),
+    ) as client:
+        with pytest.raises(errors.DownloadTruncated, match=r"did not finish within 0\.1 s"):
+            await client.download(URL, dest)
+    assert not dest.exists()
+
+
+def test_the_default_download_deadline_grows_with_the_size_cap() -> None:
+    assert download_deadline(256 * 1024**2) == 60 + 256
+    assert download_deadline(2 * 1024**3) == 60 + 2048
