@@ -169,7 +169,7 @@ class Settings(BaseSettings):
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"must be an http(s) URL such as {DEFAULT_BASE_URL}")
-        from lumatui.api.client import normalise_base_url  # httpx: only when a URL is set
+        from lumatui.api.urls import normalise_base_url  # httpx: only when a URL is set
 
         try:  # the client's own checks (host, port, no credentials or query), said here
             normalise_base_url(url, allow_insecure_http=True)

@@ -10,11 +10,9 @@ The key is sent in one header and appears in no log line, message or repr.
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import json
 import logging
 import random
-import re
 import time
 import uuid
 from typing import TYPE_CHECKING, Any, Self
@@ -26,7 +24,6 @@ from lumatui import __version__
 from lumatui.api import download as downloads
 from lumatui.api.errors import (
     ApiError,
-    InvalidGenerationId,
     NetworkError,
     OutcomeUncertain,
     RateLimited,
@@ -38,10 +35,12 @@ from lumatui.api.errors import (
     parse_retry_after,
 )
 from lumatui.api.field_errors import field_errors
-from lumatui.api.hosts import is_loopback
 from lumatui.api.replies import clean_generation, read_capped
 from lumatui.api.schema import Generation
 from lumatui.api.text import clean_text
+from lumatui.api.urls import DEFAULT_BASE_URL as DEFAULT_BASE_URL
+from lumatui.api.urls import checked_generation_id as checked_generation_id
+from lumatui.api.urls import normalise_base_url as normalise_base_url
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -52,7 +51,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("lumatui.api")
 
-DEFAULT_BASE_URL = "https://agents.lumalabs.ai/v1"
 USER_AGENT = f"lumatui/{__version__}"
 MAX_REPLY_BYTES = 2 * 1024 * 1024
 MAX_ERROR_BODY_BYTES = 64 * 1024
@@ -66,56 +64,6 @@ DEADLINE_MARGIN = 25.0
 POST_REFUSALS = frozenset({429, 502, 503})
 # Transport failures that happen before a single byte of the request leaves this machine.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
-
-
-def normalise_base_url(base_url: str, *, allow_insecure_http: bool = False) -> str:
-    """The base URL without a trailing slash; ValueError if the key would be unsafe there."""
-    text = base_url.strip().rstrip("/")
-    try:
-        url = httpx.URL(text)
-        port = url.port
-    except (httpx.InvalidURL, ValueError, UnicodeError):  # IDNAError is a UnicodeError
-        raise ValueError("the base URL is not a valid URL") from None
-    if url.scheme not in ("http", "https") or not url.host:
-        raise ValueError("the base URL must be an http(s) URL such as " + DEFAULT_BASE_URL)
-    if not _usable_host(url.raw_host):
-        raise ValueError("the base URL's host name is not valid")
-    if port is not None and not 0 < port < 65536:
-        raise ValueError("the base URL's port must be from 1 to 65535")
-    if url.userinfo or url.query or url.fragment:
-        raise ValueError("the base URL must not carry credentials, a query or a fragment")
-    if url.scheme == "http" and not is_loopback(url.host):
-        host = clean_text(url.host, 100)
-        if not allow_insecure_http:
-            raise ValueError(
-                f"refusing plain http to {host}: the API key would travel unencrypted "
-                "(use https, or allow insecure http explicitly)"
-            )
-        log.warning("plain http to %s: the API key travels unencrypted", host)
-    return text
-
-
-_HOST_NAME = re.compile(rb"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*\.?$")
-
-
-def _usable_host(raw_host: bytes) -> bool:
-    """A DNS name (IDNA-encoded), an IPv4 or a bracketed IPv6 address; nothing else."""
-    if b":" in raw_host:
-        try:
-            ipaddress.IPv6Address(raw_host.decode("ascii").split("%")[0])
-        except ValueError:
-            return False
-        return True
-    return len(raw_host) <= 253 and _HOST_NAME.match(raw_host) is not None
-
-
-def checked_generation_id(generation_id: str) -> str:
-    """The id as a canonical UUID, or InvalidGenerationId before it reaches any URL."""
-    try:
-        return str(uuid.UUID(generation_id.strip()))
-    except (ValueError, AttributeError, TypeError):
-        shown = clean_text(str(generation_id), 60)
-        raise InvalidGenerationId(f"not a generation id: {shown!r} (expected a UUID)") from None
 
 
 class AgentsClient:
