@@ -86,6 +86,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"lumatui: configuration error:\n{exc}", file=sys.stderr)
         return EXIT_CONFIG
     paths.ensure_dirs()
+    from lumatui.engine.repair import preflight
+
+    # A damaged history or a read-only or full disk: one line and exit 3 (`lumatui.cli`),
+    # not a crash report from inside the full-screen app.
+    preflight(paths.database)
 
     from lumatui.backend import open_backend
     from lumatui.logs import configure_logging

@@ -53,6 +53,19 @@ def check_history(database: Path) -> str | None:
     return "; ".join(problems[:3]) if problems else None
 
 
+def preflight(database: Path) -> None:
+    """Open the history and take its write lock for an instant; sqlite3.Error if it cannot be.
+
+    Cheap (no scan): it catches a file that is not a database and a read-only or full disk
+    before a full-screen app starts, so they are said in one line instead of a crash.
+    """
+    with contextlib.closing(sqlite3.connect(str(database), timeout=5.0)) as db:
+        db.execute("PRAGMA user_version").fetchone()
+        db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        db.execute("BEGIN IMMEDIATE")
+        db.execute("ROLLBACK")
+
+
 def repair_history(database: Path, *, now: datetime | None = None) -> RepairReport:
     """Keep a copy of a damaged history and rebuild what can be read; a healthy one is left."""
     problem = check_history(database)

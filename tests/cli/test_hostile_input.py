@@ -221,3 +221,29 @@ def test_odd_base_urls_are_configuration_errors(
         monkeypatch.setenv("LUMA_BASE_URL", url)
         ran = cli(*argv)
         check(ran, 3)
+
+
+@pytest.mark.parametrize("environment", ["garbage-history", "read-only-disk", "full-disk"])
+def test_the_workstation_says_one_line_before_taking_the_terminal(
+    cli: Callable[..., Ran],
+    isolated_home: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    environment: str,
+) -> None:
+    from lumatui.commands import tui_cmd
+
+    monkeypatch.setattr(tui_cmd, "missing_terminals", list)  # as if on a terminal
+    if environment == "read-only-disk" or environment == "full-disk":
+        code = errno.EROFS if environment == "read-only-disk" else errno.ENOSPC
+        message = "attempt to write a readonly database" if code == errno.EROFS else "disk is full"
+
+        def connect(*args: object, **kwargs: object) -> sqlite3.Connection:
+            raise sqlite3.OperationalError(message)
+
+        app_paths().ensure_dirs()
+        monkeypatch.setattr("lumatui.engine.repair.sqlite3.connect", connect)
+    else:
+        ENVIRONMENTS[environment](isolated_home, monkeypatch)
+    ran = cli()
+    check(ran, 3)
+    assert "the history" in ran.err
