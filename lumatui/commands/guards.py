@@ -154,7 +154,9 @@ def _database_fault(exc: sqlite3.Error, database: Path | None) -> str:
 def _os_fault(exc: OSError) -> str:
     from lumatui.api.text import clean_text
 
-    name = clean_text(str(exc.filename), 200) if exc.filename is not None else "a file"
+    if exc.filename is None:  # a socket, a pipe: what the system said is all there is
+        return f"{exc.strerror or _reason(exc)} (errno {exc.errno})"
+    name = clean_text(str(exc.filename), 200)
     if exc.errno in _FULL:
         return f"the disk is full (writing {name}); free some space and try again"
     if exc.errno == errno.EROFS:
