@@ -126,7 +126,8 @@ def test_a_signal_exits_cleanly_and_keeps_the_store(paths: AppPaths, how: str) -
         terminal.type(b"a lighthouse at dusk")
         terminal.read_until("a lighthouse at dusk")
         terminal.type(b"\n")  # ctrl+j: submit
-        terminal.read_until("queued", "processing", "completed")
+        # The header counts it in every layout (the job list may be a hidden tab).
+        terminal.read_until("queued", "processing", "completed", "1 running")
         before = len(terminal.screen)
         if how == "hang-up":
             terminal.close()
