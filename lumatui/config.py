@@ -172,6 +172,14 @@ class Settings(BaseSettings):
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"must be an http(s) URL such as {DEFAULT_BASE_URL}")
+        from lumatui.api.urls import normalise_base_url  # httpx: only when a URL is set
+
+        try:  # the client's own checks (host, port, no credentials or query), said here
+            normalise_base_url(url, allow_insecure_http=True)
+        except ValueError as exc:
+            raise ValueError(
+                str(exc).removeprefix("the base URL's ").removeprefix("the base URL ")
+            ) from None
         insecure_ok = info.data.get("allow_insecure_http", False)
         if parts.scheme == "http" and not insecure_ok and not is_loopback(parts.hostname):
             raise ValueError(

@@ -24,7 +24,6 @@ from lumatui import __version__
 from lumatui.api import download as downloads
 from lumatui.api.errors import (
     ApiError,
-    InvalidGenerationId,
     NetworkError,
     OutcomeUncertain,
     RateLimited,
@@ -36,10 +35,12 @@ from lumatui.api.errors import (
     parse_retry_after,
 )
 from lumatui.api.field_errors import field_errors
-from lumatui.api.hosts import is_loopback
 from lumatui.api.replies import clean_generation, read_capped
 from lumatui.api.schema import Generation
 from lumatui.api.text import clean_text
+from lumatui.api.urls import DEFAULT_BASE_URL as DEFAULT_BASE_URL
+from lumatui.api.urls import checked_generation_id as checked_generation_id
+from lumatui.api.urls import normalise_base_url as normalise_base_url
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -50,47 +51,19 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("lumatui.api")
 
-DEFAULT_BASE_URL = "https://agents.lumalabs.ai/v1"
 USER_AGENT = f"lumatui/{__version__}"
 MAX_REPLY_BYTES = 2 * 1024 * 1024
 MAX_ERROR_BODY_BYTES = 64 * 1024
 BACKOFF_BASE = 0.5
 BACKOFF_CAP = 8.0
+# httpx's timeouts apply per read: a reply dripping a byte a second would never time out.
+# Each attempt also has an overall deadline, by default the connect and read timeouts plus
+# this margin for sending the body.
+DEADLINE_MARGIN = 25.0
 # Statuses Luma documents as refusals of a POST: nothing was created, so it may be re-sent.
 POST_REFUSALS = frozenset({429, 502, 503})
 # Transport failures that happen before a single byte of the request leaves this machine.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
-
-
-def normalise_base_url(base_url: str, *, allow_insecure_http: bool = False) -> str:
-    """The base URL without a trailing slash; ValueError if the key would be unsafe there."""
-    text = base_url.strip().rstrip("/")
-    try:
-        url = httpx.URL(text)
-    except httpx.InvalidURL:
-        raise ValueError("the base URL is not a valid URL") from None
-    if url.scheme not in ("http", "https") or not url.host:
-        raise ValueError("the base URL must be an http(s) URL such as " + DEFAULT_BASE_URL)
-    if url.userinfo or url.query or url.fragment:
-        raise ValueError("the base URL must not carry credentials, a query or a fragment")
-    if url.scheme == "http" and not is_loopback(url.host):
-        host = clean_text(url.host, 100)
-        if not allow_insecure_http:
-            raise ValueError(
-                f"refusing plain http to {host}: the API key would travel unencrypted "
-                "(use https, or allow insecure http explicitly)"
-            )
-        log.warning("plain http to %s: the API key travels unencrypted", host)
-    return text
-
-
-def checked_generation_id(generation_id: str) -> str:
-    """The id as a canonical UUID, or InvalidGenerationId before it reaches any URL."""
-    try:
-        return str(uuid.UUID(generation_id.strip()))
-    except (ValueError, AttributeError, TypeError):
-        shown = clean_text(str(generation_id), 60)
-        raise InvalidGenerationId(f"not a generation id: {shown!r} (expected a UUID)") from None
 
 
 class AgentsClient:
@@ -110,6 +83,8 @@ class AgentsClient:
         download_transport: httpx.AsyncBaseTransport | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         max_retry_after: float = 60.0,
+        call_deadline: float | None = None,
+        download_deadline: float | None = None,
     ) -> None:
         key = api_key.strip() if isinstance(api_key, str) else ""
         if not key:
@@ -125,6 +100,10 @@ class AgentsClient:
         self._sleep = sleep
         self._random = random.Random()
         self._timeout = httpx.Timeout(read_timeout, connect=connect_timeout)
+        self.call_deadline = call_deadline or connect_timeout + read_timeout + DEADLINE_MARGIN
+        """Seconds one attempt of an API call may take from start to its last byte."""
+        self.download_deadline = download_deadline
+        """Seconds one download may take; None: scaled to its size cap (see api.download)."""
         self._transports = (transport, download_transport)
         # Made on first use: each builds a TLS context, which would slow start-up.
         self._pools: dict[str, httpx.AsyncClient] = {}
@@ -200,6 +179,7 @@ class AgentsClient:
             max_bytes=max_bytes,
             on_progress=on_progress,
             allow_insecure_http=self._allow_insecure_http,
+            deadline=self.download_deadline,
         )
 
     async def _call(
@@ -266,20 +246,30 @@ class AgentsClient:
         request_id = str(uuid.uuid4())
         headers = {"Authorization": f"Bearer {self._api_key}", "X-Request-Id": request_id}
         request = self._http.build_request(method, url, json=body, headers=headers)
+        sent = _SendTracker(request)
         started = time.perf_counter()
         outcome = "-"
         try:
             try:
-                response = await self._http.send(request, stream=True)
-            except httpx.RequestError as exc:
-                outcome = type(exc).__name__
-                raise self._transport_error(exc, request_id, post=post) from exc
-            outcome = str(response.status_code)
-            request_id = clean_text(response.headers.get("x-request-id", ""), 100) or request_id
-            try:
-                return await self._read_reply(response, request_id, post=post, expect_id=expect_id)
-            finally:
-                await response.aclose()
+                async with asyncio.timeout(self.call_deadline):
+                    try:
+                        response = await self._http.send(request, stream=True)
+                    except httpx.RequestError as exc:
+                        outcome = type(exc).__name__
+                        raise self._transport_error(exc, request_id, post=post) from exc
+                    sent.sent = True
+                    outcome = str(response.status_code)
+                    echoed = response.headers.get("x-request-id", "")
+                    request_id = clean_text(echoed, 100, hide=[self._api_key]) or request_id
+                    try:
+                        return await self._read_reply(
+                            response, request_id, post=post, expect_id=expect_id
+                        )
+                    finally:
+                        await response.aclose()
+            except TimeoutError:
+                outcome = "deadline"
+                raise self._deadline_error(request_id, post=post, sent=sent.sent) from None
         finally:
             elapsed = (time.perf_counter() - started) * 1000
             log.debug(
@@ -291,6 +281,15 @@ class AgentsClient:
                 elapsed,
                 attempt,
             )
+
+    def _deadline_error(self, request_id: str, *, post: bool, sent: bool) -> ApiError:
+        """The attempt's overall deadline passed; a POST whose bytes left is uncertain."""
+        err = RequestTimeout(
+            f"{RequestTimeout.summary} (no complete reply within {self.call_deadline:g} s)"
+        )
+        err.request_id = request_id
+        # Before the first byte of the request left, nothing can have been created.
+        return OutcomeUncertain(err) if post and sent else err
 
     def _transport_error(self, exc: httpx.RequestError, request_id: str, *, post: bool) -> ApiError:
         """NetworkError or RequestTimeout; for a POST that may have been sent, uncertain."""
@@ -376,6 +375,18 @@ class AgentsClient:
             raise ResponseInvalid(
                 message, status=status, request_id=request_id, field_errors=fields
             ) from None
+
+
+class _SendTracker:
+    """Whether any byte of a request may have left: httpcore's trace says when sending starts."""
+
+    def __init__(self, request: httpx.Request) -> None:
+        self.sent = False
+        request.extensions["trace"] = self._trace
+
+    async def _trace(self, name: str, info: dict[str, Any]) -> None:
+        if "send_request" in name:  # http11/http2 send_request_headers/body: bytes may leave
+            self.sent = True
 
 
 def _timeout_phase(exc: httpx.TimeoutException) -> str:

@@ -42,7 +42,7 @@ from lumatui.api.enums import (
     VideoResolution,
 )
 from lumatui.api.field_errors import json_path as json_path_of
-from lumatui.api.unknown_fields import put_at
+from lumatui.api.model_fields import put_at, split_fields
 
 # Strict: the API types these as JSON numbers and booleans, so "12" and "true" are refused
 # rather than coerced (a body that passes here must pass at the server).
@@ -301,12 +301,10 @@ class GenerationRequest(_Request):
     @classmethod
     def from_stored(cls, body: str | dict[str, Any]) -> Self:
         """A request as it was stored: fields unknown to this version were allowed then."""
-        from lumatui.api.unknown_fields import split_unknown_fields
-
         data = json.loads(body) if isinstance(body, str) else body
         if not isinstance(data, dict):
             return cls.model_validate(data)
-        known, unknown = split_unknown_fields(data)
+        known, unknown = split_fields(data, cls)
         request = cls.model_validate(known)
         return request.with_unknown_fields(unknown) if unknown else request
 

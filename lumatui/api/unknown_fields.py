@@ -9,21 +9,13 @@ Unknown *values* of known fields are still validated: a typo in `type` is a typo
 
 from __future__ import annotations
 
-import copy
-import itertools
-import types
-import typing
-from typing import TYPE_CHECKING, Any, Union
-
-from pydantic import BaseModel
+from typing import Any
 
 from lumatui import __version__
+from lumatui.api.model_fields import Loc, UnknownField, put_at, split_fields
+from lumatui.api.schema import GenerationRequest
 
-if TYPE_CHECKING:
-    from collections.abc import Iterator
-
-Loc = tuple[str | int, ...]
-UnknownField = tuple[Loc, Any]
+__all__ = ["Loc", "UnknownField", "put_at", "split_unknown_fields", "unknown_field_paths"]
 
 
 def unknown_field_warning(path: str) -> str:
@@ -38,13 +30,7 @@ def split_unknown_fields(body: dict[str, Any]) -> tuple[dict[str, Any], list[Unk
     those of `video`, `video.edit`, the controls, `layering`, `source_position` and every
     media reference. The body given is not changed.
     """
-    from lumatui.api.schema import GenerationRequest
-
-    known = copy.deepcopy(body)
-    found: list[UnknownField] = []
-    if isinstance(known, dict):
-        _split(known, GenerationRequest, (), found)
-    return known, found
+    return split_fields(body, GenerationRequest)
 
 
 def unknown_field_paths(body: dict[str, Any]) -> list[str]:
@@ -52,67 +38,3 @@ def unknown_field_paths(body: dict[str, Any]) -> list[str]:
     from lumatui.api.field_errors import json_path
 
     return [json_path(loc) for loc, _ in split_unknown_fields(body)[1]]
-
-
-def _split(
-    node: dict[str, Any], model: type[BaseModel], loc: Loc, found: list[UnknownField]
-) -> None:
-    fields = model.model_fields
-    for key in list(node):
-        if key not in fields:
-            found.append(((*loc, key), node.pop(key)))
-            continue
-        child_model, is_list = _nested_model(fields[key].annotation)
-        if child_model is None:
-            continue
-        value = node[key]
-        if is_list and isinstance(value, list):
-            for i, item in enumerate(value):
-                if isinstance(item, dict):
-                    _split(item, child_model, (*loc, key, i), found)
-        elif not is_list and isinstance(value, dict):
-            _split(value, child_model, (*loc, key), found)
-
-
-def _nested_model(annotation: Any) -> tuple[type[BaseModel] | None, bool]:
-    """The model a field holds (directly, optionally, or as list items) and whether in a list."""
-    for arg, in_list in _walk(annotation, in_list=False):
-        if isinstance(arg, type) and issubclass(arg, BaseModel):
-            return arg, in_list
-    return None, False
-
-
-def _walk(annotation: Any, *, in_list: bool) -> Iterator[tuple[Any, bool]]:
-    origin = typing.get_origin(annotation)
-    if origin is typing.Annotated:
-        yield from _walk(typing.get_args(annotation)[0], in_list=in_list)
-    elif origin in (Union, types.UnionType):
-        for arg in typing.get_args(annotation):
-            yield from _walk(arg, in_list=in_list)
-    elif origin is list:
-        for arg in typing.get_args(annotation):
-            yield from _walk(arg, in_list=True)
-    else:
-        yield annotation, in_list
-
-
-def put_at(body: dict[str, Any], loc: Loc, value: Any) -> None:
-    """Set the value at `loc` in a JSON body, creating objects on the way (lists must exist)."""
-    node: Any = body
-    for part, following in itertools.pairwise(loc):
-        if isinstance(part, int):
-            if not isinstance(node, list) or part >= len(node):
-                return
-            node = node[part]
-            continue
-        if not isinstance(node, dict):
-            return
-        if part not in node:
-            node[part] = [] if isinstance(following, int) else {}
-        node = node[part]
-    last = loc[-1]
-    if isinstance(last, int):
-        if isinstance(node, list) and last < len(node):
-            node[last] = value
-    elif isinstance(node, dict):
-        node[last] = value

@@ -7,9 +7,10 @@ and control characters before it reaches a terminal. The exit codes are the same
     0    ok
     1    a job failed, was rejected by the API, or its outcome is uncertain
     2    usage or validation error (nothing was sent), or an unknown job id
-    3    configuration error (config.toml or the environment)
+    3    configuration error (config.toml or the environment), or the local store or disk
     4    the API or the network failed (the key was refused, no balance, unreachable)
     5    timed out waiting (--timeout)
+    70   internal error: a bug (a crash report, key redacted, was written)
     130  interrupted (Ctrl-C)
 """
 
@@ -26,6 +27,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from lumatui.commands.guards import positive_number
 from lumatui.engine.jobs import JobState
 
 if TYPE_CHECKING:
@@ -44,15 +46,17 @@ EXIT_USAGE = 2
 EXIT_CONFIG = 3
 EXIT_API = 4
 EXIT_TIMEOUT = 5
+EXIT_INTERNAL = 70
 EXIT_INTERRUPTED = 130
 
 EXIT_CODES_TEXT = """exit codes:
   0    ok
   1    a job failed, was rejected by the API, or its outcome is uncertain
   2    usage or validation error (nothing was sent), or an unknown job id
-  3    configuration error (config.toml or the environment)
+  3    configuration, or the local store or disk (read-only, full, damaged history)
   4    the API or the network failed (key refused, no balance, unreachable)
   5    timed out waiting (--timeout)
+  70   internal error: a bug (a crash report, key redacted, was written)
   130  interrupted (Ctrl-C)"""
 
 DESCRIPTION_WIDTH = 88
@@ -110,7 +114,7 @@ def add_backend_options(parser: argparse.ArgumentParser) -> None:
     add_base_url_option(parser)
     parser.add_argument(
         "--sim-speed",
-        type=_positive_float,
+        type=positive_number,
         default=None,
         metavar="X",
         help="the API at --base-url is a lumatui simulator running X times faster "
@@ -126,16 +130,6 @@ def add_base_url_option(parser: argparse.ArgumentParser) -> None:
         metavar="URL",
         help="API base URL (default: LUMA_BASE_URL, config.toml, or Luma's)",
     )
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError("must be more than 0")
-    return value
 
 
 def run_command(name: str, body: Callable[[], int], *, json_mode: bool) -> int:
@@ -159,6 +153,14 @@ def run_command(name: str, body: Callable[[], int], *, json_mode: bool) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_OK
+    except Exception as exc:  # a read-only or full disk, a damaged database, absurd input
+        from lumatui.commands.guards import local_fault
+
+        fault = local_fault(exc)
+        if fault is None:
+            raise  # a bug: `lumatui.cli.main` writes a crash report
+        report_error(name, fault[0], (), json_mode=json_mode, code=fault[1])
+        return fault[1]
 
 
 def report_error(
@@ -184,8 +186,15 @@ def warn(message: str) -> None:
 
 
 def print_json(value: Any) -> None:
-    """`value` as indented JSON on stdout."""
-    print(json.dumps(value, indent=2, ensure_ascii=False), flush=True)
+    """`value` as indented JSON on stdout, with no character a terminal would act on."""
+    print(json_text(value), flush=True)
+
+
+def json_text(value: Any) -> str:
+    """`value` as indented JSON; C1 and bidi controls inside strings written as escapes."""
+    from lumatui.api.text import terminal_safe_json
+
+    return terminal_safe_json(json.dumps(value, indent=2, ensure_ascii=False))
 
 
 def load_settings_for(args: argparse.Namespace) -> tuple[Settings, AppPaths]:
@@ -333,6 +342,8 @@ def output_files(store: JobStore, job: Job) -> list[dict[str, Any]]:
 
 def job_record(store: JobStore, job: Job) -> dict[str, Any]:
     """A job as a JSON object: ids, kind, state, prompt, times, parents, outputs, failure."""
+    from lumatui.api.text import clean_text  # server text stored by an older version, too
+
     return {
         "id": job.generation_id or job.id,
         "local_id": job.id,
@@ -345,7 +356,9 @@ def job_record(store: JobStore, job: Job) -> dict[str, Any]:
         "updated_at": iso_time(job.updated_at),
         "submitted_at": iso_time(job.submitted_at),
         "finished_at": iso_time(job.finished_at),
-        "server_created_at": job.server_created_at,
+        "server_created_at": clean_text(job.server_created_at, 64)
+        if job.server_created_at
+        else None,
         "parents": list(dict.fromkeys(e.parent_generation_id for e in store.edges_from(job.id))),
         "outputs": output_paths(store, job),
         "output_files": output_files(store, job),

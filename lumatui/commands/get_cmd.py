@@ -8,6 +8,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from lumatui.commands.common import (
+    EXIT_TIMEOUT,
     add_parser,
     iso_time,
     job_problem,
@@ -19,7 +20,9 @@ from lumatui.commands.common import (
     print_json,
     resolve_job,
     run_command,
+    warn,
 )
+from lumatui.commands.guards import seconds
 from lumatui.engine.jobs import POLLED_STATES
 
 if TYPE_CHECKING:
@@ -49,6 +52,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--no-refresh", action="store_true", help="show what is stored; never ask the API"
     )
+    parser.add_argument(
+        "--timeout",
+        type=seconds,
+        default=None,
+        metavar="S",
+        help="give up asking the API after S seconds: show what is stored and exit 5",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -61,8 +71,9 @@ def _get(args: argparse.Namespace) -> int:
     settings, paths = load_settings_for(args)
     with contextlib.closing(open_store(paths)) as store:
         job = resolve_job(store, args.id)
+    timed_out = False
     if job.state in POLLED_STATES and job.generation_id and not args.no_refresh:
-        asyncio.run(_refresh(args, settings, paths, job))
+        timed_out = asyncio.run(_refresh_within(args, settings, paths, job))
     with contextlib.closing(open_store(paths)) as store:
         job = store.get(job.id)
         details = job_details(store, job)
@@ -70,7 +81,21 @@ def _get(args: argparse.Namespace) -> int:
             print_json(details)
         else:
             print(render_details(details, job))
-        return jobs_exit_code(store, [job])
+        return EXIT_TIMEOUT if timed_out else jobs_exit_code(store, [job])
+
+
+async def _refresh_within(
+    args: argparse.Namespace, settings: Settings, paths: AppPaths, job: Job
+) -> bool:
+    """Refresh within --timeout (the client's own deadlines bound each call anyway); True
+    when it timed out, which is said on stderr."""
+    try:
+        async with asyncio.timeout(args.timeout):
+            await _refresh(args, settings, paths, job)
+    except TimeoutError:
+        warn(f"lumatui get: timed out after {args.timeout:g} s; showing what is stored")
+        return True
+    return False
 
 
 async def _refresh(args: argparse.Namespace, settings: Settings, paths: AppPaths, job: Job) -> None:

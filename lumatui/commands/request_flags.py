@@ -10,7 +10,10 @@ video, or anything over the inline cap, is uploaded as a file and sent as `file_
 from __future__ import annotations
 
 import argparse
+import errno
 import json
+import os
+import stat
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,6 +30,7 @@ from lumatui.api.enums import (
     VideoResolution,
 )
 from lumatui.commands.common import CommandError, warn
+from lumatui.commands.guards import MAX_JSON_DEPTH, finite_float, json_depth_over
 
 if TYPE_CHECKING:
     from enum import StrEnum
@@ -132,19 +136,45 @@ def read_body(source: str | None) -> dict[str, Any]:
         if source == "-":
             text = sys.stdin.read(MAX_BODY_BYTES + 1)
         else:
-            with Path(source).expanduser().open(encoding="utf-8") as handle:
-                text = handle.read(MAX_BODY_BYTES + 1)
+            text = read_regular_file(Path(source).expanduser(), MAX_BODY_BYTES + 1)
     except (OSError, UnicodeDecodeError) as exc:
-        raise CommandError(f"cannot read the request body {source}: {exc}") from None
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        raise CommandError(f"cannot read the request body {source}: {reason}") from None
     if len(text) > MAX_BODY_BYTES:
         raise CommandError(f"the request body {source} is over {MAX_BODY_BYTES // 2**20} MB")
     try:
         body = json.loads(text)
     except ValueError as exc:
         raise CommandError(f"the request body {source} is not valid JSON: {exc}") from None
+    except RecursionError:
+        body = None  # deeper than the parser goes: refused just below
+    if body is None or json_depth_over(body):
+        raise CommandError(
+            f"the request body {source} is nested more than {MAX_JSON_DEPTH} levels deep"
+        )
     if not isinstance(body, dict):
         raise CommandError(f"the request body {source} must be a JSON object")
     return body
+
+
+def read_regular_file(path: Path, limit: int) -> str:
+    """At most `limit` characters of a regular file; a FIFO, device or folder is refused.
+
+    Opened without blocking so that a FIFO nobody writes to cannot hang the command.
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    try:
+        kind = os.fstat(fd).st_mode
+        if not stat.S_ISREG(kind):
+            what = "a folder" if stat.S_ISDIR(kind) else "not a regular file (a FIFO or device)"
+            raise OSError(errno.EINVAL, f"it is {what}")
+        os.set_blocking(fd, True)
+        with os.fdopen(fd, encoding="utf-8", closefd=True) as handle:
+            fd = -1
+            return handle.read(limit)
+    finally:
+        if fd >= 0:
+            os.close(fd)
 
 
 def apply_flags(
@@ -218,7 +248,7 @@ def _put(body: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
 def _source_position(text: str) -> dict[str, float]:
     parts = text.split(",")
     try:
-        x, y, w, h = (float(p) for p in parts)
+        x, y, w, h = (finite_float(p) for p in parts)
     except ValueError:
         raise CommandError(
             f"--source-position must be four numbers X,Y,W,H such as 0.1,0,0.8,1 (got {text!r})"
@@ -240,7 +270,7 @@ def _control(text: str) -> tuple[tuple[str, str], Any]:
         value = raw.lower() == "true"
     else:
         try:
-            value = float(raw)
+            value = finite_float(raw)
         except ValueError:
             value = raw
     return (control, field), value

@@ -24,6 +24,7 @@ from lumatui.commands.common import (
     run_command,
     warn,
 )
+from lumatui.commands.guards import seconds
 from lumatui.commands.request_flags import add_request_flags, apply_flags, read_body
 from lumatui.commands.uploading import PendingUpload, open_uploader, upload_pending
 from lumatui.engine.events import Connectivity, JobChanged, QueueStatus, SubmissionRejected
@@ -79,7 +80,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help=f"submit the request N times (1-{MAX_COUNT}); each is a separate, paid job",
     )
     parser.add_argument(
-        "--timeout", type=float, default=None, metavar="S", help="give up after S seconds"
+        "--timeout", type=seconds, default=None, metavar="S", help="give up after S seconds"
     )
     parser.add_argument(
         "--allow-unknown-fields",

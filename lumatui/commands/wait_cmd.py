@@ -21,6 +21,7 @@ from lumatui.commands.common import (
     run_command,
     warn,
 )
+from lumatui.commands.guards import seconds
 from lumatui.engine.jobs import JobState
 
 if TYPE_CHECKING:
@@ -49,7 +50,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("ids", nargs="*", metavar="ID", help="jobs to wait for")
     parser.add_argument("--all", action="store_true", help="wait for every unfinished job")
     parser.add_argument(
-        "--timeout", type=float, default=None, metavar="S", help="give up after S seconds"
+        "--timeout", type=seconds, default=None, metavar="S", help="give up after S seconds"
     )
     parser.set_defaults(handler=run)
 

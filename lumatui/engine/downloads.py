@@ -16,6 +16,7 @@ import uuid
 from typing import TYPE_CHECKING
 
 from lumatui.api import errors
+from lumatui.api.download import output_cap, output_folder
 from lumatui.engine.events import DownloadProgress, JobError, OutputReady
 from lumatui.engine.media import MediaError, file_sha256, verify_file
 from lumatui.engine.schedule import backoff_delay
@@ -183,8 +184,7 @@ class Downloader:
     async def _fetch_once(self, output: Output) -> None:
         job = self._store.get(output.job_id)
         assert job.generation_id is not None  # a UUID, checked by the schema: safe in a path
-        folder = self.outputs_dir / job.generation_id
-        folder.mkdir(parents=True, exist_ok=True)
+        folder = output_folder(self.outputs_dir, job.generation_id)  # never a symlink
         partial = folder / f".{output.index}.{uuid.uuid4().hex}.part"
         last_reported = [0]
 
@@ -195,7 +195,10 @@ class Downloader:
 
         try:
             size = await self._client.download(
-                output.url, partial, max_bytes=self._max_bytes, on_progress=progress
+                output.url,
+                partial,
+                max_bytes=min(self._max_bytes, output_cap(output.media_type)),
+                on_progress=progress,
             )
             kind = output.media_type if output.media_type in ("image", "video") else None
             media = await asyncio.to_thread(verify_file, partial, expected_kind=kind)

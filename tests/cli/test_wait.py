@@ -70,8 +70,10 @@ def test_submit_wait_times_out_with_exit_5(
 
     monkeypatch.setenv("LUMA_AGENTS_API_KEY", KEY)
     with start_in_background(SimSettings.for_tests(tmp_path / "slow-sim", speed=1.0)) as slow:
+        # 3 s: the POST is answered long before, even on a busy machine (a deadline that
+        # cuts the POST leaves the job uncertain, by the money rule); the job takes 30 s+.
         ran = cli(
-            "submit", "--prompt", "slow", "--wait", "--timeout", "0.2", "--base-url", slow.base_url
+            "submit", "--prompt", "slow", "--wait", "--timeout", "3", "--base-url", slow.base_url
         )
     assert ran.code == 5 and "timed out" in ran.err
     (job,) = stored_jobs()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -35,11 +36,24 @@ async def test_image_and_video_reach_disk_with_thumbnails(
 ) -> None:
     engine = engine_factory(sim)
     events: list[Event] = []
-    engine.subscribe(events.append)
+    outputs_ready = asyncio.Event()
+    wanted: set[str] = set()
+
+    def on_event(event: Event) -> None:
+        events.append(event)
+        ready = {e.job.id for e in events if isinstance(e, OutputReady)}
+        if wanted and wanted <= ready:
+            outputs_ready.set()
+
+    engine.subscribe(on_event)
     await engine.start()
     image = engine.submit(request())
     video = engine.submit(request(type="video", video={"duration": "5s"}))
+    wanted.update((image.id, video.id))
     done = await engine.wait_for([image.id, video.id], timeout=WAIT_S)
+    # Thumbnails are made after the file is recorded, before OutputReady: wait for both.
+    async with asyncio.timeout(WAIT_S):
+        await outputs_ready.wait()
     assert [j.state for j in done] == [JobState.COMPLETED, JobState.COMPLETED]
     for job, kind in ((done[0], "image"), (done[1], "video")):
         (output,) = engine.store.outputs(job.id)

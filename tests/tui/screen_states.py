@@ -233,10 +233,14 @@ async def settle(pilot: Pilot[Any], *keys: str) -> None:
         await pilot.press(*keys)
         await app.workers.wait_for_complete()
     await pilot.pause()
-    # A caret blinks on a timer: on a busy machine the picture could catch it hidden.
+    # A caret blinks on a timer: on a busy machine the picture could catch it hidden. With
+    # blinking off, TextArea's line cache keys a line the same with and without its caret, so
+    # a line cached while the caret was blinked away would be drawn without it: drop the cache.
     for screen in app.screen_stack:
         for widget in screen.query("TextArea, Input"):
             widget.cursor_blink = False
+            widget.notify_style_update()
+            widget.refresh()
     focused = app.focused
     await wait_until(pilot, lambda: focused is None or focused.has_focus)
     await pilot.pause()

@@ -99,7 +99,8 @@ async def test_an_image_is_shown_half_cell_beside_its_details(
         assert message(app.preview) is None
         text = details(app.preview)
         assert "16:9 · style manga" in text
-        assert f"file      {seed.media_dir / 'fox.png'}" in text
+        # The path wraps where the pane ends, which depends on how long tmp paths are here.
+        assert f"file{seed.media_dir / 'fox.png'}" in "".join(text.split())
         drawn = "".join(s.text for s in app.preview.query_one(".preview-image").render_line(3))
         assert "▀" in drawn  # half-cell blocks
 
