@@ -136,14 +136,14 @@ async def soak(jobs: int, seed: int, work: Path) -> int:
     )
     try:
         await engine.start()
-        submitted = [engine.submit(GenerationRequest.model_validate(b)) for b in bodies(jobs)]
+        submitted = [await engine.submit(GenerationRequest.model_validate(b)) for b in bodies(jobs)]
         done = await engine.wait_for([j.id for j in submitted], timeout=900.0)
         wall = time.monotonic() - started
         code = report(engine, sim, done, api, files, retry_log, wall)
     finally:
         await engine.stop()
         await engine.client.aclose()
-        engine.store.close()
+        engine.close()
         sim.stop()
     return code
 

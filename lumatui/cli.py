@@ -21,12 +21,15 @@ Handler = Callable[[argparse.Namespace], int]
 def _registrars() -> list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]]:
     """Each subcommand module's `register`, in the order `--help` lists them."""
     from lumatui.commands import (
+        cancel_cmd,
         config_cmd,
         doctor_cmd,
         export_cmd,
         get_cmd,
         lineage_cmd,
         list_cmd,
+        queue_cmd,
+        rm_cmd,
         sim_cmd,
         submit_cmd,
         wait_cmd,
@@ -36,7 +39,10 @@ def _registrars() -> list[Callable[[argparse._SubParsersAction[argparse.Argument
         submit_cmd.register,
         get_cmd.register,
         wait_cmd.register,
+        cancel_cmd.register,
+        queue_cmd.register,
         list_cmd.register,
+        rm_cmd.register,
         lineage_cmd.register,
         export_cmd.register,
         sim_cmd.register,

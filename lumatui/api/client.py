@@ -1,10 +1,12 @@
 """The async Agents API client: `create`, `get` and `download`.
 
-A POST is a paid job and the API has no idempotency key, so `create` is re-sent only when
-it provably created nothing (the connection never opened, or a documented refusal: 429,
-502, 503). Anything that may have reached the server raises OutcomeUncertain instead. GETs
-are retried with exponential backoff and full jitter; Retry-After always wins when given.
-The key is sent in one header and appears in no log line, message or repr.
+A POST is a paid job and the API has no idempotency key, so `create` makes one attempt and
+never sleeps: a refusal that provably created nothing (the connection never opened, no
+byte of the request left, or a documented refusal: 429, 402, 502, 503) is raised at once
+with its Retry-After, for the caller's queue to hold the job (see `engine/submitter.py`).
+Anything that may have reached the server raises OutcomeUncertain instead. GETs are
+retried with exponential backoff and full jitter (`api/retry.py`); Retry-After wins when
+given. The key is sent in one header and appears in no log line, message or repr.
 """
 
 from __future__ import annotations
@@ -38,7 +40,9 @@ from lumatui.api.errors import (
 from lumatui.api.field_errors import field_errors
 from lumatui.api.hosts import is_loopback
 from lumatui.api.replies import clean_generation, read_capped
+from lumatui.api.retry import backoff_delay
 from lumatui.api.schema import Generation
+from lumatui.api.sending import SendProbe
 from lumatui.api.text import clean_text
 
 if TYPE_CHECKING:
@@ -105,7 +109,6 @@ class AgentsClient:
         read_timeout: float = 60.0,
         allow_insecure_http: bool = False,
         max_get_retries: int = 4,
-        max_post_retries: int = 3,
         transport: httpx.AsyncBaseTransport | None = None,
         download_transport: httpx.AsyncBaseTransport | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
@@ -120,12 +123,17 @@ class AgentsClient:
         self._base_url = normalise_base_url(base_url, allow_insecure_http=allow_insecure_http)
         self._allow_insecure_http = allow_insecure_http
         self._max_get_retries = max(0, max_get_retries)
-        self._max_post_retries = max(0, max_post_retries)
         self._max_retry_after = max_retry_after
         self._sleep = sleep
         self._random = random.Random()
         self._timeout = httpx.Timeout(read_timeout, connect=connect_timeout)
         self._transports = (transport, download_transport)
+        # httpcore reports when request bytes start to leave; a stand-in transport may not.
+        self._traced = (
+            transport is None
+            or isinstance(transport, httpx.AsyncHTTPTransport)
+            or bool(getattr(transport, "reports_trace", False))
+        )
         # Made on first use: each builds a TLS context, which would slow start-up.
         self._pools: dict[str, httpx.AsyncClient] = {}
 
@@ -175,9 +183,18 @@ class AgentsClient:
         for pool in self._pools.values():
             await pool.aclose()
 
-    async def create(self, request: GenerationRequest) -> Generation:
-        """POST /generations; re-sent only when provably nothing was created."""
-        return await self._call("POST", "/generations", request.to_json())
+    async def create(
+        self, request: GenerationRequest, *, probe: SendProbe | None = None
+    ) -> Generation:
+        """POST /generations, once: a refusal is raised at once, never slept out here.
+
+        `probe` learns whether the request's bytes may have left this machine, which is
+        what an interrupted caller needs to know (see `api/sending.py`).
+        """
+        probe = probe if probe is not None else SendProbe()
+        probe.traced = self._traced
+        url = self._base_url + "/generations"
+        return await self._attempt("POST", url, request.to_json(), 1, None, probe=probe)
 
     async def get(self, generation_id: str) -> Generation:
         """GET /generations/{id}, retried with backoff on transient failures."""
@@ -211,7 +228,7 @@ class AgentsClient:
         expect_id: str | None = None,
     ) -> Generation:
         post = method == "POST"
-        retries = self._max_post_retries if post else self._max_get_retries
+        retries = 0 if post else self._max_get_retries
         url = self._base_url + path
         attempt = 0
         while True:
@@ -251,7 +268,7 @@ class AgentsClient:
             return None
         if err.retry_after is not None:
             return err.retry_after if err.retry_after <= self._max_retry_after else None
-        ceiling = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (attempt - 1))
+        ceiling = backoff_delay(attempt, base=BACKOFF_BASE, cap=BACKOFF_CAP)
         return self._random.uniform(0, ceiling)
 
     async def _attempt(
@@ -261,11 +278,16 @@ class AgentsClient:
         body: dict[str, Any] | None,
         attempt: int,
         expect_id: str | None,
+        *,
+        probe: SendProbe | None = None,
     ) -> Generation:
         post = method == "POST"
         request_id = str(uuid.uuid4())
         headers = {"Authorization": f"Bearer {self._api_key}", "X-Request-Id": request_id}
         request = self._http.build_request(method, url, json=body, headers=headers)
+        if probe is not None:
+            request.extensions["trace"] = probe.trace
+            probe.handed_over = True
         started = time.perf_counter()
         outcome = "-"
         try:
@@ -273,7 +295,7 @@ class AgentsClient:
                 response = await self._http.send(request, stream=True)
             except httpx.RequestError as exc:
                 outcome = type(exc).__name__
-                raise self._transport_error(exc, request_id, post=post) from exc
+                raise self._transport_error(exc, request_id, post=post, probe=probe) from exc
             outcome = str(response.status_code)
             request_id = clean_text(response.headers.get("x-request-id", ""), 100) or request_id
             try:
@@ -292,7 +314,14 @@ class AgentsClient:
                 attempt,
             )
 
-    def _transport_error(self, exc: httpx.RequestError, request_id: str, *, post: bool) -> ApiError:
+    def _transport_error(
+        self,
+        exc: httpx.RequestError,
+        request_id: str,
+        *,
+        post: bool,
+        probe: SendProbe | None = None,
+    ) -> ApiError:
         """NetworkError or RequestTimeout; for a POST that may have been sent, uncertain."""
         reason = clean_text(str(exc), 160, hide=[self._api_key]) or type(exc).__name__
         err: ApiError
@@ -301,7 +330,8 @@ class AgentsClient:
         else:
             err = NetworkError(f"{NetworkError.summary}: {reason}")
         err.request_id = request_id
-        if post and not isinstance(exc, _NOT_SENT):
+        unsent = isinstance(exc, _NOT_SENT) or (probe is not None and not probe.may_have_sent)
+        if post and not unsent:
             return OutcomeUncertain(err)
         return err
 
