@@ -160,7 +160,7 @@ async def key_latency(home: Path, presses: int) -> tuple[list[float], list[int]]
                     request = GenerationRequest.model_validate(
                         {"prompt": f"a lighthouse at dusk, take {next(prompts)}"}
                     )
-                    engine.submit(request)
+                    app.run_worker(engine.submit(request))
 
             top_up()
             feeder = app.set_interval(0.1, top_up)

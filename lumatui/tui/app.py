@@ -159,7 +159,7 @@ class LumaApp(App[None]):
                 await self.backend.aclose()
         if self.engine is not None:
             with contextlib.suppress(Exception):
-                self.engine.store.close()
+                self.engine.close()
         if self._remove_signal_handlers is not None:
             self._remove_signal_handlers()
 

@@ -85,6 +85,16 @@ async def wait_until(
     assert condition(), "the condition never held"
 
 
+async def settle(pilot: Pilot[Any], *, rounds: int = 200) -> None:
+    """Let every worker finish (store reads run in workers), and the messages they posted."""
+    for _ in range(rounds):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        if not any(worker.is_running for worker in pilot.app.workers):
+            return
+    raise AssertionError("the workers never settled")
+
+
 def generation_id(n: int) -> str:
     """A fixed server id for seeded job number `n`."""
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"lumatui-test-job-{n}"))

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     import pytest
     from textual.pilot import Pilot
 
+    from lumatui.api.sending import SendProbe
     from lumatui.config import AppPaths
     from lumatui.engine.jobs import Job
     from lumatui.tui.app import LumaApp
@@ -54,7 +55,9 @@ class SilentClient(AgentsClient):
         await asyncio.Event().wait()
         raise AssertionError("unreachable")
 
-    async def create(self, request: GenerationRequest) -> Generation:
+    async def create(
+        self, request: GenerationRequest, *, probe: SendProbe | None = None
+    ) -> Generation:
         await asyncio.Event().wait()
         raise AssertionError("unreachable")
 

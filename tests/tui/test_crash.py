@@ -85,7 +85,7 @@ async def test_an_exception_writes_a_redacted_report_flushes_and_is_shown_once(
     with pytest.raises(RuntimeError, match="boom"):
         async with app.run_test(size=(120, 40)) as pilot:
             await wait_until(pilot, lambda: app.engine_started)
-            job = app.main_screen.submit(_request())
+            job = await app.main_screen.submit(_request())
             await pilot.press("f1")  # the bug runs inside the app's message loop
             await pilot.pause()
     monkeypatch.undo()
@@ -134,7 +134,7 @@ async def test_the_signal_handler_exits_cleanly_and_stops_the_engine(
         await wait_until(pilot, lambda: app.engine_started)
         engine = app.engine
         assert engine is not None
-        app.main_screen.submit(_request())
+        await app.main_screen.submit(_request())
         exit_on_signal(app, signal.SIGHUP)  # what the loop runs when SIGHUP arrives
         await pilot.pause()
     assert app.exit_signal == signal.SIGHUP and app.return_code == 128 + signal.SIGHUP
