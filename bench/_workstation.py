@@ -143,7 +143,11 @@ def seed_history(
             jobs,
         )
         db.executemany("INSERT INTO state_changes VALUES (?, ?, ?, NULL)", changes)
-        db.executemany("INSERT INTO outputs VALUES (?, 0, ?, ?, ?, ?, ?, ?, ?, NULL)", outputs)
+        db.executemany(
+            "INSERT INTO outputs (job_id, n, media_type, url, url_fetched_at, local_path,"
+            " size_bytes, sha256, downloaded_at, error) VALUES (?, 0, ?, ?, ?, ?, ?, ?, ?, NULL)",
+            outputs,
+        )
         db.executemany("INSERT INTO edges VALUES (?, ?, ?)", edges)
         db.execute("COMMIT")
     finally:

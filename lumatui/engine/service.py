@@ -143,7 +143,8 @@ class Engine:
         await self._sweep()
         uncertain: list[Job] = []
         if self.is_primary:
-            uncertain = await self._adopt()
+            taken = await self._adopt()
+            uncertain = [job for job in taken if job.state is JobState.UNCERTAIN]
         await self._announce_role()
         self._tasks = [
             asyncio.create_task(self.submitter.run(), name="lumatui-submitter"),
@@ -294,15 +295,16 @@ class Engine:
                 await self._adopt()
 
     async def _adopt(self, job_ids: Sequence[str] | None = None) -> list[Job]:
-        """Adopt orphaned jobs and put each to work; returns the ones left uncertain."""
+        """Adopt orphaned jobs and put each to work; returns every job that changed.
+
+        Those left uncertain or cancelled (a dead process's sends and one-shot jobs) are
+        no one's any more; the rest are this process's now.
+        """
         taken = await self.ownership.adopt(job_ids)
-        uncertain: list[Job] = []
         swept = False
         for job in taken:
             self.bus.publish(JobChanged(job))
             if job.owner != self.owner:
-                if job.state is JobState.UNCERTAIN:
-                    uncertain.append(job)
                 continue
             if not swept:
                 await self._sweep()
@@ -313,7 +315,7 @@ class Engine:
                 self.poller.follow(job)
             elif job.state is JobState.COMPLETED:
                 self.downloader.enqueue(job)
-        return uncertain
+        return taken
 
     async def _sweep(self) -> None:
         database = Path(str(self.store.path))

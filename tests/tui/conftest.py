@@ -7,6 +7,7 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from textual.worker import WorkerCancelled
 
 from lumatui.api.client import AgentsClient
 from lumatui.api.schema import Generation, GenerationRequest
@@ -88,7 +89,8 @@ async def wait_until(
 async def settle(pilot: Pilot[Any], *, rounds: int = 200) -> None:
     """Let every worker finish (store reads run in workers), and the messages they posted."""
     for _ in range(rounds):
-        await pilot.app.workers.wait_for_complete()
+        with contextlib.suppress(WorkerCancelled):  # a newer read replaced it
+            await pilot.app.workers.wait_for_complete()
         await pilot.pause()
         if not any(worker.is_running for worker in pilot.app.workers):
             return
