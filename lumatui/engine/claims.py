@@ -22,7 +22,15 @@ from typing import TYPE_CHECKING
 
 from lumatui.engine.db import Database, Txn
 from lumatui.engine.jobs import POLLED_STATES, UNSENT_STATES, JobState, Orphan
-from lumatui.engine.rows import MISSING_OUTPUT, job_in, select_jobs, select_outputs, set_state
+from lumatui.engine.rows import (
+    JOB_COLUMNS,
+    MISSING_OUTPUT,
+    job_from_row,
+    job_in,
+    select_jobs,
+    select_outputs,
+    set_state,
+)
 
 if TYPE_CHECKING:
     import sqlite3
@@ -329,22 +337,29 @@ def _orphaned(
     unowned: bool = True,
     limit: int | None = None,
 ) -> list[Job]:
-    """Jobs with work left whose owner is in `dead` (or is nobody), oldest first."""
+    """Jobs with work left whose owner is in `dead` (or is nobody), oldest first.
+
+    Two index-driven halves (jobs on their way, by state; jobs with outputs missing, by
+    the partial index), so a history of 100,000 finished jobs costs nothing to ask.
+    """
     owners = [f"owner IN ({','.join('?' * len(dead))})"] if dead else []
     if unowned:
         owners.append("owner IS NULL")
     if not owners:
         return []
     whose = "(" + " OR ".join(owners) + ")"
-    state_marks = ",".join("?" * len(_ACTIVE))
-    tail = (
-        f"WHERE {whose} AND id IN (SELECT id FROM jobs WHERE state IN ({state_marks})"
-        f" UNION SELECT job_id FROM outputs WHERE {MISSING_OUTPUT})"
-    )
-    params: list[object] = [*dead, *_ACTIVE]
+    only = ""
+    only_params: list[object] = []
     if job_ids is not None:
-        tail += f" AND id IN ({','.join('?' * len(job_ids))})"
-        params += list(job_ids)
-    tail += " ORDER BY seq" + ("" if limit is None else f" LIMIT {int(limit)}")
+        only = f" AND id IN ({','.join('?' * len(job_ids))})"
+        only_params = list(job_ids)
+    states = ",".join("?" * len(_ACTIVE))
+    sql = (
+        f"SELECT {JOB_COLUMNS} FROM jobs WHERE state IN ({states}) AND {whose}{only}"
+        f" UNION SELECT {JOB_COLUMNS} FROM jobs"
+        f" WHERE id IN (SELECT job_id FROM outputs WHERE {MISSING_OUTPUT}) AND {whose}{only}"
+        " ORDER BY seq" + ("" if limit is None else f" LIMIT {int(limit)}")
+    )
+    params = [*_ACTIVE, *dead, *only_params, *dead, *only_params]
     connection = db.db if isinstance(db, Txn) else db
-    return select_jobs(connection, tail, params)
+    return [job_from_row(row) for row in connection.execute(sql, params).fetchall()]

@@ -293,6 +293,11 @@ class Engine:
                 await self._announce_role()
             if self.is_primary:
                 await self._adopt()
+            elif self.ownership.may_lead:
+                primary = await self.ownership.primary()
+                known = self.primary_process
+                if (primary and primary.owner) != (known and known.owner):
+                    await self._announce_role()  # another process took the role
 
     async def _adopt(self, job_ids: Sequence[str] | None = None) -> list[Job]:
         """Adopt orphaned jobs and put each to work; returns every job that changed.
