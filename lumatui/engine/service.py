@@ -140,9 +140,9 @@ class Engine:
         or downloaded here. A viewer or a one-shot command works on its own jobs only.
         """
         await self.ownership.start()
-        await self._sweep()
         uncertain: list[Job] = []
-        if self.is_primary:
+        if self.is_primary:  # only the primary sweeps dead writers' partial files
+            await self._sweep()
             taken = await self._adopt()
             uncertain = [job for job in taken if job.state is JobState.UNCERTAIN]
         await self._announce_role()
