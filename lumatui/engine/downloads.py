@@ -181,20 +181,34 @@ class Downloader:
     async def _fetch(self, job_id: str, index: int) -> None:
         """Fetch one output until it is on disk, given up for good, or its job removed."""
         key = (job_id, index)
+        surprises = 0
         try:
             while True:
-                output = await self._read_output(job_id, index)
-                if output is None or output.is_settled:
-                    return
-                await self._until(output.next_try_at, job_id)
-                async with self._slots:
-                    failure = await self._attempt(job_id, index)
-                if failure is None:
-                    return
-                if not await self._record(job_id, index, failure):
-                    return
+                try:
+                    if not await self._round(job_id, index):
+                        return
+                except (asyncio.CancelledError, KeyError):
+                    raise
+                except Exception:  # the store, say: try again later, never give up
+                    surprises += 1
+                    log.exception("download of %s/%d could not be recorded", job_id, index)
+                    await asyncio.sleep(backoff_delay(surprises) * self._time_scale)
+        except KeyError:
+            return  # its job was removed
         finally:
             self._active.discard(key)
+
+    async def _round(self, job_id: str, index: int) -> bool:
+        """One wait-then-try of an output; False when there is nothing more to do."""
+        output = await self._read_output(job_id, index)
+        if output is None or output.is_settled:
+            return False
+        await self._until(output.next_try_at, job_id)
+        async with self._slots:
+            failure = await self._attempt(job_id, index)
+        if failure is None:
+            return False
+        return await self._record(job_id, index, failure)
 
     async def _attempt(self, job_id: str, index: int) -> _Failure | None:
         """One try: refresh the link if needed, fetch, verify, move into place."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import shutil
 import time
 from dataclasses import dataclass
@@ -39,6 +40,8 @@ if TYPE_CHECKING:
     from lumatui.engine.jobs import Job, Output
     from lumatui.engine.media import ThumbnailCache
     from lumatui.engine.store import JobStore
+
+log = logging.getLogger("lumatui.engine")
 
 
 @dataclass(frozen=True)
@@ -288,16 +291,22 @@ class Engine:
         """Every adopt_interval: heartbeat, take the primary role if it fell free, adopt."""
         while True:
             await asyncio.sleep(self.options.adopt_interval)
-            if await self.ownership.tick():
-                await self._sweep()
-                await self._announce_role()
-            if self.is_primary:
-                await self._adopt()
-            elif self.ownership.may_lead:
-                primary = await self.ownership.primary()
-                known = self.primary_process
-                if (primary and primary.owner) != (known and known.owner):
-                    await self._announce_role()  # another process took the role
+            try:
+                await self._keep_once()
+            except Exception:  # a locked or unreadable store: try again on the next tick
+                log.exception("keeping this process's place in the history failed")
+
+    async def _keep_once(self) -> None:
+        if await self.ownership.tick():
+            await self._sweep()
+            await self._announce_role()
+        if self.is_primary:
+            await self._adopt()
+        elif self.ownership.may_lead:
+            primary = await self.ownership.primary()
+            known = self.primary_process
+            if (primary and primary.owner) != (known and known.owner):
+                await self._announce_role()  # another process took the role
 
     async def _adopt(self, job_ids: Sequence[str] | None = None) -> list[Job]:
         """Adopt orphaned jobs and put each to work; returns every job that changed.

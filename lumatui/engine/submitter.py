@@ -126,21 +126,30 @@ class Submitter:
                 await self._wake.wait()
                 continue
             job_id = self._queue[0]
-            self._sending, self._probe = job_id, None
-            claimed = await self._claim(job_id)
-            if claimed is None:  # cancelled, removed or sent by someone else meanwhile
-                self._sending = None
-                self._pop(job_id)
-                continue
-            self._changed(claimed)
-            delay = await self._send(claimed, failures)
-            self._sending, self._probe = None, None
+            try:
+                delay = await self._next(job_id, failures)
+            except Exception as exc:  # the store, say: the queue must outlive one surprise
+                log.exception("sending %s failed unexpectedly", job_id)
+                self._bus.publish(JobError(job_id, f"could not send it yet: {exc!r}"))
+                delay = backoff_delay(failures + 1) * self._time_scale
             if delay is None:
                 self._pop(job_id)
                 failures = 0
             else:
                 failures += 1
                 await self._hold(delay)
+
+    async def _next(self, job_id: str, failures: int) -> float | None:
+        """Claim and send the head job; None when it leaves the queue, else seconds to hold."""
+        self._sending, self._probe = job_id, None
+        claimed = await self._claim(job_id)
+        if claimed is None:  # cancelled, removed or sent by someone else meanwhile
+            self._sending = None
+            return None
+        self._changed(claimed)
+        delay = await self._send(claimed, failures)
+        self._sending, self._probe = None, None
+        return delay
 
     async def _claim(self, job_id: str) -> Job | None:
         owner = self._owner
