@@ -31,7 +31,7 @@ from lumatui.engine.events import DownloadProgress, JobChanged, JobError, Output
 from lumatui.engine.media import MediaError, file_sha256, verify_file
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Coroutine
+    from collections.abc import Awaitable, Callable, Coroutine
     from pathlib import Path
 
     from lumatui.api.client import AgentsClient
@@ -80,6 +80,7 @@ class Downloader:
         time_scale: float = 1.0,
         link_ttl_s: float = LINK_TTL_S,
         clock: Callable[[], float] = time.time,
+        before_get: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self._store = store
         self._client = client
@@ -92,6 +93,7 @@ class Downloader:
         self._time_scale = time_scale
         self._link_ttl = link_ttl_s * time_scale
         self._clock = clock
+        self._before_get = before_get
         self._active: set[tuple[str, int]] = set()
         self._stale: set[tuple[str, int]] = set()
         self._kicks: dict[str, asyncio.Event] = {}
@@ -298,6 +300,8 @@ class Downloader:
     async def _refresh(self, job: Job, index: int) -> Output:
         """GET the generation again for freshly signed links; the output with its new link."""
         assert job.generation_id is not None
+        if self._before_get is not None:
+            await self._before_get()  # the GET rate cap counts refreshes too
         generation = await self._client.get(job.generation_id)
         if not generation.output:
             raise errors.DownloadFailed("the API lists no outputs for this generation now")
@@ -331,11 +335,11 @@ class Downloader:
             os.replace(partial, final)
         finally:
             partial.unlink(missing_ok=True)
+        if self._thumbnails is not None:  # before the store says "on disk": every process
+            await self._make_thumbnails(final, media.kind, digest)  # then finds them made
         stored_job, stored = await self._store.write(
             lambda s: s.record_download(job.id, output.index, str(final), size, digest)
         )
-        if self._thumbnails is not None:
-            await self._make_thumbnails(final, media.kind, digest)
         self._bus.publish(JobChanged(stored_job))
         self._bus.publish(OutputReady(stored_job, stored))
 

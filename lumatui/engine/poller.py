@@ -113,6 +113,14 @@ class Poller:
         if job_id in self._due:
             self._schedule(job_id, 0.0)
 
+    async def wait_turn(self) -> None:
+        """Wait until another GET fits the rate cap, and take that turn (the downloader's
+        link refreshes use it, so the cap holds for every GET this process sends)."""
+        loop = asyncio.get_running_loop()
+        while (start := max(self._next_start, self._hold_until)) > loop.time():
+            await asyncio.sleep(start - loop.time())
+        self._next_start = loop.time() + self._spacing
+
     def pause(self) -> None:
         """Stop sending GETs until `resume`; schedules are kept."""
         self._running.clear()

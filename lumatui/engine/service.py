@@ -108,6 +108,7 @@ class Engine:
             rate_limit=opts.rate_limit,
             max_in_flight=opts.max_in_flight,
         )
+        self.downloader._before_get = self.poller.wait_turn
         self.submitter = Submitter(
             self.db,
             client,
