@@ -142,3 +142,38 @@ async def test_cancel_a_job_another_process_holds_then_remove_marked_jobs(
             assert len(screen.job_list.marks) == 0
     finally:
         lock.release(unlink=True)
+
+
+async def test_a_second_workstation_says_it_is_a_viewer_and_names_the_primary(
+    make_app: Callable[..., LumaApp], paths: AppPaths
+) -> None:
+    import socket
+    import time
+
+    from lumatui.engine.claims import ProcessRow
+    from lumatui.engine.owners import HeldLock, primary_lock_path
+
+    primary = HeldLock.try_take(primary_lock_path(paths.database))  # the first workstation
+    alive = take_owner_lock(paths.database, "first-workstation")
+    assert primary is not None
+    try:
+        with JobStore.open(paths.database) as first:
+            row = ProcessRow(
+                "first-workstation",
+                4242,
+                socket.gethostname(),
+                time.time(),
+                "workstation",
+                "primary",
+                time.time(),
+            )
+            first.register_process(row)
+        async with workstation(make_app) as (app, screen, pilot):
+            assert app.engine is not None and not app.engine.is_primary
+            await wait_until(pilot, lambda: "viewer" in str(screen.header.render()))
+            assert "primary: workstation (pid 4242)" in str(screen.header.render())
+            said = [str(n.message) for n in app._notifications]
+            assert any("Another lumatui is the primary" in text for text in said)
+    finally:
+        primary.release()
+        alive.release(unlink=True)
