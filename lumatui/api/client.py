@@ -1,12 +1,10 @@
 """The async Agents API client: `create`, `get` and `download`.
 
-A POST is a paid job and the API has no idempotency key, so `create` makes one attempt and
-never sleeps: a refusal that provably created nothing (the connection never opened, no
-byte of the request left, or a documented refusal: 429, 402, 502, 503) is raised at once
-with its Retry-After, for the caller's queue to hold the job (see `engine/submitter.py`).
-Anything that may have reached the server raises OutcomeUncertain instead. GETs are
-retried with exponential backoff and full jitter (`api/retry.py`); Retry-After wins when
-given. The key is sent in one header and appears in no log line, message or repr.
+A POST is a paid job without an idempotency key: `create` makes one attempt, never sleeps,
+and raises a refusal that provably created nothing (no byte left, 429, 402, 502, 503) at once
+for the caller's queue to hold (`engine/submitter.py`); one that may have reached the server
+is OutcomeUncertain. GETs retry with backoff and full jitter (`api/retry.py`), Retry-After
+first. The key is sent in one header and appears in no log line, message or repr.
 """
 
 from __future__ import annotations
@@ -42,7 +40,7 @@ from lumatui.api.hosts import is_loopback
 from lumatui.api.replies import clean_generation, read_capped
 from lumatui.api.retry import backoff_delay
 from lumatui.api.schema import Generation
-from lumatui.api.sending import SendProbe
+from lumatui.api.sending import SendProbe, reports_trace
 from lumatui.api.text import clean_text
 
 if TYPE_CHECKING:
@@ -128,12 +126,7 @@ class AgentsClient:
         self._random = random.Random()
         self._timeout = httpx.Timeout(read_timeout, connect=connect_timeout)
         self._transports = (transport, download_transport)
-        # httpcore reports when request bytes start to leave; a stand-in transport may not.
-        self._traced = (
-            transport is None
-            or isinstance(transport, httpx.AsyncHTTPTransport)
-            or bool(getattr(transport, "reports_trace", False))
-        )
+        self._traced = reports_trace(transport)
         # Made on first use: each builds a TLS context, which would slow start-up.
         self._pools: dict[str, httpx.AsyncClient] = {}
 
@@ -184,13 +177,9 @@ class AgentsClient:
             await pool.aclose()
 
     async def create(
-        self, request: GenerationRequest, *, probe: SendProbe | None = None
+        self, request: GenerationRequest, probe: SendProbe | None = None
     ) -> Generation:
-        """POST /generations, once: a refusal is raised at once, never slept out here.
-
-        `probe` learns whether the request's bytes may have left this machine, which is
-        what an interrupted caller needs to know (see `api/sending.py`).
-        """
+        """POST /generations once; a refusal is raised, never slept out (`probe`: bytes left?)."""
         probe = probe if probe is not None else SendProbe()
         probe.traced = self._traced
         url = self._base_url + "/generations"
@@ -286,8 +275,7 @@ class AgentsClient:
         headers = {"Authorization": f"Bearer {self._api_key}", "X-Request-Id": request_id}
         request = self._http.build_request(method, url, json=body, headers=headers)
         if probe is not None:
-            request.extensions["trace"] = probe.trace
-            probe.handed_over = True
+            probe.follow(request)
         started = time.perf_counter()
         outcome = "-"
         try:
@@ -295,7 +283,8 @@ class AgentsClient:
                 response = await self._http.send(request, stream=True)
             except httpx.RequestError as exc:
                 outcome = type(exc).__name__
-                raise self._transport_error(exc, request_id, post=post, probe=probe) from exc
+                sent = post and (probe is None or probe.may_have_sent)  # no byte left: unsent
+                raise self._transport_error(exc, request_id, post=sent) from exc
             outcome = str(response.status_code)
             request_id = clean_text(response.headers.get("x-request-id", ""), 100) or request_id
             try:
@@ -314,14 +303,7 @@ class AgentsClient:
                 attempt,
             )
 
-    def _transport_error(
-        self,
-        exc: httpx.RequestError,
-        request_id: str,
-        *,
-        post: bool,
-        probe: SendProbe | None = None,
-    ) -> ApiError:
+    def _transport_error(self, exc: httpx.RequestError, request_id: str, *, post: bool) -> ApiError:
         """NetworkError or RequestTimeout; for a POST that may have been sent, uncertain."""
         reason = clean_text(str(exc), 160, hide=[self._api_key]) or type(exc).__name__
         err: ApiError
@@ -330,8 +312,7 @@ class AgentsClient:
         else:
             err = NetworkError(f"{NetworkError.summary}: {reason}")
         err.request_id = request_id
-        unsent = isinstance(exc, _NOT_SENT) or (probe is not None and not probe.may_have_sent)
-        if post and not unsent:
+        if post and not isinstance(exc, _NOT_SENT):
             return OutcomeUncertain(err)
         return err
 

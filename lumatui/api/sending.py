@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
+
 _SENDING = ("http11.send_request_headers.started", "http2.send_request_headers.started")
 
 
@@ -33,7 +35,22 @@ class SendProbe:
             return False
         return self.headers_started or not self.traced
 
+    def follow(self, request: httpx.Request) -> None:
+        """Ask httpcore to report this request's progress here; it is being handed over."""
+        request.extensions["trace"] = self.trace
+        self.handed_over = True
+
     async def trace(self, event: str, info: dict[str, Any]) -> None:
         """httpcore's trace callback (`request.extensions["trace"]`)."""
         if event in _SENDING:
             self.headers_started = True
+
+
+def reports_trace(transport: httpx.AsyncBaseTransport | None) -> bool:
+    """True when requests through `transport` report httpcore's trace events (httpx's own
+    transport does; a stand-in says so with a true `reports_trace` attribute)."""
+    return (
+        transport is None
+        or isinstance(transport, httpx.AsyncHTTPTransport)
+        or bool(getattr(transport, "reports_trace", False))
+    )

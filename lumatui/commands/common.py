@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from lumatui.engine.jobs import JobState, Orphan
+from lumatui.engine.jobs import FINISHED_STATES, JobState, Orphan
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable, Iterable, Sequence
@@ -57,9 +57,7 @@ EXIT_CODES_TEXT = """exit codes:
   130  interrupted (Ctrl-C)"""
 
 DESCRIPTION_WIDTH = 88
-UNSUCCESSFUL = frozenset(
-    {JobState.FAILED, JobState.REJECTED, JobState.UNCERTAIN, JobState.CANCELLED}
-)
+UNSUCCESSFUL = FINISHED_STATES - {JobState.COMPLETED}
 SIMULATOR_NOTICE = "using the built-in simulator (no LUMA_AGENTS_API_KEY)"
 
 
@@ -245,10 +243,8 @@ class Session:
     engine: Engine
     recovered: list[Job]
     """Jobs a crash left mid-send, which the engine's start marked uncertain."""
-    stop_reason: str | None = None
-    """Why the command stops early; its unsent jobs are cancelled saying so."""
-    released: list[Job] = field(default_factory=list)
-    """Jobs that changed when the engine stopped (cancelled, or back to waiting)."""
+    stop_reason: str | None = None  # why it stops early: its unsent jobs say so when cancelled
+    released: list[Job] = field(default_factory=list)  # what changed when the engine stopped
 
 
 @contextlib.asynccontextmanager
@@ -263,9 +259,8 @@ async def engine_session(
 ) -> AsyncIterator[Session]:
     """Open the backend (the simulator when there is no key), start the engine, stop it after.
 
-    A one-shot command (`may_lead` False) never becomes primary and never adopts; what it
-    leaves unsent is cancelled (`orphan` CANCEL) or handed to the history's queue.
-    """
+    A one-shot command (`may_lead` False) never leads or adopts; what it leaves unsent is
+    cancelled (`orphan` CANCEL) or handed to the history's queue (SEND)."""
     from lumatui.backend import open_backend, open_engine
     from lumatui.logs import configure_logging
 
@@ -386,12 +381,9 @@ def job_problem(store: JobStore, job: Job) -> str | None:
         return clean_text(f"output {given_up[0].index} not downloaded: {given_up[0].error}")
     missing = [o for o in outputs if o.is_missing]
     if job.state is JobState.COMPLETED and missing:
-        first = missing[0]
-        why = f": {first.error}" if first.error else " (not downloaded yet)"
-        when = ""
-        if first.next_try_at is not None:
-            when = f"; next try in {max(first.next_try_at - time.time(), 0.0):.0f} s"
-        return clean_text(f"missing output {first.index}{why}{when}")
+        first, left = missing[0], max((missing[0].next_try_at or 0.0) - time.time(), 0.0)
+        why = f": {first.error}; next try in {left:.0f} s" if first.error else " (not yet)"
+        return clean_text(f"missing output {first.index}{why}")
     return None
 
 

@@ -100,16 +100,15 @@ class MainScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         """Header, the pane bar (narrow screens), the panes, the footer."""
-        store = self.engine.db
+        store, clock = self.engine.db, self.clock
         yield StatusHeader(id="status-header")
         yield Static("", id="pane-bar")
         with Container(id="panes"):
             yield Composer(price_overrides=self.settings.prices, id="pane-composer", classes="pane")
-            yield JobList(store, clock=self.clock, id="pane-jobs", classes="pane")
+            yield JobList(store, clock=clock, id="pane-jobs", classes="pane")
             yield LineageTree(store, id="pane-lineage", classes="pane")
-            options = {"id": "pane-preview", "classes": "pane"}
-            renderer, clock = self.image_renderer, self.clock
-            yield Preview(store, self.thumbnails, renderer=renderer, clock=clock, **options)
+            options = {"renderer": self.image_renderer, "id": "pane-preview", "classes": "pane"}
+            yield Preview(store, self.thumbnails, clock=clock, **options)
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
