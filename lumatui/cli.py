@@ -23,6 +23,7 @@ EXIT_INTERNAL = 70
 def _registrars() -> list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]]:
     """Each subcommand module's `register`, in the order `--help` lists them."""
     from lumatui.commands import (
+        cancel_cmd,
         config_cmd,
         doctor_cmd,
         export_cmd,
@@ -30,6 +31,8 @@ def _registrars() -> list[Callable[[argparse._SubParsersAction[argparse.Argument
         get_cmd,
         lineage_cmd,
         list_cmd,
+        queue_cmd,
+        rm_cmd,
         sim_cmd,
         submit_cmd,
         wait_cmd,
@@ -39,7 +42,10 @@ def _registrars() -> list[Callable[[argparse._SubParsersAction[argparse.Argument
         submit_cmd.register,
         get_cmd.register,
         wait_cmd.register,
+        cancel_cmd.register,
+        queue_cmd.register,
         list_cmd.register,
+        rm_cmd.register,
         lineage_cmd.register,
         export_cmd.register,
         files_cmd.register,

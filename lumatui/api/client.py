@@ -1,10 +1,10 @@
 """The async Agents API client: `create`, `get` and `download`.
 
-A POST is a paid job and the API has no idempotency key, so `create` is re-sent only when
-it provably created nothing (the connection never opened, or a documented refusal: 429,
-502, 503). Anything that may have reached the server raises OutcomeUncertain instead. GETs
-are retried with exponential backoff and full jitter; Retry-After always wins when given.
-The key is sent in one header and appears in no log line, message or repr.
+A POST is a paid job without an idempotency key: `create` makes one attempt, never sleeps,
+and raises a refusal that provably created nothing (no byte left, 429, 402, 502, 503) at once
+for the caller's queue to hold (`engine/submitter.py`); one that may have reached the server
+is OutcomeUncertain. GETs retry with backoff and full jitter (`api/retry.py`), Retry-After
+first. The key is sent in one header and appears in no log line, message or repr.
 """
 
 from __future__ import annotations
@@ -36,7 +36,9 @@ from lumatui.api.errors import (
 )
 from lumatui.api.field_errors import field_errors
 from lumatui.api.replies import clean_generation, read_capped
+from lumatui.api.retry import backoff_delay
 from lumatui.api.schema import Generation
+from lumatui.api.sending import SendProbe, reports_trace
 from lumatui.api.text import clean_text
 from lumatui.api.urls import DEFAULT_BASE_URL as DEFAULT_BASE_URL
 from lumatui.api.urls import checked_generation_id as checked_generation_id
@@ -78,7 +80,6 @@ class AgentsClient:
         read_timeout: float = 60.0,
         allow_insecure_http: bool = False,
         max_get_retries: int = 4,
-        max_post_retries: int = 3,
         transport: httpx.AsyncBaseTransport | None = None,
         download_transport: httpx.AsyncBaseTransport | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
@@ -95,7 +96,6 @@ class AgentsClient:
         self._base_url = normalise_base_url(base_url, allow_insecure_http=allow_insecure_http)
         self._allow_insecure_http = allow_insecure_http
         self._max_get_retries = max(0, max_get_retries)
-        self._max_post_retries = max(0, max_post_retries)
         self._max_retry_after = max_retry_after
         self._sleep = sleep
         self._random = random.Random()
@@ -105,6 +105,7 @@ class AgentsClient:
         self.download_deadline = download_deadline
         """Seconds one download may take; None: scaled to its size cap (see api.download)."""
         self._transports = (transport, download_transport)
+        self._traced = reports_trace(transport)
         # Made on first use: each builds a TLS context, which would slow start-up.
         self._pools: dict[str, httpx.AsyncClient] = {}
 
@@ -154,9 +155,14 @@ class AgentsClient:
         for pool in self._pools.values():
             await pool.aclose()
 
-    async def create(self, request: GenerationRequest) -> Generation:
-        """POST /generations; re-sent only when provably nothing was created."""
-        return await self._call("POST", "/generations", request.to_json())
+    async def create(
+        self, request: GenerationRequest, *, probe: SendProbe | None = None
+    ) -> Generation:
+        """POST /generations once; a refusal is raised, never slept out (`probe`: bytes left?)."""
+        probe = probe if probe is not None else SendProbe()
+        probe.traced = self._traced
+        url = self._base_url + "/generations"
+        return await self._attempt("POST", url, request.to_json(), 1, None, probe=probe)
 
     async def get(self, generation_id: str) -> Generation:
         """GET /generations/{id}, retried with backoff on transient failures."""
@@ -191,7 +197,7 @@ class AgentsClient:
         expect_id: str | None = None,
     ) -> Generation:
         post = method == "POST"
-        retries = self._max_post_retries if post else self._max_get_retries
+        retries = 0 if post else self._max_get_retries
         url = self._base_url + path
         attempt = 0
         while True:
@@ -231,7 +237,7 @@ class AgentsClient:
             return None
         if err.retry_after is not None:
             return err.retry_after if err.retry_after <= self._max_retry_after else None
-        ceiling = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (attempt - 1))
+        ceiling = backoff_delay(attempt, base=BACKOFF_BASE, cap=BACKOFF_CAP)
         return self._random.uniform(0, ceiling)
 
     async def _attempt(
@@ -241,12 +247,15 @@ class AgentsClient:
         body: dict[str, Any] | None,
         attempt: int,
         expect_id: str | None,
+        *,
+        probe: SendProbe | None = None,
     ) -> Generation:
         post = method == "POST"
         request_id = str(uuid.uuid4())
         headers = {"Authorization": f"Bearer {self._api_key}", "X-Request-Id": request_id}
         request = self._http.build_request(method, url, json=body, headers=headers)
-        sent = _SendTracker(request)
+        probe = probe if probe is not None else SendProbe(traced=self._traced)
+        probe.follow(request)
         started = time.perf_counter()
         outcome = "-"
         try:
@@ -256,8 +265,8 @@ class AgentsClient:
                         response = await self._http.send(request, stream=True)
                     except httpx.RequestError as exc:
                         outcome = type(exc).__name__
-                        raise self._transport_error(exc, request_id, post=post) from exc
-                    sent.sent = True
+                        sent = post and probe.may_have_sent  # no byte left: provably unsent
+                        raise self._transport_error(exc, request_id, post=sent) from exc
                     outcome = str(response.status_code)
                     echoed = response.headers.get("x-request-id", "")
                     request_id = clean_text(echoed, 100, hide=[self._api_key]) or request_id
@@ -269,7 +278,8 @@ class AgentsClient:
                         await response.aclose()
             except TimeoutError:
                 outcome = "deadline"
-                raise self._deadline_error(request_id, post=post, sent=sent.sent) from None
+                sent = probe.may_have_sent
+                raise self._deadline_error(request_id, post=post, sent=sent) from None
         finally:
             elapsed = (time.perf_counter() - started) * 1000
             log.debug(
@@ -375,18 +385,6 @@ class AgentsClient:
             raise ResponseInvalid(
                 message, status=status, request_id=request_id, field_errors=fields
             ) from None
-
-
-class _SendTracker:
-    """Whether any byte of a request may have left: httpcore's trace says when sending starts."""
-
-    def __init__(self, request: httpx.Request) -> None:
-        self.sent = False
-        request.extensions["trace"] = self._trace
-
-    async def _trace(self, name: str, info: dict[str, Any]) -> None:
-        if "send_request" in name:  # http11/http2 send_request_headers/body: bytes may leave
-            self.sent = True
 
 
 def _timeout_phase(exc: httpx.TimeoutException) -> str:

@@ -23,12 +23,13 @@ import logging
 import os
 import sys
 import textwrap
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from lumatui.commands.guards import positive_number
-from lumatui.engine.jobs import JobState
+from lumatui.engine.jobs import FINISHED_STATES, JobState, Orphan
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable, Iterable, Sequence
@@ -60,7 +61,7 @@ EXIT_CODES_TEXT = """exit codes:
   130  interrupted (Ctrl-C)"""
 
 DESCRIPTION_WIDTH = 88
-UNSUCCESSFUL = frozenset({JobState.FAILED, JobState.REJECTED, JobState.UNCERTAIN})
+UNSUCCESSFUL = FINISHED_STATES - {JobState.COMPLETED}
 SIMULATOR_NOTICE = "using the built-in simulator (no LUMA_AGENTS_API_KEY)"
 
 
@@ -251,13 +252,24 @@ class Session:
     engine: Engine
     recovered: list[Job]
     """Jobs a crash left mid-send, which the engine's start marked uncertain."""
+    stop_reason: str | None = None  # why it stops early: its unsent jobs say so when cancelled
+    released: list[Job] = field(default_factory=list)  # what changed when the engine stopped
 
 
 @contextlib.asynccontextmanager
 async def engine_session(
-    args: argparse.Namespace, settings: Settings, paths: AppPaths
+    args: argparse.Namespace,
+    settings: Settings,
+    paths: AppPaths,
+    *,
+    kind: str,
+    may_lead: bool = False,
+    orphan: Orphan = Orphan.CANCEL,
 ) -> AsyncIterator[Session]:
-    """Open the backend (the simulator when there is no key), start the engine, stop it after."""
+    """Open the backend (the simulator when there is no key), start the engine, stop it after.
+
+    A one-shot command (`may_lead` False) never leads or adopts; what it leaves unsent is
+    cancelled (`orphan` CANCEL) or handed to the history's queue (SEND)."""
     from lumatui.backend import open_backend, open_engine
     from lumatui.logs import configure_logging
 
@@ -272,17 +284,26 @@ async def engine_session(
             speed = getattr(args, "sim_speed", None)
             if speed and not backend.is_simulator:
                 backend.time_scale = 1.0 / speed
-            engine = open_engine(backend, paths, settings)
+            engine = open_engine(
+                backend, paths, settings, kind=kind, may_lead=may_lead, orphan=orphan
+            )
         except BaseException:
             await backend.aclose()
             raise
+        session: Session | None = None
         try:
             recovered = await engine.start()
-            yield Session(backend, engine, recovered)
+            session = Session(backend, engine, recovered)
+            yield session
         finally:
-            await engine.stop()
-            await backend.aclose()
-            engine.store.close()
+            why = session.stop_reason if session is not None else "it stopped"
+            try:
+                released = await engine.stop(why=why)
+                if session is not None:
+                    session.released = released
+            finally:
+                await backend.aclose()
+                engine.close()
     finally:
         root.removeHandler(handler)
         root.setLevel(level)
@@ -369,11 +390,12 @@ def job_record(store: JobStore, job: Job) -> dict[str, Any]:
 
 
 def jobs_exit_code(store: JobStore, jobs: Iterable[Job]) -> int:
-    """1 when any job failed, was rejected, is uncertain, or lost an output; else 0."""
+    """1 when any job failed, was rejected, is uncertain or cancelled, or an output was given
+    up for good; else 0."""
     for job in jobs:
         if job.state in UNSUCCESSFUL:
             return EXIT_JOB_FAILED
-        if job.state is JobState.COMPLETED and any(o.error for o in store.outputs(job.id)):
+        if job.state is JobState.COMPLETED and any(o.final for o in store.outputs(job.id)):
             return EXIT_JOB_FAILED
     return EXIT_OK
 
@@ -387,9 +409,15 @@ def job_problem(store: JobStore, job: Job) -> str | None:
         return clean_text(f"{code}: {job.failure_reason or 'no reason given'}")
     if job.state in UNSUCCESSFUL:
         return clean_text(f"{job.state}: {job.note or job.state.explanation}")
-    errors = [o for o in store.outputs(job.id) if o.error]
-    if errors:
-        return clean_text(f"output {errors[0].index} not downloaded: {errors[0].error}")
+    outputs = store.outputs(job.id)
+    given_up = [o for o in outputs if o.final]
+    if given_up:
+        return clean_text(f"output {given_up[0].index} not downloaded: {given_up[0].error}")
+    missing = [o for o in outputs if o.is_missing]
+    if job.state is JobState.COMPLETED and missing:
+        first, left = missing[0], max((missing[0].next_try_at or 0.0) - time.time(), 0.0)
+        why = f": {first.error}; next try in {left:.0f} s" if first.error else " (not yet)"
+        return clean_text(f"missing output {first.index}{why}")
     return None
 
 

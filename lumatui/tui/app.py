@@ -152,7 +152,7 @@ class LumaApp(App[None]):
                 await self.backend.aclose()
         if self.engine is not None:
             with contextlib.suppress(Exception):
-                self.engine.store.close()
+                self.engine.close()
 
     def _handle_exception(self, error: Exception) -> None:
         """An unexpected exception: write the crash report, then let Textual end the app.

@@ -8,6 +8,7 @@ folder that is a file, a read-only or full disk. The exit code is the documented
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import sqlite3
@@ -72,7 +73,7 @@ def test_absurd_arguments_are_usage_errors(cli: Callable[..., Ran], argv: tuple[
     check(ran, 2)
     database = app_paths().database
     if database.exists():  # nothing was stored: no phantom job
-        with sqlite3.connect(database) as db:
+        with contextlib.closing(sqlite3.connect(database)) as db, db:
             assert db.execute("SELECT count(*) FROM jobs").fetchone() == (0,)
 
 
@@ -143,7 +144,7 @@ def fail_writes(code: int) -> Callable[[Path, pytest.MonkeyPatch], None]:
             raise sqlite3.OperationalError(message)
 
         monkeypatch.setattr(Path, "mkdir", mkdir)
-        monkeypatch.setattr("lumatui.engine.store.sqlite3.connect", connect)
+        monkeypatch.setattr("lumatui.engine.db.sqlite3.connect", connect)
 
     return arrange
 

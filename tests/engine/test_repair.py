@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -26,7 +27,7 @@ def history(path: Path, jobs: int) -> list[str]:
 
 
 def stored_prompts(path: Path) -> list[str]:
-    with sqlite3.connect(path) as db:
+    with contextlib.closing(sqlite3.connect(path)) as db, db:
         return [row[0] for row in db.execute("SELECT prompt FROM jobs ORDER BY seq")]
 
 

@@ -8,6 +8,7 @@ without a terminal. The real signals, on a real process under a pseudo-terminal,
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import signal
 import sqlite3
@@ -87,7 +88,7 @@ async def test_an_exception_writes_a_redacted_report_flushes_and_is_shown_once(
     with pytest.raises(RuntimeError, match="boom"):
         async with app.run_test(size=(120, 40)) as pilot:
             await wait_until(pilot, lambda: app.engine_started)
-            job = app.main_screen.submit(_request())
+            job = await app.main_screen.submit(_request())
             await pilot.press("f1")  # the bug runs inside the app's message loop
             await pilot.pause()
     monkeypatch.undo()
@@ -107,7 +108,7 @@ async def test_an_exception_writes_a_redacted_report_flushes_and_is_shown_once(
 
     # The store was flushed and closed on the way out: the job is there, the WAL folded in.
     assert not paths.database.with_name(paths.database.name + "-wal").exists()
-    with sqlite3.connect(paths.database) as db:
+    with contextlib.closing(sqlite3.connect(paths.database)) as db, db:
         assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
         assert db.execute("SELECT count(*) FROM jobs WHERE id = ?", (job.id,)).fetchone() == (1,)
 
@@ -136,7 +137,7 @@ async def test_the_signal_handler_exits_cleanly_and_stops_the_engine(
         await wait_until(pilot, lambda: app.engine_started)
         engine = app.engine
         assert engine is not None
-        app.main_screen.submit(_request())
+        await app.main_screen.submit(_request())
         forced: list[int] = []
         guard = ExitGuard(app, grace=60.0, force_exit=forced.append)
         guard.handle(signal.SIGHUP)  # what Python runs when SIGHUP arrives

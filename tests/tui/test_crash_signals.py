@@ -145,7 +145,7 @@ def test_a_signal_exits_cleanly_and_keeps_the_store(paths: AppPaths, how: str) -
         terminal.cleanup()
 
     assert not paths.database.with_name(paths.database.name + "-wal").exists()
-    with sqlite3.connect(paths.database) as db:
+    with contextlib.closing(sqlite3.connect(paths.database)) as db, db:
         assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
         prompts = [row[0] for row in db.execute("SELECT prompt FROM jobs")]
     assert prompts == ["a lighthouse at dusk"]
