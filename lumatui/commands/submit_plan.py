@@ -119,8 +119,9 @@ def confirm_batch(plan: BatchPlan, settings: Settings, *, yes: bool) -> None:
         why = f"the price of {jobs} is unknown ({plan.total.basis})"
     else:
         cost = f"{'~' if plan.total.estimate else ''}${plan.total.usd:.4f}"
+        verb = "costs" if plan.size == 1 else "cost"
         why = (
-            f"{jobs} {'costs' if plan.size == 1 else 'cost'} {cost}, above the confirm threshold ${threshold:.2f} "
+            f"{jobs} {verb} {cost}, above the confirm threshold ${threshold:.2f} "
             "(setting confirm_above_usd)"
         )
     if not sys.stdin.isatty():
