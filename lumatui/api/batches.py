@@ -1,6 +1,6 @@
 """A batch: one request's prompt alternatives times N runs, each job priced, and the total.
 
-`plan_batch(request, runs, prices)` is what the composer and `lumatui submit` both call
+`plan_batch(request, runs, prices=...)` is what the composer and `lumatui submit` both call
 before sending anything: the requests in the order they will be sent, each one's `Price`,
 and the total (`batch_total`). The total is unknown when any member's price is unknown,
 and such a batch always asks before it is sent (`BatchPlan.needs_confirmation`).
@@ -73,8 +73,8 @@ class BatchPlan:
 def plan_batch(
     request: GenerationRequest,
     runs: int = 1,
-    prices: Mapping[str, float | None] | None = None,
     *,
+    prices: Mapping[str, float | None] | None = None,
     expand: bool = True,
     limit: int = MAX_BATCH_JOBS,
 ) -> BatchPlan:

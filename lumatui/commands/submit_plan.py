@@ -98,7 +98,7 @@ def plan_for(
     from lumatui.api.variations import VariationError
 
     try:
-        return plan_batch(request, runs, settings.prices, expand=expand)
+        return plan_batch(request, runs, prices=settings.prices, expand=expand)
     except VariationError as exc:
         errors = [p.as_field_error() for p in exc.problems]
         raise CommandError(
