@@ -48,7 +48,7 @@ def test_a_batch_is_recorded_at_once_under_one_id(store: JobStore) -> None:
 
 def test_a_failed_batch_write_records_nothing(store: JobStore) -> None:
     good = GenerationRequest(prompt="fine")
-    bad = GenerationRequest.model_construct(prompt=None)  # cannot be stored: NOT NULL prompt
+    bad = GenerationRequest.model_construct(**{"prompt": None})  # NOT NULL prompt: refused
     with pytest.raises(sqlite3.IntegrityError):
         store.record_batch([good, bad], label="x")
     assert store.count(JobQuery()) == 0
