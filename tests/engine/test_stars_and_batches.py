@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -48,7 +48,8 @@ def test_a_batch_is_recorded_at_once_under_one_id(store: JobStore) -> None:
 
 def test_a_failed_batch_write_records_nothing(store: JobStore) -> None:
     good = GenerationRequest(prompt="fine")
-    bad = GenerationRequest.model_construct(**{"prompt": None})  # NOT NULL prompt: refused
+    fields: dict[str, Any] = {"prompt": None}
+    bad = GenerationRequest.model_construct(**fields)  # NOT NULL prompt: refused
     with pytest.raises(sqlite3.IntegrityError):
         store.record_batch([good, bad], label="x")
     assert store.count(JobQuery()) == 0
