@@ -4,6 +4,20 @@
 before sending anything: the requests in the order they will be sent, each one's `Price`,
 and the total (`batch_total`). The total is unknown when any member's price is unknown,
 and such a batch always asks before it is sent (`BatchPlan.needs_confirmation`).
+
+The workstation's path, the same as `lumatui submit`'s:
+
+    plan = plan_batch(composer.to_request(), runs, prices=settings.prices)
+        # VariationError: each problem's `field` ("prompt" or "runs"), `line`, `column`
+        # and `message` go under that field (`problem.as_field_error()`)
+    show plan.summary() / plan.total; ask when plan.needs_confirmation(
+        settings.confirm_above_usd)
+    jobs = await engine.submit_batch(plan.requests, label=plan.label)  # size > 1
+    job = await engine.submit(plan.requests[0])                        # a single job
+
+Jobs of a batch share `Job.batch_id` and `Job.batch_label` (`JobStore.batch(id)` lists
+them); `engine.set_star(job_id, starred)` publishes `JobChanged`, and `JobQuery(starred=...)`
+(`star:yes` in the filter line) keeps starred jobs.
 """
 
 from __future__ import annotations
