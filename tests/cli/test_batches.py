@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from tests.cli.conftest import Ran, stored_jobs
+from tests.sim.fakes import mp4_bytes, png_bytes
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -157,3 +158,36 @@ def test_star_unstar_and_the_starred_list(
     assert ran.code == 0 and json.loads(ran.out)[0]["starred"] is False
     assert [r["id"] for r in json.loads(cli("list", "--starred", "--json").out)] == [green]
     assert cli("star", "ffffffff").code == 2
+
+
+def test_dry_run_with_local_files(cli: Callable[..., Ran], tmp_path: Path) -> None:
+    still = tmp_path / "still.png"
+    still.write_bytes(png_bytes(48, 32))
+    ran = cli("submit", "--prompt", "{a|b} fox", "--image-ref", str(still), "--dry-run")
+    assert ran.code == 0, ran.err
+    assert "characters of base64>" in ran.out  # inline data abbreviated for a person
+    ran = cli("submit", "--prompt", "{a|b} fox", "--image-ref", str(still), "--dry-run", "--json")
+    refs = [r["image_ref"][0] for r in json.loads(ran.out)["requests"]]
+    assert refs[0] == refs[1] and len(refs[0]["data"]) > 100  # the full body in JSON
+    clip = tmp_path / "clip.mp4"
+    clip.write_bytes(mp4_bytes(3))
+    argv = ("--type", "video_edit", "--source", str(clip), "--prompt", "{snow|rain}")
+    ran = cli("submit", *argv, "--dry-run", "--json")
+    assert ran.code == 0, ran.err
+    assert "1 local file(s) (--source) would be uploaded first" in ran.err
+    assert stored_jobs() == []
+
+
+def test_a_batch_uploads_a_local_file_once_for_all_its_jobs(
+    on_sim: Callable[..., Ran], tmp_path: Path
+) -> None:
+    clip = tmp_path / "clip.mp4"
+    clip.write_bytes(mp4_bytes(3))
+    argv = ("--type", "video_edit", "--source", str(clip), "--prompt", "make it {snow|rain}")
+    ran = on_sim("submit", *argv, "--runs", "2", "--yes", "--wait", "--json")
+    assert ran.code == 0, ran.err
+    assert ran.err.count("will upload") == 1
+    records = json.loads(ran.out)
+    assert [r["prompt"] for r in records] == ["make it snow"] * 2 + ["make it rain"] * 2
+    sources = [json.loads(job.request_json)["source"] for job in stored_jobs()]
+    assert len({json.dumps(s) for s in sources}) == 1 and set(sources[0]) == {"file_id"}
