@@ -338,6 +338,17 @@ class JobStore:
             ).fetchall()
         return [float(d) for (d,) in rows if d is not None and d >= 0]
 
+    def finished_runs(self, model: str, type_: str, *, limit: int = 200) -> list[tuple[float, str]]:
+        """Seconds from submission to completion, and the request, of recent finished jobs."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT finished_at - submitted_at, request_json FROM jobs WHERE model = ?"
+                " AND type = ? AND state = ? AND submitted_at IS NOT NULL"
+                " ORDER BY finished_at DESC LIMIT ?",
+                (model, type_, JobState.COMPLETED, limit),
+            ).fetchall()
+        return [(float(d), str(request)) for d, request in rows if d is not None and d >= 0]
+
     def integrity_ok(self) -> bool:
         """True when SQLite's integrity check passes."""
         with self._lock:
