@@ -81,7 +81,11 @@ def open_engine(backend: Backend, paths: AppPaths, settings: Settings) -> Engine
     store = JobStore.open(paths.database)
     try:
         thumbnails = ThumbnailCache(paths.thumbnails_dir)
-        options = EngineOptions(rate_limit=settings.poll_rate_limit, time_scale=backend.time_scale)
+        options = EngineOptions(
+            rate_limit=settings.poll_rate_limit,
+            time_scale=backend.time_scale,
+            learn_durations=not backend.is_simulator,  # the simulator plays the priors exactly
+        )
         return Engine(
             store, backend.client, paths.outputs_dir, thumbnails=thumbnails, options=options
         )

@@ -37,6 +37,7 @@ from lumatui.api.errors import (
 )
 from lumatui.api.field_errors import field_errors
 from lumatui.api.hosts import is_loopback
+from lumatui.api.limiter import SlidingWindowLimiter, limited_transports
 from lumatui.api.replies import clean_generation, read_capped
 from lumatui.api.schema import Generation
 from lumatui.api.text import clean_text
@@ -126,13 +127,17 @@ class AgentsClient:
         self._random = random.Random()
         self._timeout = httpx.Timeout(read_timeout, connect=connect_timeout)
         self._transports = (transport, download_transport)
+        self.get_limiter = SlidingWindowLimiter()  # caps GETs on the wire once configured
         # Made on first use: each builds a TLS context, which would slow start-up.
         self._pools: dict[str, httpx.AsyncClient] = {}
 
     @property
     def _http(self) -> httpx.AsyncClient:
-        """The API connection pool."""
-        return self._pool("api", self._transports[0], {"Accept": "application/json"})
+        """The API connection pool: every transport it may use sits behind the GET limiter."""
+        if "api" not in self._pools:
+            transport, mounts = limited_transports(self._transports[0], self.get_limiter)
+            return self._pool("api", transport, {"Accept": "application/json"}, mounts)
+        return self._pools["api"]
 
     @property
     def _downloads(self) -> httpx.AsyncClient:
@@ -140,11 +145,16 @@ class AgentsClient:
         return self._pool("downloads", self._transports[1], {})
 
     def _pool(
-        self, name: str, transport: httpx.AsyncBaseTransport | None, headers: dict[str, str]
+        self,
+        name: str,
+        transport: httpx.AsyncBaseTransport | None,
+        headers: dict[str, str],
+        mounts: dict[str, httpx.AsyncBaseTransport | None] | None = None,
     ) -> httpx.AsyncClient:
         if name not in self._pools:
             self._pools[name] = httpx.AsyncClient(
                 transport=transport,
+                mounts=mounts,
                 timeout=self._timeout,
                 follow_redirects=False,
                 headers={"User-Agent": USER_AGENT, **headers},
@@ -172,6 +182,7 @@ class AgentsClient:
 
     async def aclose(self) -> None:
         """Close the connection pools."""
+        await self.get_limiter.aclose()
         for pool in self._pools.values():
             await pool.aclose()
 

@@ -1,9 +1,11 @@
 """One asyncio scheduler that polls every unfinished job on its own adaptive schedule.
 
-Each job has a due time (see `schedule.next_delay`). A global rate cap spaces GETs out,
-a semaphore bounds how many are in flight, a 429's Retry-After holds every job, and
-repeated network failures mark the API offline and back off without failing any job:
-only the API's own `failed` state fails a job.
+Each job has a due time from its kind's schedule (`schedule.Schedules`). Of the jobs due,
+the selected one goes first, then those past their kind's typical duration, then the
+earliest due; the rate cap itself is held on the wire by the client's GET limiter, which
+queues requests by the same priority. A semaphore bounds how many GETs are in flight,
+a 429's Retry-After holds every job, and repeated network failures mark the API offline
+and back off without failing any job: only the API's own `failed` state fails a job.
 """
 
 from __future__ import annotations
@@ -17,9 +19,11 @@ import time
 from typing import TYPE_CHECKING
 
 from lumatui.api import errors
+from lumatui.api.limiter import Priority, priority
+from lumatui.engine.durations import Kind
 from lumatui.engine.events import Connectivity, JobChanged, JobError, PollingStatus
 from lumatui.engine.jobs import JobState
-from lumatui.engine.schedule import PollPlan, backoff_delay, expectation, next_delay
+from lumatui.engine.schedule import PollPlan, Schedules, backoff_delay
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -57,24 +61,26 @@ class Poller:
         *,
         on_completed: Callable[[Job], None],
         plan: PollPlan | None = None,
-        rate_limit: float = 5.0,
         max_in_flight: int = 4,
+        learn_durations: bool = False,
     ) -> None:
         self._store = store
         self._client = client
         self._bus = bus
         self._on_completed = on_completed
         self.plan = plan or PollPlan()
-        self._spacing = 1.0 / rate_limit
+        self.schedules = Schedules(self.plan, learn=learn_durations)
         self._slots = asyncio.Semaphore(max_in_flight)
         self._heap: list[tuple[float, int, str]] = []
         self._due: dict[str, float] = {}
+        self._ready: set[str] = set()
+        self._typical_at: dict[str, float] = {}  # loop time a job passes its typical duration
+        self._selected: str | None = None
         self._errors: dict[str, int] = {}
         self._counter = itertools.count()
         self._wake = asyncio.Event()
         self._running = asyncio.Event()
         self._running.set()
-        self._next_start = 0.0
         self._hold_until = 0.0
         self._network_failures = 0
         self._tasks: set[asyncio.Task[None]] = set()
@@ -99,6 +105,10 @@ class Poller:
         self._schedule(job.id, self._delay_for(job))
         self._publish_status()
 
+    def select(self, job_id: str | None) -> None:
+        """The job the user is looking at: its GETs go first when the cap is reached."""
+        self._selected = job_id
+
     def poll_now(self, job_id: str) -> None:
         """Poll this job as soon as the rate cap allows."""
         if job_id in self._due:
@@ -122,21 +132,12 @@ class Poller:
         loop = asyncio.get_running_loop()
         try:
             while True:
-                await self._running.wait()
-                job_id = self._next_due()
-                if job_id is None:
-                    self._wake.clear()
-                    await self._wait_for_wake(None)
-                    continue
-                start = max(self._due[job_id], self._next_start, self._hold_until)
-                if start > loop.time():
-                    self._wake.clear()
-                    await self._wait_for_wake(start - loop.time())
-                    continue
-                heapq.heappop(self._heap)
-                del self._due[job_id]
-                self._next_start = loop.time() + self._spacing
-                await self._slots.acquire()
+                await self._slots.acquire()  # a free slot first, so the pick is made late
+                try:
+                    job_id = await self._next_job(loop)
+                except BaseException:
+                    self._slots.release()
+                    raise
                 task = asyncio.create_task(self._poll(job_id))
                 self._tasks.add(task)
                 task.add_done_callback(self._tasks.discard)
@@ -144,11 +145,54 @@ class Poller:
             for task in self._tasks:
                 task.cancel()
 
-    def _next_due(self) -> str | None:
+    async def _next_job(self, loop: asyncio.AbstractEventLoop) -> str:
+        """Wait until a job is due (and polling neither paused nor held); the best of them."""
+        while True:
+            await self._running.wait()
+            now = loop.time()
+            until: float | None = self._hold_until if self._hold_until > now else None
+            if until is None:
+                job_id = self._pick(now)
+                if job_id is not None:
+                    return job_id
+                until = self._next_due()
+            self._wake.clear()
+            await self._wait_for_wake(None if until is None else max(until - now, 0.0))
+
+    def _pick(self, now: float) -> str | None:
+        """Of the jobs due, the selected one, then the overdue, then the earliest due."""
+        while self._heap and self._heap[0][0] <= now:
+            popped, _, job_id = heapq.heappop(self._heap)
+            if self._due.get(job_id) == popped:
+                self._ready.add(job_id)
+        best: tuple[tuple[int, float], str] | None = None
+        for job_id in list(self._ready):
+            due = self._due.get(job_id)
+            if due is None or due > now:  # no longer followed, or rescheduled for later
+                self._ready.discard(job_id)
+                continue
+            key = (self._priority(job_id, now), -due)
+            if best is None or key > best[0]:
+                best = (key, job_id)
+        if best is None:
+            return None
+        job_id = best[1]
+        self._ready.discard(job_id)
+        del self._due[job_id]
+        return job_id
+
+    def _priority(self, job_id: str, now: float) -> Priority:
+        if job_id == self._selected:
+            return Priority.SELECTED
+        if now >= self._typical_at.get(job_id, float("inf")):
+            return Priority.OVERDUE
+        return Priority.ROUTINE
+
+    def _next_due(self) -> float | None:
         while self._heap:
             due, _, job_id = self._heap[0]
             if self._due.get(job_id) == due:
-                return job_id
+                return due
             heapq.heappop(self._heap)  # superseded by a newer schedule
         return None
 
@@ -165,10 +209,16 @@ class Poller:
         self._wake.set()
 
     def _delay_for(self, job: Job) -> float:
-        history = self._store.durations(job.model, job.type)
-        expected = expectation(job.model, job.type, history).scaled(self.plan.time_scale)
+        kind = Kind.of(job.model, job.type, job.request_json)
+        if self.schedules.needs_history(kind):
+            runs = self._store.finished_runs(job.model, job.type)
+            history = [(Kind.of(job.model, job.type, r), s / self.plan.time_scale) for s, r in runs]
+            self.schedules.learn_from(kind.family, history)
         elapsed = time.time() - (job.submitted_at or job.created_at)
-        return next_delay(elapsed, expected, self.plan)
+        scale = self.plan.time_scale
+        typical = self.schedules.for_kind(kind).typical * scale
+        self._typical_at[job.id] = asyncio.get_running_loop().time() + typical - elapsed
+        return self.schedules.delay(kind, elapsed)
 
     # -- one GET ----------------------------------------------------------------------------
 
@@ -177,8 +227,10 @@ class Poller:
             job = self._store.get(job_id)
             assert job.generation_id is not None
             self.gets_sent += 1
+            level = self._priority(job_id, asyncio.get_running_loop().time())
             try:
-                generation = await self._client.get(job.generation_id)
+                with priority(level):
+                    generation = await self._client.get(job.generation_id)
             except errors.ApiError as err:
                 self._failed(job, err)
                 return
@@ -210,6 +262,9 @@ class Poller:
         if changed:
             self._bus.publish(JobChanged(self._store.get(job.id)))
         state = self._store.get(job.id).state
+        if state.is_finished:
+            self._typical_at.pop(job.id, None)
+            self.schedules.finished((job.model, job.type))
         if state is JobState.COMPLETED:
             outputs = generation.output or []
             if len(outputs) > MAX_OUTPUTS:

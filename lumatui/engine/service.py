@@ -37,9 +37,15 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class EngineOptions:
-    """Tuning of the engine. `time_scale` shrinks every wait (a sped-up simulator)."""
+    """Tuning of the engine. `time_scale` shrinks every wait (a sped-up simulator).
+
+    `rate_limit` GETs per second, counted over every `rate_window` seconds, is held by the
+    client's transport. `learn_durations` (a real key) lets finished jobs refine the priors.
+    """
 
     rate_limit: float = 5.0
+    rate_window: float = 1.0
+    learn_durations: bool = False
     max_in_flight: int = 4
     max_parallel_downloads: int = 2
     max_download_bytes: int = DEFAULT_MAX_BYTES
@@ -65,6 +71,7 @@ class Engine:
         self.bus = EventBus()
         self.options = opts
         plan = opts.plan or PollPlan(time_scale=opts.time_scale)
+        client.get_limiter.configure_rate(opts.rate_limit, opts.rate_window)
         self.downloader = Downloader(
             store,
             client,
@@ -81,8 +88,8 @@ class Engine:
             self.bus,
             on_completed=self.downloader.enqueue,
             plan=plan,
-            rate_limit=opts.rate_limit,
             max_in_flight=opts.max_in_flight,
+            learn_durations=opts.learn_durations,
         )
         self.submitter = Submitter(
             store, client, self.bus, on_created=self.poller.follow, time_scale=opts.time_scale
@@ -153,6 +160,10 @@ class Engine:
         self.bus.publish(JobChanged(job))
         self.submitter.enqueue(job.id)
         return job
+
+    def select(self, job_id: str | None) -> None:
+        """The job the user is looking at: its GETs go first when the rate cap is reached."""
+        self.poller.select(job_id)
 
     def subscribe(self, subscriber: Callable[[Event], None]) -> Callable[[], None]:
         """Receive every engine event; returns a function that unsubscribes."""

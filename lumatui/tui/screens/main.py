@@ -317,17 +317,17 @@ class MainScreen(Screen[None]):
         # Only a move the person made: the tree also highlights nodes while it is redrawn.
         if not self.lineage.has_focus or message.job_id == self.selected_job_id:
             return
-        self.selected_job_id = message.job_id
-        job = self.selected_job
-        self.preview.show(job)
+        self._select(message.job_id, family=False)  # the tree already shows its family
         if not self.job_list.select_job(message.job_id):
             self.notify("That job is hidden by the list's filter.", severity="information")
 
-    def _select(self, job_id: str) -> None:
+    def _select(self, job_id: str, *, family: bool = True) -> None:
         self.selected_job_id = job_id
+        self.engine.select(job_id)  # its GETs go first when the rate cap is reached
         job = self.selected_job
         self.preview.show(job)
-        self.lineage.show_family(job)
+        if family:
+            self.lineage.show_family(job)
 
     # -- messages from the engine ---------------------------------------------------------
 

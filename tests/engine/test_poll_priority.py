@@ -1,0 +1,65 @@
+"""Who is polled first when GETs queue for the cap: the selected job, then overdue jobs."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any, cast
+
+import httpx
+
+from lumatui.api.limiter import Priority, current_priority
+from lumatui.api.schema import GenerationRequest
+from lumatui.engine.events import EventBus
+from lumatui.engine.jobs import JobState
+from lumatui.engine.poller import Poller
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from lumatui.engine.service import Engine
+    from lumatui.sim import RunningSimulator
+
+
+async def test_of_the_jobs_due_the_selected_then_the_overdue_go_first() -> None:
+    poller = Poller(cast("Any", None), cast("Any", None), EventBus(), on_completed=print)
+    loop = asyncio.get_running_loop()
+    for job_id in ("early", "late", "overdue", "selected"):
+        poller._schedule(job_id, 0.0)
+    poller._schedule("not-yet", 60.0)
+    poller._typical_at["overdue"] = loop.time() - 1.0
+    poller.select("selected")
+    picks = [poller._pick(loop.time()) for _ in range(5)]
+    assert picks == ["selected", "overdue", "early", "late", None]
+
+
+class PriorityLog(httpx.AsyncBaseTransport):
+    """Real HTTP that notes the priority each GET of a generation was sent at."""
+
+    def __init__(self) -> None:
+        self.inner = httpx.AsyncHTTPTransport()
+        self.levels: dict[str, set[int]] = {}
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "GET" and "/generations/" in request.url.path:
+            generation_id = request.url.path.rsplit("/", 1)[-1]
+            self.levels.setdefault(generation_id, set()).add(current_priority())
+        return await self.inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+async def test_the_selected_jobs_gets_reach_the_transport_at_its_priority(
+    sim: RunningSimulator, engine_factory: Callable[..., Engine]
+) -> None:
+    log = PriorityLog()
+    engine = engine_factory(sim, transport=log)
+    await engine.start()
+    body = {"prompt": "a red fox in snow"}
+    plain = engine.submit(GenerationRequest.model_validate(body))
+    watched = engine.submit(GenerationRequest.model_validate(body))
+    engine.select(watched.id)
+    done = await engine.wait_for([plain.id, watched.id], timeout=60.0)
+    assert {job.state for job in done} == {JobState.COMPLETED}
+    assert log.levels[str(done[1].generation_id)] == {Priority.SELECTED}
+    assert Priority.SELECTED not in log.levels[str(done[0].generation_id)]
