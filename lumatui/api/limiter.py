@@ -2,13 +2,15 @@
 
 Spacing the *start* of poll tasks does not cap the wire: a loaded event loop can resume
 several late tasks in the same instant, and retries or download refreshes bypass the poller.
-Here every GET passes one `SlidingWindowLimiter` inside the transport, and the moment it
-counts is taken right before the request is handed to the network transport, with no await
-in between, so however loaded the machine, no `window` of the wire carries more than `limit`.
+Here every GET passes one `SlidingWindowLimiter` inside the transport.
 
-A grant and its stamp are two steps (the granted task may resume late), so a granted,
-unstamped request holds its slot as a reservation: at any instant, stamps still in the
-window plus reservations never exceed the limit, hence no window of stamps ever does.
+When exactly a request leaves cannot be read from outside the network stack, but it is
+certainly after its slot was granted and before its reply (or its failure) comes back.
+So a granted request holds its slot as a reservation until the inner transport returns,
+and only then is it stamped, at that later moment: at any grant, the stamps still in the
+window plus the reservations stay under the limit, hence no window of the wire ever holds
+more, however late a task resumes or a thread is scheduled. The price: a slot is busy for
+one window plus one round trip, so the rate falls a little short of the cap.
 
 Waiting requests are granted highest priority first (`priority()`, a context variable, so
 no signature changes from the poller down to the transport): the job the user is looking at,
@@ -127,7 +129,7 @@ class SlidingWindowLimiter:
             raise
 
     def stamp(self) -> None:
-        """The reserved request leaves now: it counts in the window from this instant."""
+        """The reserved request has left (its reply is back): it counts from this instant."""
         self._reserved = max(0, self._reserved - 1)
         self._stamps.append(self.now())
         self._changed.set()
@@ -184,12 +186,14 @@ class LimitedTransport(httpx.AsyncBaseTransport):
         self.limiter = limiter
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        """Wait for a slot, stamp, and hand the request on with no await in between."""
+        """Wait for a slot, send, and count the request once its reply (or failure) is back."""
         if request.method != "GET" or self.limiter.limit is None:
             return await self._inner.handle_async_request(request)
         await self.limiter.acquire()
-        self.limiter.stamp()
-        return await self._inner.handle_async_request(request)
+        try:
+            return await self._inner.handle_async_request(request)
+        finally:
+            self.limiter.stamp()
 
     async def aclose(self) -> None:
         """Close the inner transport."""

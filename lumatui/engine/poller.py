@@ -160,7 +160,7 @@ class Poller:
             await self._wait_for_wake(None if until is None else max(until - now, 0.0))
 
     def _pick(self, now: float) -> str | None:
-        """Of the jobs due, the selected one, then the overdue, then the earliest due."""
+        """Of the jobs due, the selected one, then the overdue (or long due), then the earliest."""
         while self._heap and self._heap[0][0] <= now:
             popped, _, job_id = heapq.heappop(self._heap)
             if self._due.get(job_id) == popped:
@@ -171,7 +171,10 @@ class Poller:
             if due is None or due > now:  # no longer followed, or rescheduled for later
                 self._ready.discard(job_id)
                 continue
-            key = (self._priority(job_id, now), -due)
+            level = self._priority(job_id, now)
+            if now - due >= self.plan.dense_interval * self.plan.time_scale:
+                level = max(level, Priority.OVERDUE)  # aging: no job starves behind the rest
+            key = (level, -due)
             if best is None or key > best[0]:
                 best = (key, job_id)
         if best is None:

@@ -32,6 +32,18 @@ async def test_of_the_jobs_due_the_selected_then_the_overdue_go_first() -> None:
     assert picks == ["selected", "overdue", "early", "late", None]
 
 
+async def test_a_job_long_due_is_not_starved_by_overdue_ones() -> None:
+    poller = Poller(cast("Any", None), cast("Any", None), EventBus(), on_completed=print)
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    poller._schedule("waited", 0.0)
+    poller._schedule("overdue", 8.0)
+    poller._schedule("fresh", 8.5)
+    poller._typical_at["overdue"] = start
+    picks = [poller._pick(start + 9.0) for _ in range(3)]
+    assert picks == ["waited", "overdue", "fresh"]
+
+
 class PriorityLog(httpx.AsyncBaseTransport):
     """Real HTTP that notes the priority each GET of a generation was sent at."""
 
