@@ -43,6 +43,7 @@ STRETCH_PRIOR_WEIGHT = 40.0
 MAX_SHIFT = math.log(3.0)
 STRETCH_RANGE = (0.5, 2.0)
 MIN_FOR_STRETCH = 8
+_VIDEO_TYPES = frozenset(t.value for t in GenerationType if t.makes_video)
 PLAUSIBLE_RANGE = (0.25, 4.0)
 """An observation outside [q0.1% / 4, q99.9% x 4] of its prior is not this kind's timing
 (a simulator at 100x, a job stuck for a day) and is left out."""
@@ -62,22 +63,29 @@ class Kind:
     def of(cls, model: str, type_: str, request_json: str | None = None) -> Kind:
         """The kind of a job from its model, type and the request it sent."""
         video: dict[str, Any] = {}
-        if request_json:
+        if request_json and type_ in _VIDEO_TYPES:
             try:
                 body = json.loads(request_json)
             except ValueError:
                 body = None
             if isinstance(body, dict) and isinstance(body.get("video"), dict):
                 video = body["video"]
-        if type_ not in {t.value for t in GenerationType if t.makes_video}:
+        return cls.video(
+            model, type_, video.get("resolution"), video.get("duration"), video.get("hdr")
+        )
+
+    @classmethod
+    def video(cls, model: str, type_: str, resolution: Any, duration: Any, hdr: Any) -> Kind:
+        """The kind from a request's video settings (as sent; defaults where unset or odd)."""
+        if type_ not in _VIDEO_TYPES:
             return cls(model, type_)
-        resolution = video.get("resolution")
         if resolution not in {r.value for r in VideoResolution}:
             resolution = VideoResolution.P720.value
-        duration = video.get("duration")
-        if type_ != GenerationType.VIDEO or duration not in {d.value for d in VideoDuration}:
-            duration = None if type_ != GenerationType.VIDEO else VideoDuration.S5.value
-        return cls(model, type_, resolution, duration, video.get("hdr") is True)
+        if type_ != GenerationType.VIDEO:
+            duration = None  # an edit or a reframe is as long as its source
+        elif duration not in {d.value for d in VideoDuration}:
+            duration = VideoDuration.S5.value
+        return cls(model, type_, resolution, duration, hdr in (True, 1))
 
     @property
     def family(self) -> tuple[str, str]:

@@ -75,6 +75,7 @@ class Poller:
         self._due: dict[str, float] = {}
         self._ready: set[str] = set()
         self._typical_at: dict[str, float] = {}  # loop time a job passes its typical duration
+        self._kinds: dict[str, Kind] = {}
         self._selected: str | None = None
         self._errors: dict[str, int] = {}
         self._counter = itertools.count()
@@ -212,13 +213,17 @@ class Poller:
         self._wake.set()
 
     def _delay_for(self, job: Job) -> float:
-        kind = Kind.of(job.model, job.type, job.request_json)
+        kind = self._kinds.get(job.id)
+        if kind is None:  # parsed once: a request may carry megabytes of inline images
+            kind = self._kinds[job.id] = Kind.of(job.model, job.type, job.request_json)
+        scale = self.plan.time_scale
         if self.schedules.needs_history(kind):
-            runs = self._store.finished_runs(job.model, job.type)
-            history = [(Kind.of(job.model, job.type, r), s / self.plan.time_scale) for s, r in runs]
+            history = [
+                (Kind.video(job.model, job.type, *settings), seconds / scale)
+                for seconds, *settings in self._store.finished_runs(job.model, job.type)
+            ]
             self.schedules.learn_from(kind.family, history)
         elapsed = time.time() - (job.submitted_at or job.created_at)
-        scale = self.plan.time_scale
         typical = self.schedules.for_kind(kind).typical * scale
         self._typical_at[job.id] = asyncio.get_running_loop().time() + typical - elapsed
         return self.schedules.delay(kind, elapsed)
@@ -267,6 +272,7 @@ class Poller:
         state = self._store.get(job.id).state
         if state.is_finished:
             self._typical_at.pop(job.id, None)
+            self._kinds.pop(job.id, None)
             self.schedules.finished((job.model, job.type))
         if state is JobState.COMPLETED:
             outputs = generation.output or []

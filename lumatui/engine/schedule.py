@@ -210,6 +210,10 @@ class Schedules:
             for kind in [k for k in self._schedules if k.family == family]:
                 del self._schedules[kind]
 
+    def refinement(self, family: tuple[str, str]) -> Refinement:
+        """How the family's history moves its prior (no change until it is learnt)."""
+        return self._refinements.get(family, Refinement())
+
     def finished(self, family: tuple[str, str]) -> None:
         """A job of this family finished: its history has grown."""
         self._stale.add(family)

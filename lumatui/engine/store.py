@@ -338,16 +338,21 @@ class JobStore:
             ).fetchall()
         return [float(d) for (d,) in rows if d is not None and d >= 0]
 
-    def finished_runs(self, model: str, type_: str, *, limit: int = 200) -> list[tuple[float, str]]:
-        """Seconds from submission to completion, and the request, of recent finished jobs."""
+    def finished_runs(
+        self, model: str, type_: str, *, limit: int = 200
+    ) -> list[tuple[float, Any, Any, Any]]:
+        """Seconds from submission to completion of recent finished jobs of this model and
+        type, with the video resolution, duration and hdr they asked for (None if unset)."""
         with self._lock:
             rows = self._db.execute(
-                "SELECT finished_at - submitted_at, request_json FROM jobs WHERE model = ?"
-                " AND type = ? AND state = ? AND submitted_at IS NOT NULL"
-                " ORDER BY finished_at DESC LIMIT ?",
+                "SELECT finished_at - submitted_at,"
+                " json_extract(request_json, '$.video.resolution'),"
+                " json_extract(request_json, '$.video.duration'),"
+                " json_extract(request_json, '$.video.hdr') FROM jobs WHERE model = ? AND type = ?"
+                " AND state = ? AND submitted_at IS NOT NULL ORDER BY finished_at DESC LIMIT ?",
                 (model, type_, JobState.COMPLETED, limit),
             ).fetchall()
-        return [(float(d), str(request)) for d, request in rows if d is not None and d >= 0]
+        return [(float(row[0]), *row[1:]) for row in rows if row[0] is not None and row[0] >= 0]
 
     def integrity_ok(self) -> bool:
         """True when SQLite's integrity check passes."""

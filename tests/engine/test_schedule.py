@@ -113,6 +113,8 @@ def test_a_kind_is_read_from_the_request() -> None:
         "ray-3.2", "video_edit", "540p"
     )  # an edit is as long as its source
     assert Kind.of("uni-1", "image", json.dumps(body)) == Kind("uni-1", "image")
+    from_sqlite = Kind.video("ray-3.2", "video", "1080p", "10s", 1)  # JSON true reads as 1
+    assert from_sqlite == Kind("ray-3.2", "video", "1080p", "10s", hdr=True)
 
 
 def test_longer_settings_take_longer() -> None:
