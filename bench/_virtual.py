@@ -89,6 +89,16 @@ class VirtualClockLoop(asyncio.SelectorEventLoop):
         """Let `seconds` pass at once (the selector does this when the loop is idle)."""
         self._now += max(seconds, 0.0)
 
+    def _run_once(self) -> None:
+        # A timer less than the clock's resolution ahead runs at once; move the clock to it,
+        # or code that checks "is it time yet?" would wait for it again and again.
+        ready, scheduled = getattr(self, "_ready"), getattr(self, "_scheduled")  # noqa: B009
+        if not ready and scheduled:
+            when = scheduled[0].when()
+            if self._now < when <= self._now + getattr(self, "_clock_resolution"):  # noqa: B009
+                self._now = when
+        getattr(super(), "_run_once")()  # noqa: B009
+
     def run_in_executor(
         self, executor: Executor | None, func: Callable[[*Ts], T], *args: *Ts
     ) -> asyncio.Future[T]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 
 
 class SteppedClock:
@@ -22,7 +23,7 @@ class SteppedClock:
     async def sleep(self, seconds: float) -> None:
         """Let `seconds` pass at once."""
         self.slept.append(seconds)
-        self.now += max(seconds, 0.0)
+        self.now = max(self.now + max(seconds, 0.0), math.nextafter(self.now, math.inf))
         await asyncio.sleep(0)
 
 

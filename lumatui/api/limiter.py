@@ -151,7 +151,7 @@ class SlidingWindowLimiter:
         self._waiters.clear()
 
     def _has_room(self, now: float) -> bool:
-        while self._stamps and self._stamps[0] <= now - self.window:
+        while self._stamps and self._stamps[0] + self.window <= now:  # the same sum as the wait
             self._stamps.popleft()
         return self.limit is None or len(self._stamps) + self._reserved < self.limit
 
