@@ -157,6 +157,7 @@ class SlidingWindowLimiter:
 
     def _start_pump(self) -> None:
         if self._pump is None or self._pump.done():
+            self._changed = asyncio.Event()  # bound to this loop (a client may outlive one)
             self._pump = asyncio.get_running_loop().create_task(self._grant_in_order())
 
     async def _grant_in_order(self) -> None:

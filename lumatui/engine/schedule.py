@@ -8,14 +8,14 @@ running finishes in the next seconds.
 
 The target is the 95th percentile of the detection lag. Minimising the expected GETs under
 "at most a share p of jobs seen later than L" is a bang-bang problem: per second, a dense
-poll costs the share of jobs still running and buys the share finishing, so polls are dense
-(every `dense_interval` <= L) where the hazard is high and sparse where it is low, with the
-low-hazard start of the distribution (its first `late_share`) as the part given up. Dense
-polling runs from that quantile to the `dense_until` quantile; the tail beyond backs off.
-Before the dense part, each interval is the largest d with d <= sqrt(sparsity / h), h the
-highest hazard within the interval: the mean-lag optimal rule (cost S/d against lag f*d/2
-per second), so sparse polls tighten as finishes become likely (the floor of a video edit's
-processing time is such a spike). No interval exceeds `max_interval` (30 s).
+poll costs the share of jobs still running (S) and buys the share finishing (f), so polls
+are dense (every `dense_interval` = L) where the hazard f/S is high and sparse where it is
+low. `plan_polls` makes the lowest-hazard stretches sparse, as much of them as keeps the
+share seen late within `late_share` (mostly the start, where nothing finishes yet, and the
+far tail). In a sparse stretch each interval is the longest d with d*d <= sparsity / h, h
+the highest hazard within it: the mean-lag optimal rule (a GET costs S, a second of lag
+f*d/2), so sparse polls tighten as finishes become likely; the floor of a video edit's
+processing time is such a spike. No interval exceeds `max_interval` (30 s).
 """
 
 from __future__ import annotations
@@ -95,9 +95,9 @@ def plan_polls(distribution: Distribution, plan: PollPlan | None = None) -> Poll
             low, best = middle, offsets
         else:
             high = middle
-    dense = [b - a for a, b in zip((0.0, *best), best, strict=False)]
+    intervals = [b - a for a, b in zip((0.0, *best), best, strict=False)]
     first_dense = next(
-        (t - d for t, d in zip(best, dense, strict=True) if d <= plan.dense_interval + 1e-9),
+        (t - d for t, d in zip(best, intervals, strict=True) if d <= plan.dense_interval + 1e-9),
         distribution.quantile(0.5),
     )
     return PollSchedule(

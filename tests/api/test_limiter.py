@@ -196,3 +196,17 @@ def test_proxies_from_the_environment_sit_behind_the_limiter_too(
     assert isinstance(mounts["https://"], LimitedTransport)
     assert mounts["all://localhost"] is None  # no proxy: the limited default transport
     assert all(t is None or cast("LimitedTransport", t).limiter is cap for t in mounts.values())
+
+
+def test_a_limiter_serves_one_event_loop_after_another() -> None:
+    clock = SteppedClock()
+    cap = limiter(1, clock)
+
+    async def three() -> None:
+        for _ in range(3):
+            await cap.acquire()
+            cap.stamp()
+
+    asyncio.run(three())
+    asyncio.run(three())  # a CLI command may run its client in a second loop
+    assert clock.slept == [1.0] * 5
