@@ -43,7 +43,7 @@ class PollPlan:
     mean lag before the dense part.
     """
 
-    dense_interval: float = 1.9
+    dense_interval: float = 1.95
     late_share: float = 0.045
     sparsity: float = 0.1
     max_interval: float = 30.0

@@ -41,9 +41,14 @@ def simulated(kind: Kind, count: int, seed: int = 11) -> list[float]:
     ]
 
 
+RTT_S = 0.1
+"""A round trip to the API: Luma's loop sleeps 2 s after each answer, so it polls every 2.1 s."""
+
+
 def luma_offsets(until: float) -> list[float]:
-    """Luma's advice: a GET 20 s after submitting, then every 2 s."""
-    return [20.0 + 2.0 * i for i in range(math.ceil((until - 20.0) / 2.0) + 2)]
+    """Luma's advice: a GET 20 s after submitting, then one 2 s after each answer."""
+    period = 2.0 + RTT_S
+    return [20.0 + period * i for i in range(math.ceil((until - 20.0) / period) + 2)]
 
 
 def gets_and_lags(offsets: list[float], durations: list[float]) -> tuple[float, list[float]]:
@@ -56,7 +61,7 @@ def gets_and_lags(offsets: list[float], durations: list[float]) -> tuple[float, 
     for finish in durations:
         index = bisect.bisect_left(offsets, finish)
         gets += index + 1
-        lags.append(offsets[index] - finish)
+        lags.append(offsets[index] - finish + RTT_S)  # the answer comes back a round trip later
     return gets / len(durations), sorted(lags)
 
 
