@@ -10,17 +10,19 @@ The target is the 95th percentile of the detection lag. Minimising the expected 
 "at most a share p of jobs seen later than L" is a bang-bang problem: per second, a dense
 poll costs the share of jobs still running (S) and buys the share finishing (f), so polls
 are dense (every `dense_interval` = L) where the hazard f/S is high and sparse where it is
-low. `plan_polls` makes the lowest-hazard stretches sparse, as much of them as keeps the
-share seen late within `late_share` (mostly the start, where nothing finishes yet, and the
-far tail). In a sparse stretch each interval is the longest d with d*d <= sparsity / h, h
-the highest hazard within it: the mean-lag optimal rule (a GET costs S, a second of lag
-f*d/2), so sparse polls tighten as finishes become likely; the floor of a video edit's
-processing time is such a spike. No interval exceeds `max_interval` (30 s).
+low. `plan_polls` makes the lowest-hazard stretches sparse (mostly the start, where nothing
+finishes yet, and the far tail), and the next-lowest medium (a poll every 2.8 s), as much
+of them as keeps the shares seen late within bounds. In a sparse stretch each interval is
+the longest d with d*d <= sparsity / h, h the highest hazard within it: the mean-lag
+optimal rule (a GET costs S, a second of lag f*d/2), so sparse polls tighten as finishes
+become likely; the floor of a video edit's processing time is such a spike. No interval
+exceeds `max_interval` (30 s).
 """
 
 from __future__ import annotations
 
 import bisect
+import math
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -28,7 +30,7 @@ from typing import TYPE_CHECKING
 from lumatui.engine.durations import Distribution, Kind, Refinement, fit, prior
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
 REFIT_AFTER_S = 30.0
 """A family's history is read again at most this often, and only after a new completion."""
@@ -39,12 +41,16 @@ class PollPlan:
     """Tuning of the schedule in API seconds; `time_scale` turns them into the engine's.
 
     At most `late_share` of a kind's jobs may be seen later than `dense_interval` after they
-    finish (Luma's scheme sees 95% within about 2 s), and `sparsity` trades GETs against
-    mean lag before the dense part.
+    finish (Luma's 2 s loop sees 95% within about 2.1 s) and at most `far_share` later than
+    `medium_interval`: polls every `medium_interval` bridge sparse and dense stretches, so a
+    batch with a few more early finishes than expected is seen a little late, not 30 s late.
+    `sparsity` trades GETs against mean lag in the sparse stretches.
     """
 
     dense_interval: float = 1.95
-    late_share: float = 0.045
+    late_share: float = 0.035
+    medium_interval: float = 2.8
+    far_share: float = 0.02
     sparsity: float = 0.1
     max_interval: float = 30.0
     min_interval: float = 0.5
@@ -74,27 +80,28 @@ class PollSchedule:
         return elapsed > self.typical
 
 
-GIVE_UP_BOUND = 0.25
-"""The most probability mass the search may mark sparse (it settles far below)."""
+SPARSE, MEDIUM, DENSE = 0, 1, 2
 
 
 def plan_polls(distribution: Distribution, plan: PollPlan | None = None) -> PollSchedule:
     """The poll offsets for jobs whose durations follow `distribution` (a few milliseconds).
 
-    The cells of lowest hazard are made sparse, as many as keep the share of jobs seen
-    later than `dense_interval` within `late_share` (a bisection on the mass given up).
+    The cells of lowest hazard are made sparse, then the next ones medium, each time as
+    many as keep the share seen later than `medium_interval` within `far_share` and the
+    share seen later than `dense_interval` within `late_share` (bisections on the mass).
     """
     plan = plan or PollPlan()
     grid = _HazardGrid(distribution, plan)
-    low, high = 0.0, GIVE_UP_BOUND
-    best = grid.walk(0.0)
-    for _ in range(10):
-        middle = (low + high) / 2
-        offsets = grid.walk(middle)
-        if late_share(distribution, offsets, plan.dense_interval) <= plan.late_share:
-            low, best = middle, offsets
-        else:
-            high = middle
+
+    def within_bounds(offsets: list[float]) -> bool:
+        return late_share(distribution, offsets, plan.medium_interval) <= plan.far_share and (
+            late_share(distribution, offsets, plan.dense_interval) <= plan.late_share
+        )
+
+    # Sparse cells' jobs are nearly all late, medium cells' about a third: hence the bounds.
+    bound = 2 * plan.late_share
+    sparse, _ = _largest(lambda mass: grid.walk(mass, 0.0), within_bounds, bound)
+    _, best = _largest(lambda mass: grid.walk(sparse, mass), within_bounds, 4 * bound)
     intervals = [b - a for a, b in zip((0.0, *best), best, strict=False)]
     first_dense = next(
         (t - d for t, d in zip(best, intervals, strict=True) if d <= plan.dense_interval + 1e-9),
@@ -103,6 +110,23 @@ def plan_polls(distribution: Distribution, plan: PollPlan | None = None) -> Poll
     return PollSchedule(
         tuple(best), first_dense, distribution.quantile(0.5), distribution.quantile(0.995), plan
     )
+
+
+def _largest(
+    walk: Callable[[float], list[float]], ok: Callable[[list[float]], bool], bound: float
+) -> tuple[float, list[float]]:
+    """The largest mass in [0, bound] whose walk is `ok` (a bisection; `walk(0)` must be
+    ok), and that walk."""
+    low, best = 0.0, walk(0.0)
+    high = bound
+    for _ in range(8):
+        middle = (low + high) / 2
+        offsets = walk(middle)
+        if ok(offsets):
+            low, best = middle, offsets
+        else:
+            high = middle
+    return low, best
 
 
 def late_share(distribution: Distribution, offsets: Sequence[float], lag: float) -> float:
@@ -134,27 +158,38 @@ class _HazardGrid:
             self.mass.append(distribution.cdf(start + self.cell) - distribution.cdf(start))
         self._by_hazard = sorted(range(len(self.hazard)), key=self.hazard.__getitem__)
 
-    def walk(self, given_up: float) -> list[float]:
-        """The polls when the lowest-hazard cells holding `given_up` of the mass are sparse."""
-        dense = [True] * len(self.hazard)
+    def walk(self, sparse: float, medium: float) -> list[float]:
+        """The polls when the lowest-hazard cells holding `sparse` of the mass are sparse and
+        the next ones, holding `medium`, are polled every `medium_interval`."""
+        tiers = [DENSE] * len(self.hazard)
         total = 0.0
         for index in self._by_hazard:
             total += self.mass[index]
-            if total > given_up:
+            if total > sparse + medium:
                 break
-            dense[index] = False
+            tiers[index] = SPARSE if total <= sparse else MEDIUM
+        run_end = [0.0] * len(tiers)  # where each cell's run of one tier ends
+        end = len(tiers) * self.cell
+        for index in range(len(tiers) - 1, -1, -1):
+            if index + 1 < len(tiers) and tiers[index + 1] != tiers[index]:
+                end = (index + 1) * self.cell
+            run_end[index] = end
         offsets: list[float] = []
         now = 0.0
         while now < self.end:
             index = int(now / self.cell)
-            if index < len(dense) and dense[index]:
-                now += self.plan.dense_interval
-            else:
-                now += self._sparse_step(now, dense)
-            offsets.append(now)
+            tier = tiers[index] if index < len(tiers) else SPARSE
+            if tier == SPARSE:
+                now += self._sparse_step(now, tiers)
+                offsets.append(now)
+                continue
+            interval = self.plan.dense_interval if tier == DENSE else self.plan.medium_interval
+            count = max(1, math.ceil((run_end[index] - now) / interval - 1e-9))
+            offsets.extend(now + interval * step for step in range(1, count + 1))
+            now = offsets[-1]
         return offsets
 
-    def _sparse_step(self, now: float, dense: list[bool]) -> float:
+    def _sparse_step(self, now: float, tiers: list[int]) -> float:
         """The longest interval with interval**2 <= sparsity / (highest hazard within it)."""
         plan = self.plan
         highest = 0.0
@@ -164,9 +199,9 @@ class _HazardGrid:
             after = (index + 1) * self.cell - now
             if before >= plan.max_interval:
                 return plan.max_interval
-            if index >= len(dense):
+            if index >= len(tiers):
                 return plan.max_interval
-            if dense[index] and before > 0:  # sparse polling ends where dense polling starts
+            if tiers[index] != SPARSE and before > 0:  # sparse polling ends where denser starts
                 return before if before >= plan.min_interval else plan.dense_interval
             highest = max(highest, self.hazard[index])
             limit = (plan.sparsity / highest) ** 0.5 if highest > 0 else float("inf")
