@@ -19,7 +19,6 @@ import functools
 import json
 import math
 import random
-import statistics
 from dataclasses import dataclass
 from itertools import accumulate
 from typing import TYPE_CHECKING, Any
@@ -173,6 +172,8 @@ def _levels(count: int) -> tuple[float, ...]:
 
 @functools.cache
 def _normal_levels(count: int) -> tuple[float, ...]:
+    import statistics  # here, not at start-up: it imports decimal and fractions
+
     normal = statistics.NormalDist()
     return tuple(normal.inv_cdf(level) for level in _levels(count))
 
@@ -251,6 +252,8 @@ def fit(observations: Sequence[tuple[Kind, float]]) -> Refinement:
     count = len(ratios)
     if count == 0:
         return Refinement()
+    import statistics  # here, not at start-up: it imports decimal and fractions
+
     weight = count / (count + SHIFT_PRIOR_WEIGHT)
     shift = max(-MAX_SHIFT, min(MAX_SHIFT, statistics.median(ratios) * weight))
     stretch = 1.0
