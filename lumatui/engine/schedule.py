@@ -47,7 +47,7 @@ class PollPlan:
     `sparsity` trades GETs against mean lag in the sparse stretches.
     """
 
-    dense_interval: float = 2.0
+    dense_interval: float = 1.975
     late_share: float = 0.035
     medium_interval: float = 2.8
     far_share: float = 0.02
