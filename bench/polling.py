@@ -8,8 +8,9 @@ submitting, then a GET 2 s after each answer. Both schemes run the same engine c
 Part 1, the schedule, on a virtual clock (`_virtual.py`): for each scheme, in its own
 process, the real engine polls a stand-in API that times every job with the simulator's
 own code (`lumatui.sim.timing`), so a job takes exactly as long under both schemes. At
-least 150 jobs of every model and type (videos at mixed resolutions, lengths and HDR),
-arriving as a seeded Poisson stream that keeps about 6 jobs running; every request takes
+least 150 jobs of every model and type (videos at resolutions, lengths and HDR in fixed
+shares, so every run has the same mix), arriving as a seeded Poisson stream that keeps
+about 6 jobs running; every request takes
 a round trip of about 0.1 s (log-normal). The cap is 5 GETs in any 1 s. Detection lag =
 when the engine stored `completed` - when the stand-in says the job finished. The clock
 jumps when the loop is idle, so a loaded machine cannot show up as lag.
@@ -67,6 +68,16 @@ FAMILIES = [
 ]  # fmt: skip
 RESOLUTIONS = {"360p": 0.15, "540p": 0.2, "720p": 0.4, "1080p": 0.25}
 EDIT_RESOLUTIONS = {"540p": 0.3, "720p": 0.5, "1080p": 0.2}
+VIDEO_SETTINGS = {  # resolution x length (30% are 10 s) x HDR (10% of 720p and 1080p)
+    json.dumps({"resolution": r, "duration": d} | ({"hdr": True} if hdr else {})): (
+        share
+        * (0.3 if d == "10s" else 0.7)
+        * ((0.1 if hdr else 0.9) if r in ("720p", "1080p") else float(not hdr))
+    )
+    for r, share in RESOLUTIONS.items()
+    for d in ("5s", "10s")
+    for hdr in (False, True)
+}
 SOURCE = "00000000-0000-4000-8000-000000000001"  # the stand-in API does not check sources
 SCHEMES = ("adaptive", "luma")
 
@@ -111,24 +122,25 @@ def label(model: str, type_: str) -> str:
 
 
 def job_plan(seed: int, per_family: int) -> list[tuple[float, dict[str, Any]]]:
-    """Arrival (seconds) and request body of every job: `per_family` of each, shuffled."""
+    """Arrival (seconds) and request body of every job: `per_family` of each, shuffled.
+
+    Video settings come in fixed proportions (every run has the same mix), so runs differ
+    only in how long each job takes and when it arrives.
+    """
     rng = random.Random(seed)
     bodies: list[dict[str, Any]] = []
     for model, type_ in FAMILIES:
-        for _ in range(per_family):
+        settings: list[dict[str, Any]] = [{} for _ in range(per_family)]
+        if type_ == "video":
+            settings = [json.loads(key) for key in _spread(rng, VIDEO_SETTINGS, per_family)]
+        elif type_ in ("video_edit", "video_reframe"):
+            settings = [{"resolution": r} for r in _spread(rng, EDIT_RESOLUTIONS, per_family)]
+        for video in settings:
             body: dict[str, Any] = {"prompt": "bench", "model": model, "type": type_}
             if type_ in ("image_edit", "video_edit", "video_reframe"):
                 body["source"] = {"generation_id": SOURCE}
-            if type_ == "video":
-                resolution = rng.choices(list(RESOLUTIONS), list(RESOLUTIONS.values()))[0]
-                video: dict[str, Any] = {"resolution": resolution}
-                video["duration"] = "10s" if rng.random() < 0.3 else "5s"
-                if resolution in ("720p", "1080p") and rng.random() < 0.1:
-                    video["hdr"] = True
+            if video:
                 body["video"] = video
-            elif type_ in ("video_edit", "video_reframe"):
-                weights = list(EDIT_RESOLUTIONS.values())
-                body["video"] = {"resolution": rng.choices(list(EDIT_RESOLUTIONS), weights)[0]}
             bodies.append(body)
     rng.shuffle(bodies)
     mean_duration = sum(_mean_duration(b) for b in bodies) / len(bodies)
@@ -138,6 +150,18 @@ def job_plan(seed: int, per_family: int) -> list[tuple[float, dict[str, Any]]]:
         plan.append((arrival, body))
         arrival += rng.expovariate(rate)
     return plan
+
+
+def _spread(rng: random.Random, shares: dict[str, float], count: int) -> list[str]:
+    """`count` values in the given shares (largest remainders), in a random order."""
+    exact = {value: share * count for value, share in shares.items()}
+    counts = {value: int(amount) for value, amount in exact.items()}
+    behind = sorted(exact, key=lambda value: exact[value] - counts[value], reverse=True)
+    for value in behind[: count - sum(counts.values())]:
+        counts[value] += 1
+    values = [value for value, times in counts.items() for _ in range(times)]
+    rng.shuffle(values)
+    return values
 
 
 def _mean_duration(body: dict[str, Any]) -> float:
