@@ -10,10 +10,10 @@ process, the real engine polls a stand-in API that times every job with the simu
 own code (`lumatui.sim.timing`), so a job takes exactly as long under both schemes. At
 least 150 jobs of every model and type (videos at resolutions, lengths and HDR in fixed
 shares, so every run has the same mix), arriving as a seeded Poisson stream that keeps
-about 6 jobs running; every request takes
-a round trip of about 0.1 s (log-normal). The cap is 5 GETs in any 1 s. Detection lag =
-when the engine stored `completed` - when the stand-in says the job finished. The clock
-jumps when the loop is idle, so a loaded machine cannot show up as lag.
+about 6 jobs running; every request takes a round trip of about 0.1 s (log-normal). The
+cap is 5 GETs in any 1 s. Detection lag = when the engine stored `completed` - when the
+stand-in says the job finished. The clock jumps when the loop is idle, so a loaded
+machine cannot show up as lag.
 
 Part 2, the cap on the wire: both schemes at once, each on its own simulator process
 (`lumatui sim`, loopback HTTP) at speed 10, fed bursts of image jobs that ask for more
