@@ -207,7 +207,9 @@ async def _wire(
         await asyncio.sleep(max(0.0, begin + burst * BURST_EVERY_S * scale - time.monotonic()))
         for scheme, engine, _, parents in setups:
             for index, (model, type_) in enumerate(BURST):
-                job = engine.submit(_request(model, type_, burst * len(BURST) + index, parents))
+                job = await engine.submit(
+                    _request(model, type_, burst * len(BURST) + index, parents)
+                )
                 ids[scheme].append((job.id, index == SELECTED_INDEX))
                 if index == SELECTED_INDEX:
                     engine.select(job.id)
@@ -220,7 +222,7 @@ async def _wire(
     for scheme, engine, counting, _ in setups:
         await engine.stop()
         await engine.client.aclose()
-        engine.store.close()
+        engine.close()
         done: dict[str, float] = await asyncio.to_thread(sims[scheme][1])
         selected = {i for i, chosen in ids[scheme] if chosen}
         lags: dict[bool, list[float]] = {True: [], False: []}

@@ -213,11 +213,11 @@ async def _virtual_run(scheme: str, seed: int, per_family: int, folder: Path) ->
     await engine.start()
     for arrival, body in plan:
         await asyncio.sleep(max(0.0, arrival - loop.time()))
-        engine.submit(GenerationRequest.model_validate(body))
+        await engine.submit(GenerationRequest.model_validate(body))
     await all_done.wait()
     await engine.stop()
     await client.aclose()
-    store.close()
+    engine.close()
     result = SchemeResult(scheme, max_per_1s=max_in_window(api.get_times, 1.0))
     for job in finished.values():
         gid = str(job.generation_id)

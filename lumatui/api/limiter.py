@@ -32,6 +32,8 @@ from typing import TYPE_CHECKING
 import httpx
 from httpx._utils import get_environment_proxies  # the proxies httpx itself would mount
 
+from lumatui.api.sending import reports_trace
+
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Iterator
 
@@ -185,6 +187,11 @@ class LimitedTransport(httpx.AsyncBaseTransport):
     def __init__(self, inner: httpx.AsyncBaseTransport, limiter: SlidingWindowLimiter) -> None:
         self._inner = inner
         self.limiter = limiter
+
+    @property
+    def reports_trace(self) -> bool:
+        """Requests pass through unchanged, trace extension included (`api/sending.py`)."""
+        return reports_trace(self._inner)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         """Wait for a slot, send, and count the request once its reply (or failure) is back."""

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from lumatui.api import errors
 from lumatui.api.limiter import Priority, priority
+from lumatui.api.retry import MAX_RETRY_AFTER_S
 from lumatui.engine.durations import Kind
 from lumatui.engine.events import Connectivity, JobChanged, JobError, PollingStatus
 from lumatui.engine.jobs import JobState
@@ -30,16 +31,14 @@ if TYPE_CHECKING:
 
     from lumatui.api.client import AgentsClient
     from lumatui.api.schema import Generation
+    from lumatui.engine.astore import AsyncJobStore
     from lumatui.engine.events import EventBus
     from lumatui.engine.jobs import Job
-    from lumatui.engine.store import JobStore
 
 log = logging.getLogger("lumatui.engine")
 OFFLINE_AFTER_FAILURES = 2
-# A Retry-After longer than this is not believed (a broken or hostile reply would otherwise
-# stop all polling for days): the hold is then the longest backoff instead.
-MAX_RETRY_AFTER_S = 120.0
-# The API returns one output per generation; a reply listing more than this is cut short.
+# A generation has one output, a layering job one per layer; a reply listing more than
+# this is cut short.
 MAX_OUTPUTS = 16
 MAX_COUNTED_FAILURES = 32
 _TRANSIENT = (
@@ -51,11 +50,11 @@ _TRANSIENT = (
 
 
 class Poller:
-    """Polls followed jobs, writes each change to the store, then publishes it."""
+    """Polls this process's followed jobs, writes each change to the store, then publishes it."""
 
     def __init__(
         self,
-        store: JobStore,
+        store: AsyncJobStore,
         client: AgentsClient,
         bus: EventBus,
         *,
@@ -77,7 +76,9 @@ class Poller:
         self._typical_at: dict[str, float] = {}  # loop time a job passes its typical duration
         self._kinds: dict[str, Kind] = {}
         self._selected: str | None = None
+        self._reading: dict[tuple[str, str], asyncio.Task[None]] = {}  # history reads
         self._errors: dict[str, int] = {}
+        self._jobs: dict[str, Job] = {}
         self._counter = itertools.count()
         self._wake = asyncio.Event()
         self._running = asyncio.Event()
@@ -103,6 +104,7 @@ class Poller:
         """Start polling a job the API knows (queued or processing)."""
         if job.generation_id is None or job.state.is_finished:
             return
+        self._jobs[job.id] = job
         self._schedule(job.id, self._delay_for(job))
         self._publish_status()
 
@@ -110,10 +112,26 @@ class Poller:
         """The job the user is looking at: its GETs go first when the cap is reached."""
         self._selected = job_id
 
+    def forget(self, job_id: str) -> None:
+        """Stop polling a job (it was removed, finished, or is no longer this process's)."""
+        self._jobs.pop(job_id, None)
+        self._due.pop(job_id, None)
+        self._errors.pop(job_id, None)
+        self._ready.discard(job_id)
+        self._typical_at.pop(job_id, None)
+        self._kinds.pop(job_id, None)
+
     def poll_now(self, job_id: str) -> None:
         """Poll this job as soon as the rate cap allows."""
         if job_id in self._due:
             self._schedule(job_id, 0.0)
+
+    async def wait_turn(self) -> None:
+        """Wait out a 429's or an outage's hold before another GET (the downloader's link
+        refreshes); the rate cap itself is held on the wire by the client's GET limiter."""
+        loop = asyncio.get_running_loop()
+        while self._hold_until > loop.time():
+            await asyncio.sleep(self._hold_until - loop.time())
 
     def pause(self) -> None:
         """Stop sending GETs until `resume`; schedules are kept."""
@@ -143,7 +161,7 @@ class Poller:
                 self._tasks.add(task)
                 task.add_done_callback(self._tasks.discard)
         finally:
-            for task in self._tasks:
+            for task in [*self._tasks, *self._reading.values()]:
                 task.cancel()
 
     async def _next_job(self, loop: asyncio.AbstractEventLoop) -> str:
@@ -216,23 +234,43 @@ class Poller:
         kind = self._kinds.get(job.id)
         if kind is None:  # parsed once: a request may carry megabytes of inline images
             kind = self._kinds[job.id] = Kind.of(job.model, job.type, job.request_json)
+        if self.schedules.needs_history(kind) and kind.family not in self._reading:
+            # Read off the loop; the polls planned after it use what it learns.
+            self._reading[kind.family] = asyncio.create_task(self._learn(kind.family))
         scale = self.plan.time_scale
-        if self.schedules.needs_history(kind):
-            history = [
-                (Kind.video(job.model, job.type, *settings), seconds / scale)
-                for seconds, *settings in self._store.finished_runs(job.model, job.type)
-            ]
-            self.schedules.learn_from(kind.family, history)
         elapsed = time.time() - (job.submitted_at or job.created_at)
         typical = self.schedules.for_kind(kind).typical * scale
         self._typical_at[job.id] = asyncio.get_running_loop().time() + typical - elapsed
         return self.schedules.delay(kind, elapsed)
 
+    async def _learn(self, family: tuple[str, str]) -> None:
+        """Refine a family's prior from its finished jobs in the history."""
+        model, type_ = family
+        scale = self.plan.time_scale
+        try:
+            runs = await self._store.read(lambda s: s.finished_runs(model, type_))
+            history = [
+                (Kind.video(model, type_, *settings), seconds / scale)
+                for seconds, *settings in runs
+            ]
+            self.schedules.learn_from(family, history)
+        except Exception:  # the prior still holds; try again on the next finish
+            log.exception("reading the durations of %s/%s failed", model, type_)
+        finally:
+            self._reading.pop(family, None)
+
+    async def learnt(self) -> None:
+        """Wait until the history reads in flight have refined their families' schedules."""
+        while self._reading:
+            await asyncio.gather(*self._reading.values())
+
     # -- one GET ----------------------------------------------------------------------------
 
     async def _poll(self, job_id: str) -> None:
         try:
-            job = self._store.get(job_id)
+            job = self._jobs.get(job_id)
+            if job is None:  # forgotten meanwhile
+                return
             assert job.generation_id is not None
             self.gets_sent += 1
             level = self._priority(job_id, asyncio.get_running_loop().time())
@@ -242,7 +280,9 @@ class Poller:
             except errors.ApiError as err:
                 self._failed(job, err)
                 return
-            self._succeeded(job, generation)
+            await self._succeeded(job, generation)
+        except KeyError:  # removed from the history meanwhile
+            self.forget(job_id)
         except Exception as exc:  # one job's surprise must never stop the poller
             log.exception("polling %s failed unexpectedly", job_id)
             self._bus.publish(JobError(job_id, f"polling failed unexpectedly: {exc!r}"))
@@ -250,7 +290,7 @@ class Poller:
         finally:
             self._slots.release()
 
-    def _succeeded(self, job: Job, generation: Generation) -> None:
+    async def _succeeded(self, job: Job, generation: Generation) -> None:
         if self._network_failures:
             self._network_failures = 0
             self._bus.publish(Connectivity(online=True))
@@ -266,25 +306,27 @@ class Poller:
             self._schedule(job.id, self._backoff(failures))
             return
         self._errors.pop(job.id, None)
-        changed = self._store.record_state(job.id, generation)
+        stored, changed = await self._store.write(lambda s: s.record_state(job.id, generation))
+        if job.id in self._jobs:
+            self._jobs[job.id] = stored
         if changed:
-            self._bus.publish(JobChanged(self._store.get(job.id)))
-        state = self._store.get(job.id).state
-        if state.is_finished:
-            self._typical_at.pop(job.id, None)
-            self._kinds.pop(job.id, None)
-            self.schedules.finished((job.model, job.type))
-        if state is JobState.COMPLETED:
+            self._bus.publish(JobChanged(stored))
+        if stored.state.is_finished:
+            self.schedules.finished((stored.model, stored.type))
+        if stored.state is JobState.COMPLETED:
             outputs = generation.output or []
             if len(outputs) > MAX_OUTPUTS:
                 message = (
                     f"the API listed {len(outputs)} outputs; only the first {MAX_OUTPUTS} are kept"
                 )
                 self._bus.publish(JobError(job.id, message))
-            self._store.record_outputs(job.id, outputs[:MAX_OUTPUTS])
-            self._on_completed(self._store.get(job.id))
-        elif not state.is_finished:
-            self._schedule(job.id, self._delay_for(self._store.get(job.id)))
+            self.forget(job.id)
+            self._on_completed(stored)
+        elif not stored.state.is_finished:
+            if job.id in self._jobs:
+                self._schedule(job.id, self._delay_for(stored))
+        else:
+            self.forget(job.id)
         self._publish_status()
 
     def _failed(self, job: Job, err: errors.ApiError) -> None:

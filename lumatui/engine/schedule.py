@@ -27,6 +27,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from lumatui.api import retry
 from lumatui.engine.durations import Distribution, Kind, Refinement, fit, prior
 
 if TYPE_CHECKING:
@@ -302,5 +303,4 @@ def expectation(model: str, type_: str, history: Sequence[float]) -> Expectation
 
 def backoff_delay(failures: int, plan: PollPlan = PollPlan(), *, base: float = 2.0) -> float:
     """Exponential backoff after `failures` consecutive errors, capped at the max interval."""
-    exponent = min(max(failures - 1, 0), 32)  # 2.0 ** 1025 would overflow a float
-    return min(base * 2.0**exponent, plan.max_interval * 4) * plan.time_scale
+    return retry.backoff_delay(failures, base=base, cap=plan.max_interval * 4) * plan.time_scale

@@ -33,24 +33,25 @@ async def test_a_later_session_learns_from_the_finished_jobs(
     first = engine_on(sim, tmp_path, learn=False)
     await first.start()
     requests = [GenerationRequest(prompt=f"fox {i}") for i in range(12)]
-    jobs = [first.submit(request) for request in requests]
+    jobs = [await first.submit(request) for request in requests]
     done = await first.wait_for([j.id for j in jobs], timeout=60.0, downloads=False)
     assert {j.state for j in done} == {JobState.COMPLETED}
     assert first.poller.schedules.refinement(("uni-1", "image")).observations == 0
     await first.stop()
     await first.client.aclose()
-    first.store.close()
+    first.close()
 
     second = engine_on(sim, tmp_path, learn=True)
     try:
         await second.start()
-        job = second.submit(GenerationRequest(prompt="one more"))
+        job = await second.submit(GenerationRequest(prompt="one more"))
         (finished,) = await second.wait_for([job.id], timeout=60.0, downloads=False)
         assert finished.state is JobState.COMPLETED
+        await second.poller.learnt()  # the history is read off the loop when the job is followed
         learnt = second.poller.schedules.refinement(("uni-1", "image"))
         assert learnt.observations == 12
         assert abs(learnt.shift) < 0.5  # the simulator plays the prior: little to correct
     finally:
         await second.stop()
         await second.client.aclose()
-        second.store.close()
+        second.close()

@@ -68,8 +68,8 @@ async def test_the_selected_jobs_gets_reach_the_transport_at_its_priority(
     engine = engine_factory(sim, transport=log)
     await engine.start()
     body = {"prompt": "a red fox in snow"}
-    plain = engine.submit(GenerationRequest.model_validate(body))
-    watched = engine.submit(GenerationRequest.model_validate(body))
+    plain = await engine.submit(GenerationRequest.model_validate(body))
+    watched = await engine.submit(GenerationRequest.model_validate(body))
     engine.select(watched.id)
     done = await engine.wait_for([plain.id, watched.id], timeout=60.0)
     assert {job.state for job in done} == {JobState.COMPLETED}

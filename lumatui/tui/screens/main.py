@@ -1,9 +1,9 @@
 """The workstation: composer, live job list, lineage tree and preview, with header and footer.
 
-Wide terminals show the four panes at once; narrow or short ones (under 110x28) show one
-pane at a time with a pane bar on top, and every pane is one key away either way (F2..F5,
-alt+1..4, ctrl+up/down). The screen receives the bridge's messages and hands each to the
-widgets that draw it; it keeps the selected job and the session's spend.
+Wide terminals show the four panes at once; narrow or short ones (under 110x28) one at a time
+with a pane bar on top; every pane is one key away (F2..F5, alt+1..4, ctrl+up/down). The
+screen hands the bridge's messages and the change feed's (`live.py`) to the widgets that draw
+them; it keeps the selected job and the session's spend.
 """
 
 from __future__ import annotations
@@ -19,7 +19,9 @@ from textual.widgets import Footer, Static
 from lumatui.api.pricing import price_of
 from lumatui.tui.bridge import EngineBridge
 from lumatui.tui.commands import ActionEntry
+from lumatui.tui.deferred import deferred
 from lumatui.tui.screens.job_actions import JobActions
+from lumatui.tui.screens.job_bulk import BulkActions
 from lumatui.tui.screens.keys import (
     GUARDED_ACTIONS,
     PANE_TITLES,
@@ -28,6 +30,7 @@ from lumatui.tui.screens.keys import (
     pane_bar_markup,
     pane_bindings,
 )
+from lumatui.tui.screens.live import REFRESH_S, LiveView
 from lumatui.tui.screens.panes import first_focusable, paint_panes
 from lumatui.tui.screens.session import SessionStatus
 from lumatui.tui.widgets.composer import Composer
@@ -88,40 +91,37 @@ class MainScreen(Screen[None]):
         self.image_renderer = image_renderer
         self.bridge = EngineBridge(self)
         self.job_actions = JobActions(self, engine, settings, paths, base_url)
+        self.bulk = BulkActions(self, engine, settings, paths)
+        self.live = LiveView(self, engine.db)
         self.selected_job_id: str | None = None
+        self.selected: Job | None = None  # as last read: the list, tree and feed keep it
         self._last_submitted: str | None = None
         self._last_focus: dict[str, Widget] = {}
 
     def compose(self) -> ComposeResult:
         """Header, the pane bar (narrow screens), the panes, the footer."""
-        store = self.engine.store
+        store, clock = self.engine.db, self.clock
         yield StatusHeader(id="status-header")
         yield Static("", id="pane-bar")
         with Container(id="panes"):
             yield Composer(price_overrides=self.settings.prices, id="pane-composer", classes="pane")
-            yield JobList(store, clock=self.clock, id="pane-jobs", classes="pane")
+            yield JobList(store, clock=clock, id="pane-jobs", classes="pane")
             yield LineageTree(store, id="pane-lineage", classes="pane")
-            yield Preview(
-                store,
-                self.thumbnails,
-                renderer=self.image_renderer,
-                clock=self.clock,
-                id="pane-preview",
-                classes="pane",
-            )
+            options = {"renderer": self.image_renderer, "id": "pane-preview", "classes": "pane"}
+            yield Preview(store, self.thumbnails, clock=clock, **options)
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
         """Titles, the header's first facts, and the layout for this size."""
-        for pane in PANES:
-            key = f"F{PANES.index(pane) + 2}"
-            self.pane(pane).border_title = f"{PANE_TITLES[pane]} {key}"
+        for index, pane in enumerate(PANES):
+            self.pane(pane).border_title = f"{PANE_TITLES[pane]} F{index + 2}"
         header = self.header
         header.backend = self.backend_label
         header.polling_paused = self.engine.poller.paused
         header.queue_paused = self.engine.submitter.paused_reason
         self.session = SessionStatus(header, self.app, bell=self.settings.bell)
-        self.session.load(self.engine.store)
+        self.run_worker(deferred(self.live.load_running), group="session", exit_on_error=False)
+        self.set_interval(REFRESH_S, self.live.refresh_from_store, name="history-feed")
         self._apply_layout(self.size.width, self.size.height)
         self.watch_active_pane(self.active_pane)
         self.preview.show(None)  # until the list selects a job
@@ -129,8 +129,9 @@ class MainScreen(Screen[None]):
         self.focus_prompt()
 
     def on_unmount(self) -> None:
-        """Stop receiving engine events."""
+        """Stop receiving engine events and changes."""
         self.bridge.detach()
+        self.live.close()
 
     # -- widgets --------------------------------------------------------------------------
 
@@ -165,13 +166,9 @@ class MainScreen(Screen[None]):
 
     @property
     def selected_job(self) -> Job | None:
-        """The job selected in the list or the tree."""
-        if self.selected_job_id is None:
-            return None
-        try:
-            return self.engine.store.get(self.selected_job_id)
-        except KeyError:
-            return None
+        """The job selected in the list or the tree (as last read; never a store read)."""
+        job = self.selected
+        return job if job is not None and job.id == self.selected_job_id else None
 
     # -- layout and focus -----------------------------------------------------------------
 
@@ -254,8 +251,11 @@ class MainScreen(Screen[None]):
     # -- actions --------------------------------------------------------------------------
 
     def action_job(self, name: str) -> None:
-        """Run an action on the selected job."""
-        self.job_actions.run(name)
+        """Run an action on the selected job (or on the marked ones)."""
+        if self.bulk.handles(name):
+            self.bulk.run(name)
+        else:
+            self.job_actions.run(name)
 
     def action_toggle_polling(self) -> None:
         """Pause or resume polling."""
@@ -267,9 +267,9 @@ class MainScreen(Screen[None]):
         self.header.polling_paused = poller.paused
 
     def action_resume_queue(self) -> None:
-        """Try the paused submission queue again."""
+        """Send the waiting jobs now: cut the wait after a 429, a 402 or a refused key."""
         self.engine.submitter.resume()
-        self.notify("Trying the submission queue again.")
+        self.notify("Trying the submission queue again now.")
 
     def action_restore_stash(self) -> None:
         """Put the form stashed by a branch back into the composer."""
@@ -285,31 +285,33 @@ class MainScreen(Screen[None]):
             binding_id=None,
             run=self.action_restore_stash,
         )
+        yield from self.bulk.palette_entries()
 
-    def submit(self, request: GenerationRequest, price: Price | None = None) -> Job:
+    async def submit(self, request: GenerationRequest, price: Price | None = None) -> Job:
         """Send a request through the engine, select it, and count its price."""
-        job = self.engine.submit(request)
+        job = await self.engine.submit(request)
         self.session.submitted(job, price or price_of(request, self.settings.prices))
         self._last_submitted = job.id
-        self._jobs_changed([job])
-        self.job_list.select_job(job.id)
-        self._select(job.id)
+        self.live.jobs_changed([job])
+        self.job_list.select_job(job)
+        self._select(job)
         return job
 
     # -- messages from the widgets --------------------------------------------------------
 
     def on_composer_submit_requested(self, message: Composer.SubmitRequested) -> None:
-        """ctrl+j on a valid form: send it and remember its prompt."""
+        """ctrl+j on a valid form: send it (in a worker: the store write never blocks keys)."""
         message.stop()
-        self.submit(message.request, message.price)
+        self.run_worker(deferred(self.submit, message.request, message.price), group="submit")
         if message.request.prompt:
             self.composer.remember(message.request.prompt)
 
     def on_job_list_job_selected(self, message: JobList.JobSelected) -> None:
         """The list's cursor moved: the tree and the preview follow."""
         message.stop()
-        if message.job_id != self.selected_job_id:
-            self._select(message.job_id)
+        job = self.job_list.job(message.job_id)
+        if job is not None and message.job_id != self.selected_job_id:
+            self._select(job)
 
     def on_lineage_tree_job_selected(self, message: LineageTree.JobSelected) -> None:
         """The tree's cursor moved: the list and the preview follow."""
@@ -317,32 +319,36 @@ class MainScreen(Screen[None]):
         # Only a move the person made: the tree also highlights nodes while it is redrawn.
         if not self.lineage.has_focus or message.job_id == self.selected_job_id:
             return
-        self._select(message.job_id, family=False)  # the tree already shows its family
-        if not self.job_list.select_job(message.job_id):
+        job = self.lineage.job(message.job_id) or self.job_list.job(message.job_id)
+        self.selected_job_id, self.selected = message.job_id, job
+        self.engine.select(message.job_id)  # its GETs go first when the rate cap is reached
+        self.preview.show(job)
+        if job is None or not self.job_list.select_job(job):
             self.notify("That job is hidden by the list's filter.", severity="information")
 
-    def _select(self, job_id: str, *, family: bool = True) -> None:
-        self.selected_job_id = job_id
-        self.engine.select(job_id)  # its GETs go first when the rate cap is reached
-        job = self.selected_job
+    def _select(self, job: Job) -> None:
+        self.selected_job_id, self.selected = job.id, job
+        self.engine.select(job.id)  # its GETs go first when the rate cap is reached
         self.preview.show(job)
-        if family:
-            self.lineage.show_family(job)
+        self.lineage.show_family(job)
 
     # -- messages from the engine ---------------------------------------------------------
 
     def on_engine_bridge_jobs_changed(self, message: EngineBridge.JobsChanged) -> None:
         """Jobs changed: update their rows, nodes, the preview, counts and toasts."""
-        self._jobs_changed(message.jobs)
+        self.live.jobs_changed(message.jobs)
 
-    def _jobs_changed(self, jobs: list[Job]) -> None:
-        self.job_list.jobs_changed(jobs)
-        lineage = self.lineage
-        for job in jobs:
-            lineage.job_updated(job)
-            if job.id == self.selected_job_id:
-                self.preview.job_updated(job)
-        self.session.jobs_changed(jobs)
+    def on_engine_bridge_jobs_removed(self, message: EngineBridge.JobsRemoved) -> None:
+        """Jobs were removed from the history."""
+        self.live.jobs_removed(message.job_ids)
+
+    def on_engine_bridge_role_changed(self, message: EngineBridge.RoleChanged) -> None:
+        """This process became primary, or another one is."""
+        self.live.role_changed(message.role, message.primary)
+
+    def on_engine_bridge_sending_refused(self, message: EngineBridge.SendingRefused) -> None:
+        """401, 403 or 402: said at once, with the API's reason (u tries again)."""
+        self.notify(f"{message.message}. Press u to try again.", severity="error", markup=False)
 
     def on_engine_bridge_output_downloaded(self, message: EngineBridge.OutputDownloaded) -> None:
         """An output is on disk: the list's mark and the preview's picture."""
@@ -374,13 +380,7 @@ class MainScreen(Screen[None]):
         )
 
     def on_engine_bridge_queue_changed(self, message: EngineBridge.QueueChanged) -> None:
-        """The local queue paused or resumed."""
-        if message.paused_reason and message.paused_reason != self.header.queue_paused:
-            self.notify(
-                f"Submission queue paused: {message.paused_reason}. Press u to try again.",
-                severity="warning",
-                markup=False,
-            )
+        """The local queue paused or resumed (a refusal is said by `sending_refused`)."""
         self.header.queue_paused = message.paused_reason
 
     def on_engine_bridge_connectivity_changed(
