@@ -100,9 +100,9 @@ def _serve_simulator(conn: Connection, state_dir: str, speed: float, seed: int) 
     rendered: dict[str, float] = {}
     finish_render = store.finish_render
 
-    def noted(generation_id: str, *, error: str | None, duration_s: float | None = None) -> None:
+    def noted(generation_id: str, **details: Any) -> None:
         rendered[generation_id] = time.time()
-        finish_render(generation_id, error=error, duration_s=duration_s)
+        finish_render(generation_id, **details)
 
     setattr(store, "finish_render", noted)  # noqa: B010
     conn.send(running.base_url)

@@ -62,7 +62,7 @@ RATE_CAP = 5.0
 MEAN_IN_FLIGHT = 6.0
 RTT_MEDIAN_S = 0.1
 FAMILIES = [
-    ("uni-1", "image"), ("uni-1", "image_edit"), ("uni-1-max", "image"),
+    ("uni-1", "image"), ("uni-1", "image_edit"), ("uni-1", "layering"), ("uni-1-max", "image"),
     ("uni-1-max", "image_edit"), ("ray-3.2", "video"), ("ray-3.2", "video_edit"),
     ("ray-3.2", "video_reframe"),
 ]  # fmt: skip
@@ -137,7 +137,7 @@ def job_plan(seed: int, per_family: int) -> list[tuple[float, dict[str, Any]]]:
             settings = [{"resolution": r} for r in _spread(rng, EDIT_RESOLUTIONS, per_family)]
         for video in settings:
             body: dict[str, Any] = {"prompt": "bench", "model": model, "type": type_}
-            if type_ in ("image_edit", "video_edit", "video_reframe"):
+            if type_ in ("image_edit", "layering", "video_edit", "video_reframe"):
                 body["source"] = {"generation_id": SOURCE}
             if video:
                 body["video"] = video
