@@ -45,21 +45,27 @@ class _VirtualSelector(selectors.BaseSelector):
         self.loop: VirtualClockLoop | None = None
 
     def register(self, fileobj: Any, events: int, data: Any = None) -> selectors.SelectorKey:
+        """As the real selector."""
         return self._real.register(fileobj, events, data)
 
     def unregister(self, fileobj: Any) -> selectors.SelectorKey:
+        """As the real selector."""
         return self._real.unregister(fileobj)
 
     def modify(self, fileobj: Any, events: int, data: Any = None) -> selectors.SelectorKey:
+        """As the real selector."""
         return self._real.modify(fileobj, events, data)
 
     def get_map(self) -> Mapping[Any, selectors.SelectorKey]:
+        """As the real selector."""
         return self._real.get_map()
 
     def close(self) -> None:
+        """Close the real selector."""
         self._real.close()
 
     def select(self, timeout: float | None = None) -> list[tuple[selectors.SelectorKey, int]]:
+        """What is ready now; when nothing is and no thread is busy, move the clock on."""
         ready = self._real.select(0)
         if ready or timeout == 0:
             return ready

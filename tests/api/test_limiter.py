@@ -210,3 +210,13 @@ def test_a_limiter_serves_one_event_loop_after_another() -> None:
     asyncio.run(three())
     asyncio.run(three())  # a CLI command may run its client in a second loop
     assert clock.slept == [1.0] * 5
+
+
+def test_the_wrapper_reports_the_trace_when_its_transport_does() -> None:
+    # The client reads httpcore's trace to know a POST never left (api/sending.py): the
+    # wrapper passes requests through unchanged, so it reports what its transport reports.
+    cap = SlidingWindowLimiter()
+    assert LimitedTransport(httpx.AsyncHTTPTransport(), cap).reports_trace
+    assert not LimitedTransport(
+        httpx.MockTransport(lambda _: httpx.Response(200)), cap
+    ).reports_trace

@@ -6,6 +6,7 @@ import asyncio
 from typing import TYPE_CHECKING, Any, cast
 
 import httpx
+import pytest
 
 from lumatui.api.limiter import Priority, current_priority
 from lumatui.api.schema import GenerationRequest
@@ -75,3 +76,18 @@ async def test_the_selected_jobs_gets_reach_the_transport_at_its_priority(
     assert {job.state for job in done} == {JobState.COMPLETED}
     assert log.levels[str(done[1].generation_id)] == {Priority.SELECTED}
     assert Priority.SELECTED not in log.levels[str(done[0].generation_id)]
+
+
+async def test_a_link_refresh_waits_out_a_429_hold_and_nothing_else() -> None:
+    # The cap is the transport's; the poller only adds the hold a 429 or an outage asked for.
+    poller = Poller(cast("Any", None), cast("Any", None), EventBus(), on_completed=print)
+    loop = asyncio.get_running_loop()
+    for _ in range(20):  # each turn is taken at once, without waiting: no spacing here
+        turn = poller.wait_turn()
+        with pytest.raises(StopIteration):
+            turn.send(None)
+    poller._hold_until = loop.time() + 3600.0
+    held = asyncio.create_task(poller.wait_turn())
+    await asyncio.sleep(0)
+    assert not held.done()
+    held.cancel()
