@@ -1,29 +1,26 @@
-"""Polling: the adaptive schedule against Luma's advice and fixed 3 s polling, 300 jobs each.
+"""Polling: lumatui's schedule against Luma's advice, kind by kind, and the GET cap on the wire.
 
-The three schemes run the same engine code (Engine, Poller, client, store); only the
-poller's `_delay_for` differs. adaptive: lumatui.engine.schedule as shipped (priors, then
-the engine's own history). luma: Luma's advice for uni-1, applied to every job: first poll
-20 s after submitting, then every 2 s. fixed3s: a poll every 3 s from submission.
+Luma's scheme (its quickstart's advice, applied to every job): the first GET 20 s after
+submitting, then a GET 2 s after each answer. Both schemes run the same engine code
+(Engine, Poller, AgentsClient with its GET limiter, JobStore); only the poller's
+`_delay_for` differs. Downloads are left out: this measures polling.
 
-Each round runs the three schemes at the same time, each with a fresh engine store on its
-own simulator process (loopback HTTP, no shared GIL), fed the same 100 jobs at the same
-moments: a seeded Poisson stream of uni-1 image and image_edit, uni-1-max image and
-image_edit, ray-3.2 video, video_edit and video_reframe (the chained ones on completed
-parents made first, outside the engine). The simulator's generation ids are deterministic
-per round (its `uuid` module is swapped in its process), so a job takes exactly as long
-under each scheme. Three rounds with new seeds, the start order rotating: 300 jobs each.
+Part 1, the schedule, on a virtual clock (`_virtual.py`): for each scheme, in its own
+process, the real engine polls a stand-in API that times every job with the simulator's
+own code (`lumatui.sim.timing`), so a job takes exactly as long under both schemes. At
+least 150 jobs of every model and type (videos at resolutions, lengths and HDR in fixed
+shares, so every run has the same mix), arriving as a seeded Poisson stream that keeps
+about 6 jobs running; every request takes a round trip of about 0.1 s (log-normal). The
+cap is 5 GETs in any 1 s. Detection lag = when the engine stored `completed` - when the
+stand-in says the job finished. The clock jumps when the loop is idle, so a loaded
+machine cannot show up as lag.
 
-Every figure is in simulated seconds (the real API's). The simulator runs SPEED times
-faster; the engine is told so (`time_scale = 1 / SPEED`) and its rate cap of 5 GET/s is
-given as 5 * SPEED GET/s of wall time, i.e. still 5 GETs per simulated second. The cap
-check counts GETs to /generations/{id} at each engine's transport, in sliding windows of
-1 and 10 simulated seconds. Arrivals keep about 6 jobs in flight, so Luma's scheme asks
-for about 60% of the cap. The simulator's request limits are lifted (they count
-wall-clock minutes). Wall-clock overheads (HTTP round trips, a busy machine) are
-multiplied by SPEED too, and add to every scheme's lag alike.
+Part 2, the cap on the wire: both schemes at once, each on its own simulator process
+(`lumatui sim`, loopback HTTP) at speed 10, fed bursts of image jobs that ask for more
+than the cap; one job per burst is selected (its GETs go first). GETs are counted at the
+transport under the limiter, in every sliding window of 1 simulated second (0.1 s).
 
-Detection lag = when the engine stored `completed` - when the simulator completed the job
-(its finish time, or the end of rendering the output if later), times SPEED.
+`--stress` runs everything with two busy loops loading the machine.
 """
 
 from __future__ import annotations
@@ -31,51 +28,73 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import hashlib
-import itertools
+import json
+import math
 import multiprocessing
 import random
 import sys
 import tempfile
 import time
-import uuid
-from collections import Counter, defaultdict
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import httpx
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _timing import machine, max_in_window, median, orders, quantile, ratio_line
+from _polling_wire import WireResult, run_wire
+from _timing import machine, max_in_window, quantile, ratio_line
+from _virtual import EPOCH, VirtualApi, run_virtual
 
 from lumatui.api.client import AgentsClient
 from lumatui.api.schema import GenerationRequest
 from lumatui.engine import service as engine_service
+from lumatui.engine.durations import Kind, prior
+from lumatui.engine.events import JobChanged
 from lumatui.engine.poller import Poller
 from lumatui.engine.service import Engine, EngineOptions
 from lumatui.engine.store import JobStore
 
 if TYPE_CHECKING:
-    from multiprocessing.connection import Connection
-
     from lumatui.engine.jobs import Job
 
 KEY = "luma-bench-polling-key"
 RATE_CAP = 5.0
-SPEED = 40.0
 MEAN_IN_FLIGHT = 6.0
-MEAN_DURATION_S = 149.0  # of the mix below, from lumatui/sim/timing.py
-MIX = {  # jobs per 100, by (model, type)
-    ("uni-1", "image"): 35, ("uni-1", "image_edit"): 15, ("uni-1-max", "image"): 10,
-    ("uni-1-max", "image_edit"): 5, ("ray-3.2", "video"): 20, ("ray-3.2", "video_edit"): 8,
-    ("ray-3.2", "video_reframe"): 7,
-}  # fmt: skip
-SCHEMES = ("adaptive", "luma", "fixed3s")
+RTT_MEDIAN_S = 0.1
+FAMILIES = [
+    ("uni-1", "image"), ("uni-1", "image_edit"), ("uni-1", "layering"), ("uni-1-max", "image"),
+    ("uni-1-max", "image_edit"), ("ray-3.2", "video"), ("ray-3.2", "video_edit"),
+    ("ray-3.2", "video_reframe"),
+]  # fmt: skip
+RESOLUTIONS = {"360p": 0.15, "540p": 0.2, "720p": 0.4, "1080p": 0.25}
+EDIT_RESOLUTIONS = {"540p": 0.3, "720p": 0.5, "1080p": 0.2}
+VIDEO_SETTINGS = {  # resolution x length (30% are 10 s) x HDR (10% of 720p and 1080p)
+    json.dumps({"resolution": r, "duration": d} | ({"hdr": True} if hdr else {})): (
+        share
+        * (0.3 if d == "10s" else 0.7)
+        * ((0.1 if hdr else 0.9) if r in ("720p", "1080p") else float(not hdr))
+    )
+    for r, share in RESOLUTIONS.items()
+    for d in ("5s", "10s")
+    for hdr in (False, True)
+}
+SOURCE = "00000000-0000-4000-8000-000000000001"  # the stand-in API does not check sources
+SCHEMES = ("adaptive", "luma")
 
 
-class LumaPoller(Poller):
-    """Luma's advice: the first poll 20 s after submitting, then one every 2 s."""
+def _ignore(_: Job) -> None:
+    """Completed jobs are not downloaded here."""
+
+
+class QuietPoller(Poller):
+    """The shipped poller, without downloads."""
+
+    def __init__(self, *args: Any, on_completed: Any, **kwargs: Any) -> None:
+        super().__init__(*args, on_completed=_ignore, **kwargs)
+
+
+class LumaPoller(QuietPoller):
+    """Luma's advice: the first GET 20 s after submitting, then one 2 s after each answer."""
 
     def _delay_for(self, job: Job) -> float:
         scale = self.plan.time_scale
@@ -83,315 +102,236 @@ class LumaPoller(Poller):
         return max(20.0 * scale - elapsed, 2.0 * scale)
 
 
-class FixedPoller(Poller):
-    """A poll every 3 s from submission."""
-
-    def _delay_for(self, job: Job) -> float:
-        return 3.0 * self.plan.time_scale
+POLLERS: dict[str, type[Poller]] = {"adaptive": QuietPoller, "luma": LumaPoller}
 
 
-POLLERS: dict[str, type[Poller]] = {"adaptive": Poller, "luma": LumaPoller, "fixed3s": FixedPoller}
-
-
-class CountingTransport(httpx.AsyncBaseTransport):
-    """Loopback HTTP that notes the time of every GET /generations/{id}."""
-
-    def __init__(self) -> None:
-        self._inner = httpx.AsyncHTTPTransport()
-        self.get_times: list[float] = []
-        self.per_id: Counter[str] = Counter()
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        """Count, then send."""
-        if request.method == "GET" and "/generations/" in request.url.path:
-            self.get_times.append(time.time())
-            self.per_id[request.url.path.rsplit("/", 1)[-1]] += 1
-        return await self._inner.handle_async_request(request)
-
-    async def aclose(self) -> None:
-        """Close the connection pool."""
-        await self._inner.aclose()
-
-
-class _DeterministicIds:
-    """Stands in for the `uuid` module in lumatui.sim.service: the n-th id of a salt."""
-
-    UUID = uuid.UUID
-
-    def __init__(self, salt: str) -> None:
-        self._salt = salt
-        self._count = itertools.count()
-
-    def uuid4(self) -> uuid.UUID:
-        """The next id of this salt."""
-        digest = hashlib.sha256(f"{self._salt}:{next(self._count)}".encode()).digest()
-        return uuid.UUID(bytes=digest[:16], version=4)
-
-
-def _serve_simulator(conn: Connection, state_dir: str, speed: float, seed: int) -> None:
-    """Child process: serve a simulator until told to stop, then send its completion times."""
-    from lumatui.sim import SimSettings, start_in_background
-    from lumatui.sim import service as sim_service
-
-    setattr(sim_service, "uuid", _DeterministicIds(f"round-{seed}"))  # noqa: B010
-    settings = SimSettings(
-        Path(state_dir), speed=speed, seed=seed, image_long_side=64, video_long_side=32,
-        concurrent_jobs=1000, requests_per_minute=1_000_000, balance_usd=1e9,
-    )  # fmt: skip
-    running = start_in_background(settings)
-    store = running.simulator.store
-    rendered: dict[str, float] = {}
-    finish_render = store.finish_render
-
-    def noted(generation_id: str, *, error: str | None, duration_s: float | None = None) -> None:
-        rendered[generation_id] = time.time()
-        finish_render(generation_id, error=error, duration_s=duration_s)
-
-    setattr(store, "finish_render", noted)  # noqa: B010
-    conn.send(running.base_url)
-    conn.recv()
-    rows = {gid: store.get(gid) for gid in list(rendered)}
-    done = {gid: max(row.finish_at, rendered[gid]) for gid, row in rows.items() if row}
-    running.stop()
-    conn.send(done)
-
-
-@contextlib.contextmanager
-def simulator(state_dir: Path, speed: float, seed: int) -> Any:
-    """A simulator process: yields its URL and a function stopping it, returning done times."""
-    context = multiprocessing.get_context("spawn")
-    parent, child = context.Pipe()
-    args = (child, str(state_dir), speed, seed)
-    process = context.Process(target=_serve_simulator, args=args, daemon=True)
-    process.start()
-    done: list[dict[str, float]] = []
-
-    def finish() -> dict[str, float]:
-        if not done:
-            parent.send("stop")
-            done.append(parent.recv())
-        return done[0]
-
+def build_engine(
+    scheme: str, store: JobStore, client: AgentsClient, options: EngineOptions
+) -> Engine:
+    """An engine whose poller follows `scheme`."""
+    setattr(engine_service, "Poller", POLLERS[scheme])  # noqa: B010
     try:
-        yield str(parent.recv()), finish
+        return Engine(store, client, Path(store.path).parent / "outputs", options=options)
     finally:
-        finish()
-        process.join(timeout=30)
+        setattr(engine_service, "Poller", Poller)  # noqa: B010
 
 
-@dataclass
-class RunResult:
-    """What one scheme did with one round's jobs."""
-
-    scheme: str
-    jobs: int
-    gets: int
-    lags: list[float] = field(default_factory=list)
-    max_per_1s: int = 0
-    max_per_10s: int = 0
-    wall_s: float = 0.0
-    kinds: list[tuple[str, int]] = field(default_factory=list)  # per job: kind, GETs
+def label(model: str, type_: str) -> str:
+    """A kind as a ratio name: letters, digits and underscores (`ray_3_2_video_edit`)."""
+    return "".join(c if c.isalnum() else "_" for c in f"{model}_{type_}")
 
 
-def job_plan(seed: int, count: int) -> list[tuple[float, dict[str, Any]]]:
-    """The round's jobs: (arrival in simulated seconds, request body without sources)."""
+def job_plan(seed: int, per_family: int) -> list[tuple[float, dict[str, Any]]]:
+    """Arrival (seconds) and request body of every job: `per_family` of each, shuffled.
+
+    Video settings come in fixed proportions (every run has the same mix), so runs differ
+    only in how long each job takes and when it arrives.
+    """
     rng = random.Random(seed)
-    kinds = [kind for kind, weight in MIX.items() for _ in range(weight)]
-    chosen = [kinds[i * len(kinds) // count] for i in range(count)]
-    rng.shuffle(chosen)
-    rate = MEAN_IN_FLIGHT / MEAN_DURATION_S
+    bodies: list[dict[str, Any]] = []
+    for model, type_ in FAMILIES:
+        settings: list[dict[str, Any]] = [{} for _ in range(per_family)]
+        if type_ == "video":
+            settings = [json.loads(key) for key in _spread(rng, VIDEO_SETTINGS, per_family)]
+        elif type_ in ("video_edit", "video_reframe"):
+            settings = [{"resolution": r} for r in _spread(rng, EDIT_RESOLUTIONS, per_family)]
+        for video in settings:
+            body: dict[str, Any] = {"prompt": "bench", "model": model, "type": type_}
+            if type_ in ("image_edit", "layering", "video_edit", "video_reframe"):
+                body["source"] = {"generation_id": SOURCE}
+            if video:
+                body["video"] = video
+            bodies.append(body)
+    rng.shuffle(bodies)
+    mean_duration = sum(_mean_duration(b) for b in bodies) / len(bodies)
+    rate = MEAN_IN_FLIGHT / mean_duration
     arrival, plan = 0.0, []
-    for index, (model, type_) in enumerate(chosen):
-        plan.append((arrival, {"prompt": f"bench job {index}", "model": model, "type": type_}))
+    for body in bodies:
+        plan.append((arrival, body))
         arrival += rng.expovariate(rate)
     return plan
 
 
-async def make_parents(base_url: str, speed: float) -> tuple[list[str], list[str]]:
-    """Two completed images and two completed 360p videos to chain the edits from."""
-    video = {"type": "video", "video": {"resolution": "360p"}}
-    bodies = [{"prompt": f"parent {i}", **extra} for extra in ({}, video) for i in range(2)]
-    async with AgentsClient(KEY, base_url) as client:
-        made = [await client.create(GenerationRequest.model_validate(b)) for b in bodies]
-        for generation in made:
-            while (await client.get(generation.id)).state != "completed":
-                await asyncio.sleep(1.0 / speed)
-    return [g.id for g in made[:2]], [g.id for g in made[2:]]
+def _spread(rng: random.Random, shares: dict[str, float], count: int) -> list[str]:
+    """`count` values in the given shares (largest remainders), in a random order."""
+    exact = {value: share * count for value, share in shares.items()}
+    counts = {value: int(amount) for value, amount in exact.items()}
+    behind = sorted(exact, key=lambda value: exact[value] - counts[value], reverse=True)
+    for value in behind[: count - sum(counts.values())]:
+        counts[value] += 1
+    values = [value for value, times in counts.items() for _ in range(times)]
+    rng.shuffle(values)
+    return values
 
 
-def with_source(body: dict[str, Any], index: int, images: list[str], videos: list[str]) -> Any:
-    """The request, with a parent as its source when its type needs one."""
-    type_ = body["type"]
-    if type_ == "image_edit":
-        body = {**body, "source": {"generation_id": images[index % len(images)]}}
-    elif type_ in ("video_edit", "video_reframe"):
-        body = {**body, "source": {"generation_id": videos[index % len(videos)]}}
-    return GenerationRequest.model_validate(body)
+def _mean_duration(body: dict[str, Any]) -> float:
+    samples = prior(Kind.of(body["model"], body["type"], json.dumps(body))).samples
+    return sum(samples) / len(samples)
 
 
 @dataclass
-class Setup:
-    """One scheme's engine on its own simulator, ready for the round's jobs."""
+class SchemeResult:
+    """One scheme's virtual run: per job its family, GETs and lag; the cap check."""
 
     scheme: str
-    engine: Engine
-    transport: CountingTransport
-    images: list[str]
-    videos: list[str]
-    sim_done: Any
+    rows: list[tuple[str, int, float]] = field(default_factory=list)
+    max_per_1s: int = 0
+    wall_s: float = 0.0
 
 
-async def set_up(scheme: str, base_url: str, sim_done: Any, speed: float, folder: Path) -> Setup:
-    """Parents first (not through the engine), then an engine polling with `scheme`."""
-    images, videos = await make_parents(base_url, speed)
-    transport = CountingTransport()
-    client = AgentsClient(KEY, base_url, transport=transport)
+def virtual_scheme(scheme: str, seed: int, per_family: int) -> SchemeResult:
+    """Child process: run one scheme over the whole plan on the virtual clock."""
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="lumatui-bench-polling-") as tmp:
+        result = run_virtual(_virtual_run(scheme, seed, per_family, Path(tmp)))
+    result.wall_s = time.perf_counter() - started
+    return result
+
+
+async def _virtual_run(scheme: str, seed: int, per_family: int, folder: Path) -> SchemeResult:
+    loop = asyncio.get_running_loop()
+    plan = job_plan(seed, per_family)
+    rtt_rng = random.Random(seed + 1)
+
+    def rtt() -> float:
+        return min(rtt_rng.lognormvariate(math.log(RTT_MEDIAN_S), 0.5), 2.0)
+
+    api = VirtualApi(seed=seed, rtt=rtt)
+    client = AgentsClient(KEY, "https://agents.test/v1", transport=api)
     store = JobStore.open(folder / "lumatui.db")
-    setattr(engine_service, "Poller", POLLERS[scheme])  # noqa: B010
-    try:
-        engine = Engine(
-            store,
-            client,
-            folder / "outputs",
-            options=EngineOptions(rate_limit=RATE_CAP * speed, time_scale=1.0 / speed),
-        )
-    finally:
-        setattr(engine_service, "Poller", Poller)  # noqa: B010
+    engine = build_engine(scheme, store, client, EngineOptions(rate_limit=RATE_CAP))
+    finished: dict[str, Job] = {}
+    all_done = asyncio.Event()
+
+    def note(event: object) -> None:
+        if isinstance(event, JobChanged) and event.job.state.is_finished:
+            finished[event.job.id] = event.job
+            if len(finished) == len(plan):
+                all_done.set()
+
+    engine.subscribe(note)
     await engine.start()
-    return Setup(scheme, engine, transport, images, videos, sim_done)
-
-
-async def run_jobs(
-    setup: Setup, plan: list[tuple[float, Any]], started: float, speed: float
-) -> RunResult:
-    """Submit the round's jobs at their arrival times, wait for all; GETs, lags, cap check."""
-    scale = 1.0 / speed
-    engine = setup.engine
-    ids = []
-    for index, (arrival, body) in enumerate(plan):
-        await asyncio.sleep(max(0.0, started + arrival * scale - time.time()))
-        ids.append((await engine.submit(with_source(body, index, setup.images, setup.videos))).id)
-    jobs = await engine.wait_for(ids, timeout=3600 * scale + 120, downloads=False)
-    wall = time.time() - started
+    for arrival, body in plan:
+        await asyncio.sleep(max(0.0, arrival - loop.time()))
+        await engine.submit(GenerationRequest.model_validate(body))
+    await all_done.wait()
     await engine.stop()
-    await engine.client.aclose()
+    await client.aclose()
     engine.close()
-    done: dict[str, float] = await asyncio.to_thread(setup.sim_done)
-    lags = [
-        (job.finished_at - done[job.generation_id]) * speed
-        for job in jobs
-        if job.finished_at is not None and job.generation_id in done
-    ]
-    if len(lags) != len(plan):
-        raise RuntimeError(f"{setup.scheme}: {len(lags)} of {len(plan)} jobs completed")
-    times = setup.transport.get_times
-    kinds = [(f"{j.model}/{j.type}", setup.transport.per_id[str(j.generation_id)]) for j in jobs]
-    per_1s, per_10s = max_in_window(times, scale), max_in_window(times, 10 * scale)
-    return RunResult(setup.scheme, len(plan), len(times), lags, per_1s, per_10s, wall, kinds)
+    result = SchemeResult(scheme, max_per_1s=max_in_window(api.get_times, 1.0))
+    for job in finished.values():
+        gid = str(job.generation_id)
+        assert job.finished_at is not None and job.state == "completed", job
+        lag = job.finished_at - EPOCH - api.finish[gid]
+        result.rows.append((f"{job.model}/{job.type}", api.gets[gid], lag))
+    return result
 
 
-async def run_round(
-    sims: dict[str, tuple[str, Any]], seed: int, count: int, speed: float, work: Path
-) -> list[RunResult]:
-    """Every scheme at once, each on its own simulator, with the same jobs at the same times."""
-    setups = await asyncio.gather(
-        *(
-            set_up(scheme, url, done, speed, work / f"{scheme}-{seed}")
-            for scheme, (url, done) in sims.items()
-        )
-    )
-    plan = job_plan(seed, count)
-    started = time.time() + 0.05
-    return list(await asyncio.gather(*(run_jobs(s, plan, started, speed) for s in setups)))
-
-
-def per_kind(results: dict[str, list[RunResult]]) -> list[str]:
-    """One line per kind of job: GETs per job and p95 lag under each scheme."""
-    table: defaultdict[str, dict[str, list[tuple[int, float]]]] = defaultdict(dict)
-    for scheme, runs in results.items():
-        for run in runs:
-            for (kind, gets), lag in zip(run.kinds, run.lags, strict=True):
-                table[kind].setdefault(scheme, []).append((gets, lag))
+def report_virtual(results: dict[str, SchemeResult]) -> list[str]:
+    """The per-kind table and the schedule's ratio lines."""
+    ours, lumas = results["adaptive"], results["luma"]
+    print("part 1, virtual clock: per model and type, GETs/job and lag (s) p50 / p95 / mean")
     lines = []
-    for kind, by_scheme in sorted(table.items()):
-        cells = []
-        for scheme in SCHEMES:
-            rows = by_scheme.get(scheme, [])
-            mean_gets = sum(g for g, _ in rows) / max(len(rows), 1)
-            cells.append(
-                f"{scheme} {mean_gets:6.1f} {quantile([lag for _, lag in rows], 0.95):5.2f}"
-            )
-        lines.append(f"  {kind:24} {len(by_scheme.get('luma', [])):3d}  " + "  |  ".join(cells))
+    for model, type_ in FAMILIES:
+        name = f"{model}/{type_}"
+        a = [(g, lag) for k, g, lag in ours.rows if k == name]
+        b = [(g, lag) for k, g, lag in lumas.rows if k == name]
+        a_p95, b_p95 = quantile([x for _, x in a], 0.95), quantile([x for _, x in b], 0.95)
+        print(
+            f"  {name:24} {len(a):4d} jobs  adaptive {_mean([g for g, _ in a]):6.1f} GETs "
+            f"{_lags(a)}  |  luma {_mean([g for g, _ in b]):6.1f} GETs {_lags(b)}"
+        )
+        lines.append(
+            ratio_line(f"polling_p95_lag_vs_luma_{label(model, type_)}", a_p95 / b_p95, 1.5)
+        )
+    gets = _mean([g for _, g, _ in ours.rows]) / _mean([g for _, g, _ in lumas.rows])
+    all_a, all_b = [x for *_, x in ours.rows], [x for *_, x in lumas.rows]
+    print(
+        f"  all {len(all_a)} jobs: adaptive {_lags([(0, x) for x in all_a])}, luma "
+        f"{_lags([(0, x) for x in all_b])}; mean lag ratio {_mean(all_a) / _mean(all_b):.2f}x; "
+        f"max GETs in any 1 s: adaptive {ours.max_per_1s}, luma {lumas.max_per_1s} (cap 5); "
+        f"wall {ours.wall_s:.0f} s and {lumas.wall_s:.0f} s"
+    )
+    lines.append(ratio_line("polling_gets_per_job_vs_luma", gets, 0.6))
+    p95 = quantile(all_a, 0.95) / quantile(all_b, 0.95)
+    lines.append(ratio_line("polling_p95_lag_vs_luma", p95, 1.0))
     return lines
 
 
+def _mean(values: list[float] | list[int]) -> float:
+    return sum(values) / max(len(values), 1)
+
+
+def _lags(rows: list[tuple[int, float]]) -> str:
+    lags = [lag for _, lag in rows]
+    return f"{quantile(lags, 0.5):5.2f} / {quantile(lags, 0.95):5.2f} / {_mean(lags):5.2f}"
+
+
+def report_wire(wire: WireResult) -> list[str]:
+    """The cap on the wire, and how the selected jobs fared under it."""
+    print(
+        f"part 2, the wire (simulator speed {wire.speed:g}, {wire.jobs} jobs per scheme, "
+        f"{wire.wall_s:.0f} s wall): up to {wire.most_queued} GETs queued for the cap at once"
+    )
+    for scheme, counts in wire.max_per_1s.items():
+        print(
+            f"  {scheme:8} max GETs in any 1 s {counts} (cap {RATE_CAP:g}), in any 10 s "
+            f"{wire.max_per_10s[scheme]} (cap {10 * RATE_CAP:g}); lag p95 selected jobs "
+            f"{wire.selected_p95[scheme]:.2f} s, others {wire.others_p95[scheme]:.2f} s"
+        )
+    top = max(wire.max_per_1s.values())
+    return [ratio_line("polling_max_gets_per_s_vs_cap", top / RATE_CAP, 1.0)]
+
+
+def _busy() -> None:
+    while True:
+        pass
+
+
+@contextlib.contextmanager
+def stress(enabled: bool) -> Any:
+    """Two busy loops (separate processes) for the duration, when enabled."""
+    context = multiprocessing.get_context("spawn")
+    loads = [context.Process(target=_busy, daemon=True) for _ in range(2 if enabled else 0)]
+    for load in loads:
+        load.start()
+    try:
+        yield
+    finally:
+        for load in loads:
+            load.terminate()
+            load.join(timeout=10)
+
+
 def main() -> int:
-    """Run the rounds, print each run, the summaries and the ratio lines."""
+    """Both parts, then the ratio lines."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--speed", type=float, default=SPEED, help="simulator speed-up")
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--jobs", type=int, default=100, help="jobs per round and scheme")
+    parser.add_argument("--jobs-per-kind", type=int, default=150, help="virtual part (>= 150)")
+    parser.add_argument("--seed", type=int, default=None, help="default: a new one each run")
+    parser.add_argument("--stress", action="store_true", help="two busy loops load the machine")
+    parser.add_argument("--wire-speed", type=float, default=10.0, help="simulator speed (<= 10)")
     args = parser.parse_args()
+    seed = args.seed if args.seed is not None else random.SystemRandom().randrange(1, 10**6)
     print(machine())
     print(
-        f"polling: {args.rounds} rounds x {args.jobs} jobs per scheme, speed {args.speed:g}, "
-        f"rate cap {RATE_CAP:g} GET/s (simulated), ~{MEAN_IN_FLIGHT:g} jobs in flight"
+        f"polling: seed {seed}, {args.jobs_per_kind} jobs of each of {len(FAMILIES)} kinds "
+        f"per scheme, cap {RATE_CAP:g} GET/s"
+        + (", --stress: two busy loops" if args.stress else "")
     )
-    results: dict[str, list[RunResult]] = {name: [] for name in SCHEMES}
-    with tempfile.TemporaryDirectory(prefix="lumatui-bench-polling-") as tmp:
-        work = Path(tmp)
-        for round_index, order in enumerate(orders(SCHEMES, args.rounds)):
-            seed = round_index + 1
-            with contextlib.ExitStack() as stack:
-                sims = {
-                    scheme: stack.enter_context(
-                        simulator(work / f"{scheme}-{seed}" / "sim", args.speed, seed)
-                    )
-                    for scheme in order
-                }
-                round_results = asyncio.run(run_round(sims, seed, args.jobs, args.speed, work))
-            for result in round_results:
-                results[result.scheme].append(result)
-                print(
-                    f"  round {seed} {result.scheme:8} gets/job {result.gets / result.jobs:5.1f}"
-                    f"  lag p50 {quantile(result.lags, 0.5):5.2f} s  p95 "
-                    f"{quantile(result.lags, 0.95):5.2f} s  max GETs/1s {result.max_per_1s}"
-                    f"  ({result.wall_s:.0f} s wall)",
-                    flush=True,
-                )
-    report(results)
-    return 0
-
-
-def report(results: dict[str, list[RunResult]]) -> None:
-    """All rounds pooled per scheme, per kind, the cap check and the ratio lines."""
-    print("per scheme, all rounds (lags in simulated seconds):")
-    gets, p95, windows = {}, {}, []
-    for name, runs in results.items():
-        lags = [lag for r in runs for lag in r.lags]
-        gets[name] = sum(r.gets for r in runs) / sum(r.jobs for r in runs)
-        p95[name] = quantile(lags, 0.95)
-        per_1s, per_10s = max(r.max_per_1s for r in runs), max(r.max_per_10s for r in runs)
-        windows.append((per_1s, per_10s))
-        print(
-            f"  {name:8} {sum(r.jobs for r in runs)} jobs  GETs/job {gets[name]:5.1f} (median of"
-            f" rounds {median([r.gets / r.jobs for r in runs]):.1f})  lag p50 "
-            f"{quantile(lags, 0.5):.2f} s  p95 {p95[name]:.2f} s (median of rounds "
-            f"{median([quantile(r.lags, 0.95) for r in runs]):.2f})  max {max(lags):.1f} s  "
-            f"max GETs in 1 s {per_1s}, in 10 s {per_10s}"
-        )
-    print("per kind, all rounds: jobs, then GETs/job and lag p95 (s) under each scheme:")
-    for line in per_kind(results):
+    with stress(args.stress):
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=2, mp_context=context) as pool:
+            futures = {
+                scheme: pool.submit(virtual_scheme, scheme, seed, args.jobs_per_kind)
+                for scheme in SCHEMES
+            }
+            virtual = {scheme: future.result() for scheme, future in futures.items()}
+        lines = report_virtual(virtual)
+        wire = run_wire(seed, args.wire_speed, RATE_CAP, build_engine, KEY)
+        lines += report_wire(wire)
+    for line in lines:
         print(line)
-    top_1s, top_10s = max(w[0] for w in windows), max(w[1] for w in windows)
-    exceeded = top_1s > RATE_CAP or top_10s > RATE_CAP * 10
-    print(
-        f"rate cap {RATE_CAP:g} GET/s {'EXCEEDED' if exceeded else 'never exceeded'}: max GETs"
-        f" in any 1 s window {top_1s} (cap 5), in any 10 s window {top_10s} (cap 50)"
-    )
-    print(ratio_line("polling_gets_vs_luma", gets["adaptive"] / gets["luma"], 0.6))
-    print(ratio_line("polling_p95_lag_vs_luma", p95["adaptive"] / p95["luma"], 1.0))
-    print(ratio_line("polling_gets_vs_fixed3s", gets["adaptive"] / gets["fixed3s"], 1.0))
+    return 0
 
 
 if __name__ == "__main__":

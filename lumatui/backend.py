@@ -100,6 +100,7 @@ def open_engine(
         options = EngineOptions(
             rate_limit=settings.poll_rate_limit,
             time_scale=backend.time_scale,
+            learn_durations=not backend.is_simulator,  # the simulator plays the priors exactly
             kind=kind,
             may_lead=may_lead,
             orphan=orphan,

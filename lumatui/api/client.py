@@ -35,6 +35,8 @@ from lumatui.api.errors import (
     parse_retry_after,
 )
 from lumatui.api.field_errors import field_errors
+from lumatui.api.limiter import SlidingWindowLimiter
+from lumatui.api.pools import open_pool
 from lumatui.api.replies import clean_generation, read_capped
 from lumatui.api.retry import backoff_delay
 from lumatui.api.schema import Generation
@@ -105,13 +107,14 @@ class AgentsClient:
         self.download_deadline = download_deadline
         """Seconds one download may take; None: scaled to its size cap (see api.download)."""
         self._transports = (transport, download_transport)
+        self.get_limiter = SlidingWindowLimiter()  # caps GETs on the wire once configured
         self._traced = reports_trace(transport)
         # Made on first use: each builds a TLS context, which would slow start-up.
         self._pools: dict[str, httpx.AsyncClient] = {}
 
     @property
     def _http(self) -> httpx.AsyncClient:
-        """The API connection pool."""
+        """The API connection pool: every GET it sends is capped by `get_limiter`."""
         return self._pool("api", self._transports[0], {"Accept": "application/json"})
 
     @property
@@ -123,12 +126,9 @@ class AgentsClient:
         self, name: str, transport: httpx.AsyncBaseTransport | None, headers: dict[str, str]
     ) -> httpx.AsyncClient:
         if name not in self._pools:
-            self._pools[name] = httpx.AsyncClient(
-                transport=transport,
-                timeout=self._timeout,
-                follow_redirects=False,
-                headers={"User-Agent": USER_AGENT, **headers},
-            )
+            limiter = self.get_limiter if name == "api" else None
+            headers = {"User-Agent": USER_AGENT, **headers}
+            self._pools[name] = open_pool(transport, headers, self._timeout, limiter)
         return self._pools[name]
 
     @property
@@ -152,6 +152,7 @@ class AgentsClient:
 
     async def aclose(self) -> None:
         """Close the connection pools."""
+        await self.get_limiter.aclose()
         for pool in self._pools.values():
             await pool.aclose()
 

@@ -1,9 +1,11 @@
 """One asyncio scheduler that polls every unfinished job on its own adaptive schedule.
 
-Each job has a due time (see `schedule.next_delay`). A global rate cap spaces GETs out,
-a semaphore bounds how many are in flight, a 429's Retry-After holds every job, and
-repeated network failures mark the API offline and back off without failing any job:
-only the API's own `failed` state fails a job.
+Each job has a due time from its kind's schedule (`schedule.Schedules`). Of the jobs due,
+the selected one goes first, then those past their kind's typical duration, then the
+earliest due; the rate cap itself is held on the wire by the client's GET limiter, which
+queues requests by the same priority. A semaphore bounds how many GETs are in flight,
+a 429's Retry-After holds every job, and repeated network failures mark the API offline
+and back off without failing any job: only the API's own `failed` state fails a job.
 """
 
 from __future__ import annotations
@@ -17,10 +19,12 @@ import time
 from typing import TYPE_CHECKING
 
 from lumatui.api import errors
+from lumatui.api.limiter import Priority, priority
 from lumatui.api.retry import MAX_RETRY_AFTER_S
+from lumatui.engine.durations import Kind
 from lumatui.engine.events import Connectivity, JobChanged, JobError, PollingStatus
 from lumatui.engine.jobs import JobState
-from lumatui.engine.schedule import PollPlan, backoff_delay, expectation, next_delay
+from lumatui.engine.schedule import PollPlan, Schedules, backoff_delay
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -37,8 +41,6 @@ OFFLINE_AFTER_FAILURES = 2
 # this is cut short.
 MAX_OUTPUTS = 16
 MAX_COUNTED_FAILURES = 32
-HISTORY_TTL_S = 30.0
-"""How long the durations of a kind of job are reused before they are read again."""
 _TRANSIENT = (
     errors.NetworkError,
     errors.RequestTimeout,
@@ -58,26 +60,29 @@ class Poller:
         *,
         on_completed: Callable[[Job], None],
         plan: PollPlan | None = None,
-        rate_limit: float = 5.0,
         max_in_flight: int = 4,
+        learn_durations: bool = False,
     ) -> None:
         self._store = store
         self._client = client
         self._bus = bus
         self._on_completed = on_completed
         self.plan = plan or PollPlan()
-        self._spacing = 1.0 / rate_limit
+        self.schedules = Schedules(self.plan, learn=learn_durations)
         self._slots = asyncio.Semaphore(max_in_flight)
         self._heap: list[tuple[float, int, str]] = []
         self._due: dict[str, float] = {}
+        self._ready: set[str] = set()
+        self._typical_at: dict[str, float] = {}  # loop time a job passes its typical duration
+        self._kinds: dict[str, Kind] = {}
+        self._selected: str | None = None
+        self._reading: dict[tuple[str, str], asyncio.Task[None]] = {}  # history reads
         self._errors: dict[str, int] = {}
         self._jobs: dict[str, Job] = {}
-        self._history: dict[tuple[str, str], tuple[float, list[float]]] = {}
         self._counter = itertools.count()
         self._wake = asyncio.Event()
         self._running = asyncio.Event()
         self._running.set()
-        self._next_start = 0.0
         self._hold_until = 0.0
         self._network_failures = 0
         self._tasks: set[asyncio.Task[None]] = set()
@@ -103,11 +108,18 @@ class Poller:
         self._schedule(job.id, self._delay_for(job))
         self._publish_status()
 
+    def select(self, job_id: str | None) -> None:
+        """The job the user is looking at: its GETs go first when the cap is reached."""
+        self._selected = job_id
+
     def forget(self, job_id: str) -> None:
-        """Stop polling a job (it was removed, or is no longer this process's)."""
+        """Stop polling a job (it was removed, finished, or is no longer this process's)."""
         self._jobs.pop(job_id, None)
         self._due.pop(job_id, None)
         self._errors.pop(job_id, None)
+        self._ready.discard(job_id)
+        self._typical_at.pop(job_id, None)
+        self._kinds.pop(job_id, None)
 
     def poll_now(self, job_id: str) -> None:
         """Poll this job as soon as the rate cap allows."""
@@ -115,12 +127,11 @@ class Poller:
             self._schedule(job_id, 0.0)
 
     async def wait_turn(self) -> None:
-        """Wait until another GET fits the rate cap, and take that turn (the downloader's
-        link refreshes use it, so the cap holds for every GET this process sends)."""
+        """Wait out a 429's or an outage's hold before another GET (the downloader's link
+        refreshes); the rate cap itself is held on the wire by the client's GET limiter."""
         loop = asyncio.get_running_loop()
-        while (start := max(self._next_start, self._hold_until)) > loop.time():
-            await asyncio.sleep(start - loop.time())
-        self._next_start = loop.time() + self._spacing
+        while self._hold_until > loop.time():
+            await asyncio.sleep(self._hold_until - loop.time())
 
     def pause(self) -> None:
         """Stop sending GETs until `resume`; schedules are kept."""
@@ -140,33 +151,70 @@ class Poller:
         loop = asyncio.get_running_loop()
         try:
             while True:
-                await self._running.wait()
-                job_id = self._next_due()
-                if job_id is None:
-                    self._wake.clear()
-                    await self._wait_for_wake(None)
-                    continue
-                start = max(self._due[job_id], self._next_start, self._hold_until)
-                if start > loop.time():
-                    self._wake.clear()
-                    await self._wait_for_wake(start - loop.time())
-                    continue
-                heapq.heappop(self._heap)
-                del self._due[job_id]
-                self._next_start = loop.time() + self._spacing
-                await self._slots.acquire()
+                await self._slots.acquire()  # a free slot first, so the pick is made late
+                try:
+                    job_id = await self._next_job(loop)
+                except BaseException:
+                    self._slots.release()
+                    raise
                 task = asyncio.create_task(self._poll(job_id))
                 self._tasks.add(task)
                 task.add_done_callback(self._tasks.discard)
         finally:
-            for task in self._tasks:
+            for task in [*self._tasks, *self._reading.values()]:
                 task.cancel()
 
-    def _next_due(self) -> str | None:
+    async def _next_job(self, loop: asyncio.AbstractEventLoop) -> str:
+        """Wait until a job is due (and polling neither paused nor held); the best of them."""
+        while True:
+            await self._running.wait()
+            now = loop.time()
+            until: float | None = self._hold_until if self._hold_until > now else None
+            if until is None:
+                job_id = self._pick(now)
+                if job_id is not None:
+                    return job_id
+                until = self._next_due()
+            self._wake.clear()
+            await self._wait_for_wake(None if until is None else max(until - now, 0.0))
+
+    def _pick(self, now: float) -> str | None:
+        """Of the jobs due, the selected one, then the overdue (or long due), then the earliest."""
+        while self._heap and self._heap[0][0] <= now:
+            popped, _, job_id = heapq.heappop(self._heap)
+            if self._due.get(job_id) == popped:
+                self._ready.add(job_id)
+        best: tuple[tuple[int, float], str] | None = None
+        for job_id in list(self._ready):
+            due = self._due.get(job_id)
+            if due is None or due > now:  # no longer followed, or rescheduled for later
+                self._ready.discard(job_id)
+                continue
+            level = self._priority(job_id, now)
+            if now - due >= self.plan.dense_interval * self.plan.time_scale:
+                level = max(level, Priority.OVERDUE)  # aging: no job starves behind the rest
+            key = (level, -due)
+            if best is None or key > best[0]:
+                best = (key, job_id)
+        if best is None:
+            return None
+        job_id = best[1]
+        self._ready.discard(job_id)
+        del self._due[job_id]
+        return job_id
+
+    def _priority(self, job_id: str, now: float) -> Priority:
+        if job_id == self._selected:
+            return Priority.SELECTED
+        if now >= self._typical_at.get(job_id, float("inf")):
+            return Priority.OVERDUE
+        return Priority.ROUTINE
+
+    def _next_due(self) -> float | None:
         while self._heap:
             due, _, job_id = self._heap[0]
             if self._due.get(job_id) == due:
-                return job_id
+                return due
             heapq.heappop(self._heap)  # superseded by a newer schedule
         return None
 
@@ -183,25 +231,38 @@ class Poller:
         self._wake.set()
 
     def _delay_for(self, job: Job) -> float:
-        history = self._durations(job.model, job.type)
-        expected = expectation(job.model, job.type, history).scaled(self.plan.time_scale)
+        kind = self._kinds.get(job.id)
+        if kind is None:  # parsed once: a request may carry megabytes of inline images
+            kind = self._kinds[job.id] = Kind.of(job.model, job.type, job.request_json)
+        if self.schedules.needs_history(kind) and kind.family not in self._reading:
+            # Read off the loop; the polls planned after it use what it learns.
+            self._reading[kind.family] = asyncio.create_task(self._learn(kind.family))
+        scale = self.plan.time_scale
         elapsed = time.time() - (job.submitted_at or job.created_at)
-        return next_delay(elapsed, expected, self.plan)
+        typical = self.schedules.for_kind(kind).typical * scale
+        self._typical_at[job.id] = asyncio.get_running_loop().time() + typical - elapsed
+        return self.schedules.delay(kind, elapsed)
 
-    def _durations(self, model: str, type_: str) -> list[float]:
-        """Recent durations of this kind (read at most every HISTORY_TTL_S, off the loop)."""
-        kind = (model, type_)
-        read_at, durations = self._history.get(kind, (float("-inf"), []))
-        if time.monotonic() - read_at > HISTORY_TTL_S:
-            self._history[kind] = (time.monotonic(), durations)
-            task = asyncio.create_task(self._read_durations(kind))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
-        return durations
+    async def _learn(self, family: tuple[str, str]) -> None:
+        """Refine a family's prior from its finished jobs in the history."""
+        model, type_ = family
+        scale = self.plan.time_scale
+        try:
+            runs = await self._store.read(lambda s: s.finished_runs(model, type_))
+            history = [
+                (Kind.video(model, type_, *settings), seconds / scale)
+                for seconds, *settings in runs
+            ]
+            self.schedules.learn_from(family, history)
+        except Exception:  # the prior still holds; try again on the next finish
+            log.exception("reading the durations of %s/%s failed", model, type_)
+        finally:
+            self._reading.pop(family, None)
 
-    async def _read_durations(self, kind: tuple[str, str]) -> None:
-        durations = await self._store.read(lambda s: s.durations(*kind))
-        self._history[kind] = (time.monotonic(), durations)
+    async def learnt(self) -> None:
+        """Wait until the history reads in flight have refined their families' schedules."""
+        while self._reading:
+            await asyncio.gather(*self._reading.values())
 
     # -- one GET ----------------------------------------------------------------------------
 
@@ -212,8 +273,10 @@ class Poller:
                 return
             assert job.generation_id is not None
             self.gets_sent += 1
+            level = self._priority(job_id, asyncio.get_running_loop().time())
             try:
-                generation = await self._client.get(job.generation_id)
+                with priority(level):
+                    generation = await self._client.get(job.generation_id)
             except errors.ApiError as err:
                 self._failed(job, err)
                 return
@@ -248,6 +311,8 @@ class Poller:
             self._jobs[job.id] = stored
         if changed:
             self._bus.publish(JobChanged(stored))
+        if stored.state.is_finished:
+            self.schedules.finished((stored.model, stored.type))
         if stored.state is JobState.COMPLETED:
             outputs = generation.output or []
             if len(outputs) > MAX_OUTPUTS:
@@ -256,7 +321,6 @@ class Poller:
                 )
                 self._bus.publish(JobError(job.id, message))
             self.forget(job.id)
-            self._history.pop((stored.model, stored.type), None)
             self._on_completed(stored)
         elif not stored.state.is_finished:
             if job.id in self._jobs:

@@ -48,12 +48,16 @@ log = logging.getLogger("lumatui.engine")
 class EngineOptions:
     """Tuning of the engine. `time_scale` shrinks every wait (a sped-up simulator).
 
+    `rate_limit` GETs per second, counted over every `rate_window` seconds, is held by the
+    client's transport. `learn_durations` (a real key) lets finished jobs refine the priors.
     `kind` names the process to the others (workstation, submit, wait, ...); `may_lead`
     lets it take the primary role; `orphan` says what becomes of its waiting jobs if it
     stops before sending them (sent by the queue, or cancelled).
     """
 
     rate_limit: float = 5.0
+    rate_window: float = 1.0
+    learn_durations: bool = False
     max_in_flight: int = 4
     max_parallel_downloads: int = 2
     max_download_bytes: int = DEFAULT_MAX_BYTES
@@ -87,6 +91,7 @@ class Engine:
         self.ownership = Ownership(self.db, kind=opts.kind, may_lead=opts.may_lead)
         owner = self.ownership.owner
         plan = opts.plan or PollPlan(time_scale=opts.time_scale)
+        client.get_limiter.configure_rate(opts.rate_limit, opts.rate_window)
         self.downloader = Downloader(
             self.db,
             client,
@@ -105,8 +110,8 @@ class Engine:
             self.bus,
             on_completed=self.downloader.enqueue,
             plan=plan,
-            rate_limit=opts.rate_limit,
             max_in_flight=opts.max_in_flight,
+            learn_durations=opts.learn_durations,
         )
         self.downloader._before_get = self.poller.wait_turn
         self.submitter = Submitter(
@@ -224,6 +229,10 @@ class Engine:
         job = await self.db.write(lambda s: s.set_star(job_id, starred))
         self.bus.publish(JobChanged(job))
         return job
+
+    def select(self, job_id: str | None) -> None:
+        """The job the user is looking at: its GETs go first when the rate cap is reached."""
+        self.poller.select(job_id)
 
     async def cancel(self, job_id: str) -> tuple[Job, str | None]:
         """Cancel a job that was never sent (any process's); the job, and why not if not."""

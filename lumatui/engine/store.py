@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from lumatui.engine.claims import Claims
 from lumatui.engine.jobs import POLLED_STATES, Edge, Job, JobState, Orphan
@@ -264,6 +264,22 @@ class JobStore(OutputRecords, Claims):
                 (model, type_, JobState.COMPLETED, limit),
             ).fetchall()
         return [float(d) for (d,) in rows if d is not None and d >= 0]
+
+    def finished_runs(
+        self, model: str, type_: str, *, limit: int = 200
+    ) -> list[tuple[float, Any, Any, Any]]:
+        """Seconds from submission to completion of recent finished jobs of this model and
+        type, with the video resolution, duration and hdr they asked for (None if unset)."""
+        with self.reading() as db:
+            rows = db.execute(
+                "SELECT finished_at - submitted_at,"
+                " json_extract(request_json, '$.video.resolution'),"
+                " json_extract(request_json, '$.video.duration'),"
+                " json_extract(request_json, '$.video.hdr') FROM jobs WHERE model = ? AND type = ?"
+                " AND state = ? AND submitted_at IS NOT NULL ORDER BY finished_at DESC LIMIT ?",
+                (model, type_, JobState.COMPLETED, limit),
+            ).fetchall()
+        return [(float(row[0]), *row[1:]) for row in rows if row[0] is not None and row[0] >= 0]
 
     def integrity_ok(self) -> bool:
         """True when SQLite's integrity check passes."""

@@ -150,6 +150,19 @@ def test_durations_of_similar_jobs(store: JobStore) -> None:
     assert store.durations("ray-3.2", "video") == []
 
 
+def test_finished_runs_carry_the_video_settings_asked_for(store: JobStore) -> None:
+    settings = {"resolution": "1080p", "duration": "10s", "hdr": True}
+    for video, finished in ((settings, 400.0), (None, 150.0)):
+        body = {"prompt": "p", "type": "video"} | ({"video": video} if video else {})
+        job = store.record_submission(GenerationRequest.model_validate(body), now=0.0)
+        gen = generation(model="ray-3.2", type="video")
+        store.mark_submitted(job.id, gen, now=10.0)
+        completed = generation("completed", id=gen.id, model="ray-3.2", type="video")
+        store.record_state(job.id, completed, now=finished)
+    runs = sorted(store.finished_runs("ray-3.2", "video"))
+    assert runs == [(140.0, None, None, None), (390.0, "1080p", "10s", 1)]
+
+
 def test_the_store_survives_reopening(tmp_path: Path) -> None:
     path = tmp_path / "lumatui.db"
     with JobStore.open(path) as first:

@@ -113,9 +113,8 @@ class MainScreen(Screen[None]):
 
     def on_mount(self) -> None:
         """Titles, the header's first facts, and the layout for this size."""
-        for pane in PANES:
-            key = f"F{PANES.index(pane) + 2}"
-            self.pane(pane).border_title = f"{PANE_TITLES[pane]} {key}"
+        for index, pane in enumerate(PANES):
+            self.pane(pane).border_title = f"{PANE_TITLES[pane]} F{index + 2}"
         header = self.header
         header.backend = self.backend_label
         header.polling_paused = self.engine.poller.paused
@@ -168,9 +167,8 @@ class MainScreen(Screen[None]):
     @property
     def selected_job(self) -> Job | None:
         """The job selected in the list or the tree (as last read; never a store read)."""
-        if self.selected is not None and self.selected.id == self.selected_job_id:
-            return self.selected
-        return None
+        job = self.selected
+        return job if job is not None and job.id == self.selected_job_id else None
 
     # -- layout and focus -----------------------------------------------------------------
 
@@ -323,12 +321,14 @@ class MainScreen(Screen[None]):
             return
         job = self.lineage.job(message.job_id) or self.job_list.job(message.job_id)
         self.selected_job_id, self.selected = message.job_id, job
+        self.engine.select(message.job_id)  # its GETs go first when the rate cap is reached
         self.preview.show(job)
         if job is None or not self.job_list.select_job(job):
             self.notify("That job is hidden by the list's filter.", severity="information")
 
     def _select(self, job: Job) -> None:
         self.selected_job_id, self.selected = job.id, job
+        self.engine.select(job.id)  # its GETs go first when the rate cap is reached
         self.preview.show(job)
         self.lineage.show_family(job)
 
