@@ -14,7 +14,6 @@ import contextlib
 import time
 from typing import TYPE_CHECKING, ClassVar
 
-from textual.app import App
 from textual.binding import Binding, BindingType
 
 from lumatui.resources import stylesheets
@@ -26,6 +25,7 @@ from lumatui.tui.crash import (
     take_unseen_report,
     write_crash_report,
 )
+from lumatui.tui.key_order import OrderedKeysApp
 from lumatui.tui.theme import HOUSE_THEME_NAME, register_house_theme
 
 if TYPE_CHECKING:
@@ -45,12 +45,12 @@ PREVIEW_MEMORY_ITEMS = 12
 PREVIEW_MEMORY_PIXELS = PREVIEW_MEMORY_ITEMS * 480 * 480
 
 
-class LumaApp(App[None]):
+class LumaApp(OrderedKeysApp):
     """The workstation app: one main screen over one engine."""
 
     TITLE = "lumatui"
     CSS_PATH = _STYLESHEETS
-    COMMANDS = App.COMMANDS | {WorkstationCommands}
+    COMMANDS = OrderedKeysApp.COMMANDS | {WorkstationCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+q", "quit", "Quit", priority=True, id="app.quit", tooltip="Leave lumatui"),
         Binding("f1", "help", "Help", id="app.help", tooltip="Every key and action"),
