@@ -11,7 +11,7 @@ from textual.widgets import Input
 
 from lumatui.tui.widgets.composer.ref_field import RefField
 from lumatui.tui.widgets.composer.ref_list import RefList
-from tests.tui.test_composer_host import running
+from tests.tui.composer_host import running
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -21,7 +21,7 @@ from lumatui.tui.widgets.composer.error_line import ErrorLine
 from lumatui.tui.widgets.composer.ref_field import RefField
 from lumatui.tui.widgets.composer.ref_list import RefList
 from lumatui.tui.widgets.composer.request_preview import RequestPreview
-from tests.tui.test_composer_host import Session, running
+from tests.tui.composer_host import Session, running
 
 if TYPE_CHECKING:
     from pathlib import Path

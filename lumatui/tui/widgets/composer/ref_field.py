@@ -117,14 +117,15 @@ class RefField(Widget):
         self._text.cursor_position = len(text)
 
     def focus_text(self) -> None:
-        """Put the cursor in the reference box."""
-        self._text.focus()
+        """Put the cursor in the reference box now (the next key typed lands there)."""
+        if self._text.is_attached:
+            self._text.screen.set_focus(self._text)
 
     def watch_want(self) -> None:
         """A loaded file may be the wrong kind now: load it again."""
         self._inline = self._failure = None
         self._refresh_parts()
-        if self.kind is RefKind.PATH:
+        if self.kind is RefKind.PATH and self.is_attached:
             self._start_load()
 
     def on_input_changed(self, event: Input.Changed) -> None:
