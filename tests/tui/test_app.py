@@ -14,6 +14,7 @@ from lumatui.tui.commands import WorkstationCommands, own_bindings
 from lumatui.tui.screens.confirm import ConfirmScreen
 from lumatui.tui.screens.help import HelpScreen
 from lumatui.tui.screens.keys import JOB_BINDINGS
+from lumatui.tui.screens.stash_picker import StashPicker
 from lumatui.tui.widgets.composer import Composer
 from tests.tui.conftest import wait_until
 
@@ -153,7 +154,9 @@ async def test_submit_watch_and_iterate(
         await s.until(lambda: isinstance(s.app.screen, ConfirmScreen))
         await s.pilot.press("s")
         await s.until(lambda: prompt.text == "make it blue")
-        s.screen.action_restore_stash()
+        s.screen.drafts.pick_from_stash()  # the palette's "Restore a stashed draft"
+        await s.until(lambda: isinstance(s.app.screen, StashPicker))
+        await s.pilot.press("enter")
         await s.until(lambda: prompt.text == "my draft")
         await s.pilot.press("f3", "b")
         await s.until(lambda: isinstance(s.app.screen, ConfirmScreen))
@@ -291,7 +294,7 @@ async def test_help_and_palette_list_every_action(make_app: Callable[..., LumaAp
         rows = s.app.screen.plain_text().splitlines()
         for key, description in declared:
             assert any(row.startswith(f"{key} | {description}") for row in rows), (key, description)
-        assert any("Restore stashed form" in row for row in rows)
+        assert any("Restore a stashed draft" in row for row in rows)
         await s.pilot.press("escape")
         await s.until(lambda: s.app.screen is screen)
 
@@ -299,7 +302,7 @@ async def test_help_and_palette_list_every_action(make_app: Callable[..., LumaAp
         titles = [str(hit.text) async for hit in provider.discover()]
         for _, _, label, _ in JOB_BINDINGS:
             assert any(title.startswith(f"{label} (") for title in titles), label
-        for label in ("Filter", "Hide done", "Pause polling", "Submit", "Restore stashed form"):
+        for label in ("Filter", "Hide done", "Pause polling", "Submit", "Restore a stashed draft"):
             assert any(title.startswith(label) for title in titles), label
 
         # The palette acts wherever focus is (here: the composer's prompt).

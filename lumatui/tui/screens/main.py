@@ -18,8 +18,8 @@ from textual.widgets import Footer, Static
 
 from lumatui.api.pricing import price_of
 from lumatui.tui.bridge import EngineBridge
-from lumatui.tui.commands import ActionEntry
-from lumatui.tui.screens.job_actions import JobActions
+from lumatui.tui.screens.draft_keeper import AUTOSAVE_S, DraftKeeper
+from lumatui.tui.screens.job_actions import JobActions, history_kind
 from lumatui.tui.screens.keys import (
     GUARDED_ACTIONS,
     PANE_TITLES,
@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     from lumatui.engine.jobs import Job
     from lumatui.engine.media import ThumbnailCache
     from lumatui.engine.service import Engine
+    from lumatui.tui.commands import ActionEntry
 
 STACK_BELOW = (110, 28)
 """Under this width or height the panes are shown one at a time."""
@@ -88,6 +89,13 @@ class MainScreen(Screen[None]):
         self.image_renderer = image_renderer
         self.bridge = EngineBridge(self)
         self.job_actions = JobActions(self, engine, settings, paths, base_url)
+        self.drafts = DraftKeeper(self, paths)
+        self._composer = Composer(  # kept: its draft is saved after it is unmounted
+            price_overrides=settings.prices,
+            kind_lookup=history_kind(engine),
+            id="pane-composer",
+            classes="pane",
+        )
         self.selected_job_id: str | None = None
         self._last_submitted: str | None = None
         self._last_focus: dict[str, Widget] = {}
@@ -98,7 +106,7 @@ class MainScreen(Screen[None]):
         yield StatusHeader(id="status-header")
         yield Static("", id="pane-bar")
         with Container(id="panes"):
-            yield Composer(price_overrides=self.settings.prices, id="pane-composer", classes="pane")
+            yield self._composer
             yield JobList(store, clock=self.clock, id="pane-jobs", classes="pane")
             yield LineageTree(store, id="pane-lineage", classes="pane")
             yield Preview(
@@ -127,10 +135,13 @@ class MainScreen(Screen[None]):
         self.preview.show(None)  # until the list selects a job
         self.bridge.attach(self.engine)
         self.focus_prompt()
+        self.drafts.restore_left_over()
+        self.set_interval(AUTOSAVE_S, self.drafts.autosave, name="draft-autosave")
 
     def on_unmount(self) -> None:
-        """Stop receiving engine events."""
+        """Stop receiving engine events; keep the composer's unsent draft for the next start."""
         self.bridge.detach()
+        self.drafts.save_on_exit()
 
     # -- widgets --------------------------------------------------------------------------
 
@@ -146,7 +157,7 @@ class MainScreen(Screen[None]):
     @property
     def composer(self) -> Composer:
         """The request form."""
-        return self.query_one(Composer)
+        return self._composer
 
     @property
     def job_list(self) -> JobList:
@@ -215,21 +226,16 @@ class MainScreen(Screen[None]):
         return None
 
     def action_focus_pane(self, pane: str) -> None:
-        """Go to a pane: back to where focus was in it, else its first field."""
-        self.active_pane = pane
-        self.call_after_refresh(self._focus_in, pane)
-
-    def _focus_in(self, pane: str) -> None:
-        if pane == "composer" and pane not in self._last_focus:
+        """Go to a pane (the composer: its prompt), focus moved before the next key."""
+        if pane == "composer":
             self.focus_prompt()
             return
+        self.active_pane = pane
         remembered = self._last_focus.get(pane)
         if remembered is not None and remembered.is_attached and remembered.focusable:
-            remembered.focus()
-            return
-        target = first_focusable(self.pane(pane))
-        if target is not None:
-            target.focus()
+            self.set_focus(remembered)
+        elif (target := first_focusable(self.pane(pane))) is not None:
+            self.set_focus(target)
 
     def action_next_pane(self) -> None:
         """Go to the next pane."""
@@ -240,9 +246,9 @@ class MainScreen(Screen[None]):
         self.action_focus_pane(PANES[(PANES.index(self.active_pane) - 1) % len(PANES)])
 
     def focus_prompt(self) -> None:
-        """Show the composer and put the cursor in its prompt."""
+        """Show the composer and put the cursor in its prompt (now: the next key lands there)."""
         self.active_pane = "composer"
-        self.call_after_refresh(self.composer.query_one("#prompt-text").focus)
+        self.composer.focus_prompt()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Job and engine keys apply outside the composer (there they are typed text)."""
@@ -271,20 +277,9 @@ class MainScreen(Screen[None]):
         self.engine.submitter.resume()
         self.notify("Trying the submission queue again.")
 
-    def action_restore_stash(self) -> None:
-        """Put the form stashed by a branch back into the composer."""
-        self.job_actions.restore_stash()
-
     def palette_extras(self) -> Iterable[ActionEntry]:
         """Commands only the palette offers."""
-        yield ActionEntry(
-            key="",
-            description="Restore stashed form",
-            help="Put the form a branch stashed back into the composer",
-            where="palette",
-            binding_id=None,
-            run=self.action_restore_stash,
-        )
+        yield self.drafts.palette_entry()
 
     def submit(self, request: GenerationRequest, price: Price | None = None) -> Job:
         """Send a request through the engine, select it, and count its price."""
@@ -302,6 +297,7 @@ class MainScreen(Screen[None]):
         """ctrl+j on a valid form: send it and remember its prompt."""
         message.stop()
         self.submit(message.request, message.price)
+        self.composer.mark_sent(message.request)
         if message.request.prompt:
             self.composer.remember(message.request.prompt)
 
