@@ -25,6 +25,7 @@ from lumatui.engine.events import (
     SubmissionRejected,
 )
 from lumatui.engine.jobs import JobState
+from lumatui.engine.keyframe_refs import KeyframeRefs
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -71,6 +72,7 @@ class Submitter:
         self._resume = asyncio.Event()
         self.paused_reason: str | None = None
         self.sent_posts = 0
+        self.keyframes = KeyframeRefs.beside(store)  # image ids in keyframes, or their data
 
     @property
     def waiting(self) -> int:
@@ -112,7 +114,7 @@ class Submitter:
             self._changed(self._store.mark_local(job.id, JobState.SUBMITTING, "sending"))
         try:
             self.sent_posts += 1
-            generation = await self._client.create(request)
+            generation = await self.keyframes.create(self._client, request)
         except asyncio.CancelledError:
             note = "lumatui stopped while sending this request; it may have been created"
             self._changed(self._store.mark_local(job.id, JobState.UNCERTAIN, note))

@@ -19,7 +19,9 @@ class SimSettings:
     such as "500=0.05,429=0.05,reset=0.02,slow=0.05,badjson=0.01,truncate=0.02", drawn
     reproducibly from `seed`. `budget_usd`, when set, is a per-key spending budget that
     makes jobs fail with `budget_exhausted` halfway through processing (see
-    `lumatui.sim.outcomes`).
+    `lumatui.sim.outcomes`). `keyframe_generation_ids` False makes the simulator refuse
+    an image's generation_id inside `video.keyframes` (the reference leaves it open whether
+    Luma takes one there), so the client's fallback to inline data can be exercised.
     """
 
     state_dir: Path
@@ -40,6 +42,7 @@ class SimSettings:
     reframe_1080p: bool = True
     render_workers: int = 2
     fetch_loopback_urls: bool = True
+    keyframe_generation_ids: bool = True
 
     def __post_init__(self) -> None:
         if self.speed <= 0:
