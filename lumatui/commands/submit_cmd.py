@@ -108,6 +108,7 @@ def validate_request(body: dict[str, object]) -> GenerationRequest:
     from pydantic import ValidationError
 
     from lumatui.api.capabilities import server_problems
+    from lumatui.api.client_rules import client_problems
     from lumatui.api.field_errors import FieldError, field_errors, json_path
     from lumatui.api.schema import GenerationRequest
 
@@ -117,6 +118,8 @@ def validate_request(body: dict[str, object]) -> GenerationRequest:
         raise CommandError(
             "the request is not valid; nothing was sent", EXIT_USAGE, field_errors(exc)
         ) from None
+    if mistakes := client_problems(request):
+        raise CommandError("the request is not valid; nothing was sent", EXIT_USAGE, mistakes)
     problems = [FieldError(json_path(p.loc), p.message) for p in server_problems(request)]
     if problems:
         raise CommandError(
