@@ -2,7 +2,7 @@
 
 Several workstations may run on one history, so no file is ever written by two processes:
 
-- `drafts/current-<pid>.json` is one workstation's draft, written only by that process
+- `drafts/current-<pid>-<n>.json` is one workstation's draft, written only by that one
   (on quit, and every few seconds while it changes, so a crash loses little). At start, a
   workstation takes the newest draft left by a workstation that is gone (it quit, or died)
   and puts it in its composer: the last one to quit wins. The older ones left behind go to
@@ -42,6 +42,8 @@ class Draft:
     pid: int
     closed: bool
     path: Path
+    owner: str = ""
+    """The workstation that wrote it (its pid and a number unique in that process)."""
 
     @property
     def summary(self) -> str:
@@ -79,13 +81,14 @@ class DraftStore:
     ) -> None:
         self.folder = folder
         self.pid = os.getpid() if pid is None else pid
+        self.owner = f"{self.pid}-{next(_counter)}"
         self.clock = clock
         self.alive = alive
 
     @property
     def current_file(self) -> Path:
-        """This process's draft file."""
-        return self.folder / f"current-{self.pid}.json"
+        """This workstation's draft file."""
+        return self.folder / f"current-{self.owner}.json"
 
     def save_current(self, body: dict[str, Any] | None, *, closed: bool) -> None:
         """Keep this process's draft (None or an empty body removes it)."""
@@ -100,7 +103,7 @@ class DraftStore:
         gone = [
             draft
             for draft in self._read_all("current-*.json")
-            if draft.pid != self.pid and (draft.closed or not self.alive(draft.pid))
+            if draft.owner != self.owner and (draft.closed or not self.alive(draft.pid))
         ]
         if not gone:
             return None
@@ -133,7 +136,7 @@ class DraftStore:
         return draft.body
 
     def _stash_name(self, saved_at: float) -> Path:
-        return self.folder / f"stash-{saved_at:017.6f}-{self.pid}-{next(_counter)}.json"
+        return self.folder / f"stash-{saved_at:017.6f}-{self.owner}-{next(_counter)}.json"
 
     def _prune(self) -> None:
         for old in self.stashed()[STASH_LIMIT:]:
@@ -141,7 +144,13 @@ class DraftStore:
 
     def _write(self, path: Path, body: dict[str, Any], *, closed: bool) -> None:
         self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        record = {"body": body, "saved_at": self.clock(), "pid": self.pid, "closed": closed}
+        record = {
+            "body": body,
+            "saved_at": self.clock(),
+            "pid": self.pid,
+            "owner": self.owner,
+            "closed": closed,
+        }
         part = path.with_name(f".{path.name}.{self.pid}.part")
         part.write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
         os.chmod(part, 0o600)
@@ -166,7 +175,12 @@ def _read(path: Path) -> Draft | None:
         if not isinstance(body, dict):
             return None
         return Draft(
-            body, float(record["saved_at"]), int(record["pid"]), bool(record["closed"]), path
+            body,
+            float(record["saved_at"]),
+            int(record["pid"]),
+            bool(record["closed"]),
+            path,
+            str(record.get("owner", "")),
         )
     except (OSError, ValueError, KeyError, TypeError):
         return None

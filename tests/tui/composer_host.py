@@ -14,7 +14,7 @@ from lumatui.tui.widgets.composer.error_line import ErrorLine
 from lumatui.tui.widgets.composer.ref_list import RefList
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Mapping
+    from collections.abc import AsyncIterator, Callable, Mapping
 
     from textual.message import Message
     from textual.pilot import Pilot
@@ -30,12 +30,17 @@ class Host(OrderedKeysApp):
 
     CSS_PATH = str(styles_dir() / "composer.tcss")
 
-    def __init__(self, price_overrides: Mapping[str, float | None] | None = None) -> None:
+    def __init__(
+        self,
+        price_overrides: Mapping[str, float | None] | None = None,
+        kind_lookup: Callable[[str], str | None] | None = None,
+    ) -> None:
         super().__init__()
         self.price_overrides = price_overrides
+        self.kind_lookup = kind_lookup
 
     def compose(self) -> Any:
-        yield Composer(price_overrides=self.price_overrides)
+        yield Composer(price_overrides=self.price_overrides, kind_lookup=self.kind_lookup)
 
     @property
     def composer(self) -> Composer:
@@ -133,7 +138,9 @@ class Session:
 
 @asynccontextmanager
 async def running(
-    size: tuple[int, int] = SIZE, price_overrides: Mapping[str, float | None] | None = None
+    size: tuple[int, int] = SIZE,
+    price_overrides: Mapping[str, float | None] | None = None,
+    kind_lookup: Callable[[str], str | None] | None = None,
 ) -> AsyncIterator[Session]:
     """Run the host app headless, recording every Composer message."""
     seen: list[Message] = []
@@ -144,7 +151,7 @@ async def running(
         if wanted and not any(m is message for m in seen):
             seen.append(message)
 
-    app = Host(price_overrides)
+    app = Host(price_overrides, kind_lookup)
     async with app.run_test(size=size, message_hook=record) as pilot:
         session = Session(app, pilot, seen)
         await session.settle()

@@ -226,3 +226,13 @@ async def test_a_type_switch_by_keyboard_then_its_new_fields(
         await burst(s.pilot, "enter", "down", "enter", "tab", "tab", *NEW, "tab", *gid, "ctrl+j")
         sent = await s.until_sent(2)
         assert sent[1] == {"prompt": NEW, "type": "image_edit", "source": {"generation_id": gid}}
+
+
+async def test_f2_lands_in_the_prompt_wherever_focus_was(make_app: Callable[..., LumaApp]) -> None:
+    async with running(make_app) as s:
+        s.screen.set_focus(s.screen.composer.query_one("#model", Select))
+        await burst(s.pilot, "f3", "f2", *"from the list", "ctrl+j")
+        assert (await s.until_sent(1)) == [{"prompt": "from the list", "type": "image"}]
+        s.screen.set_focus(s.screen.composer.query_one("#model", Select))
+        await burst(s.pilot, "f2", "ctrl+u", *"and again", "ctrl+j")
+        assert (await s.until_sent(2))[1] == {"prompt": "and again", "type": "image"}

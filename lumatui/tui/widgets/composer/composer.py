@@ -98,7 +98,7 @@ class Composer(Widget):
 
     def compose(self) -> ComposeResult:
         """The scrolling form (the first type's groups with it), the JSON preview, the bar."""
-        with VerticalScroll(id="composer-form"):
+        with _Form(id="composer-form"):
             yield from compose_fields(self.form.prefill(self._kind))
             with Collapsible(title="Request JSON (ctrl+o)", id="preview-panel"):
                 yield RequestPreview(id="preview")
@@ -385,6 +385,11 @@ class Composer(Widget):
 
     def _apply_visibility(self) -> None:
         self.form.apply(self._kind, auto_controls=self._auto_controls())
+
+
+class _Form(VerticalScroll, can_focus=False):
+    """The scrolling form: focus is always in a field (scrolling follows it), so tab never
+    stops on the container itself."""
 
 
 def _part_of(form_field: FormField) -> Part:
