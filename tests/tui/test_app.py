@@ -17,6 +17,7 @@ from lumatui.tui.screens.keys import JOB_BINDINGS
 from lumatui.tui.screens.stash_picker import StashPicker
 from lumatui.tui.widgets.composer import Composer
 from tests.tui.conftest import wait_until
+from tests.tui.keyboard import burst
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable
@@ -62,7 +63,7 @@ class Session:
     async def type_prompt(self, text: str) -> None:
         self.screen.composer.query_one("#prompt-text", TextArea).focus()
         await self.pilot.pause()
-        await self.pilot.press(*text)
+        await burst(self.pilot, *text)
 
     def toasts(self) -> list[str]:
         return [str(n.message) for n in self.app._notifications]
@@ -115,7 +116,7 @@ async def test_submit_watch_and_iterate(
         assert str(s.screen.composer.query_one("#type", Select).value) == "image_edit"
         focused = s.app.focused
         assert focused is not None and focused.id == "prompt-text"
-        await s.pilot.press(*"make it blue", "ctrl+j")
+        await burst(s.pilot, *"make it blue", "ctrl+j")
         await s.until(lambda: s.jobs.table.row_count == 2)
         child_id = next(iter(s.jobs.table.keys_in_order()))
         child = await s.until_state(child_id, JobState.COMPLETED)
@@ -308,5 +309,5 @@ async def test_help_and_palette_list_every_action(make_app: Callable[..., LumaAp
         # The palette acts wherever focus is (here: the composer's prompt).
         await s.pilot.press("ctrl+p")
         await s.pilot.pause()
-        await s.pilot.press(*"hide done", "enter")
+        await burst(s.pilot, *"hide done", "enter")
         await s.until(lambda: s.jobs.job_query.hide_finished)

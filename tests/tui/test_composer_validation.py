@@ -5,6 +5,7 @@ from __future__ import annotations
 from lumatui.api.schema import GenerationRequest
 from lumatui.tui.widgets.composer import Composer
 from tests.tui.composer_host import running
+from tests.tui.keyboard import burst
 
 ID = "182bd5e5-6e1a-4fe4-a799-aa6d9a6ab26e"
 IDS = [f"182bd5e5-6e1a-4fe4-a799-aa6d9a6ab2{i:02d}" for i in range(12)]
@@ -12,7 +13,7 @@ IDS = [f"182bd5e5-6e1a-4fe4-a799-aa6d9a6ab2{i:02d}" for i in range(12)]
 
 async def test_typing_a_prompt_makes_a_valid_request() -> None:
     async with running() as s:
-        await s.pilot.press(*"a red fox")
+        await burst(s.pilot, *"a red fox")
         await s.settle()
         assert s.composer.to_request() == GenerationRequest(prompt="a red fox", type="image")
         changed = s.posted(Composer.Changed)[-1]
@@ -164,7 +165,7 @@ async def test_ctrl_j_submits_only_a_valid_form() -> None:
         assert s.posted(Composer.SubmitRequested) == []
         notes = list(s.app._notifications)
         assert notes and "Not sent: 1 problem" in notes[-1].message
-        await s.pilot.press(*"a heron")
+        await burst(s.pilot, *"a heron")
         await s.pilot.press("ctrl+j")
         await s.settle()
         [sent] = s.posted(Composer.SubmitRequested)
