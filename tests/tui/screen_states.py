@@ -237,6 +237,13 @@ async def settle(pilot: Pilot[Any], *keys: str) -> None:
     for screen in app.screen_stack:
         for widget in screen.query("TextArea, Input"):
             widget.cursor_blink = False
+    await pilot.pause()
+    # A blink already queued when blinking stopped may still hide the caret: show it (where
+    # the widget has focus) as a steady caret, whatever phase the blink was in.
+    for screen in app.screen_stack:
+        for widget in screen.query("TextArea, Input"):
+            widget._cursor_visible = widget.has_focus
+            widget.refresh()
     focused = app.focused
     await wait_until(pilot, lambda: focused is None or focused.has_focus)
     await pilot.pause()

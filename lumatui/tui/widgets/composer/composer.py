@@ -16,7 +16,7 @@ from lumatui.api.enums import GenerationType
 from lumatui.tui.widgets.composer.body import has_content
 from lumatui.tui.widgets.composer.composer_keys import COMPOSER_BINDINGS
 from lumatui.tui.widgets.composer.composer_view import FormView
-from lumatui.tui.widgets.composer.fields import VIDEO_SOURCES, compose_fields, model_options
+from lumatui.tui.widgets.composer.fields import VIDEO_SOURCES, compose_fields
 from lumatui.tui.widgets.composer.form_check import FormCheck, Part, full_check
 from lumatui.tui.widgets.composer.form_field import FormField, write_control
 from lumatui.tui.widgets.composer.form_layout import FormLayout
@@ -87,7 +87,6 @@ class Composer(Widget):
         self.checker = FormCheck(self.kinds.known)
         self.view = FormView(self)
         self._kind = GenerationType.IMAGE
-        self._models: dict[bool, Any] = {}  # the model chosen per family (video or image)
         self.touched: set[str] = set()
         self.revealed = False
         self.server_errors: list[FieldError] = []
@@ -168,7 +167,7 @@ class Composer(Widget):
         with self.prevent(*_LOAD_QUIET):
             self._loading = True
             try:
-                self._models, self.view.wanted_ratio = {}, Select.NULL  # the old form's choices
+                self.view.forget_choices()  # the old form's model and ratio
                 self._select("type").value = kind
                 mounts = self._apply_type()
                 write_control(self._select("model"), body.get("model"))
@@ -309,7 +308,15 @@ class Composer(Widget):
 
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
         """The label of the field that has focus is highlighted (and only that label)."""
-        current = self.form.field_of(event.widget, self)
+        self._highlight(self.form.field_of(event.widget, self))
+
+    def on_descendant_blur(self, event: events.DescendantBlur) -> None:
+        """Focus left the composer: no label is highlighted."""
+        focused = self.screen.focused
+        if focused is None or self not in focused.ancestors:
+            self._highlight(None)
+
+    def _highlight(self, current: FormField | None) -> None:
         for form_field in self.form.fields.values():
             if form_field.label_widget.has_class("-focused") and form_field is not current:
                 form_field.highlight(False)
@@ -359,13 +366,7 @@ class Composer(Widget):
     def _apply_type(self) -> list[Any]:
         """Show the fields of the chosen type; the model list follows the family."""
         kind = GenerationType(str(self._select("type").value))  # never blank
-        model = self._select("model")
-        if kind.makes_video != self._kind.makes_video:
-            self._models[self._kind.makes_video] = model.value
-            model.set_options(model_options(kind))
-            remembered = self._models.get(kind.makes_video, Select.NULL)
-            if remembered is not Select.NULL and remembered in dict(model_options(kind)).values():
-                model.value = remembered
+        self.view.apply_models(self._select("model"), self._kind, kind)
         self._kind = kind
         mounts = self.form.show_type(kind, auto_controls=self._auto_controls())
         source = self.form.fields.get("source")

@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING, Any
 
 from textual.widgets import Collapsible, Select
 
-from lumatui.api.enums import Model
+from lumatui.api.enums import GenerationType, Model
 from lumatui.api.pricing import Price, price_of
 from lumatui.tui.widgets.composer.error_line import Severity
-from lumatui.tui.widgets.composer.fields import ratio_options
+from lumatui.tui.widgets.composer.fields import model_options, ratio_options
 from lumatui.tui.widgets.composer.notes import route_notes
 from lumatui.tui.widgets.composer.request_preview import RequestPreview
 from lumatui.tui.widgets.composer.submit_bar import SubmitBar, price_text
@@ -36,6 +36,7 @@ class FormView:
         self._drawn: tuple[object, ...] | None = None
         self._priced: tuple[GenerationRequest | None, Price | None] = (None, None)
         self.wanted_ratio: Any = Select.NULL
+        self._models: dict[bool, Any] = {}  # the model chosen per family (video or image)
         self._ratios_shown = ratio_options(Model.UNI_1)  # what compose_fields starts with
 
     def show(self, outcome: Outcome | None = None, *, preview: bool = False) -> Price | None:
@@ -112,6 +113,20 @@ class FormView:
         if user_id is not None and user_id.errors.notes:
             advanced = self.composer.query_one("#advanced", Collapsible)
             advanced.collapsed = False  # a problem must never hide in a closed section
+
+    def forget_choices(self) -> None:
+        """A new body is loaded: the model and ratio chosen for the old one do not carry over."""
+        self._models, self.wanted_ratio = {}, Select.NULL
+
+    def apply_models(self, model: Select[Any], old: GenerationType, new: GenerationType) -> None:
+        """The model list follows the family; each family's chosen model comes back."""
+        if new.makes_video == old.makes_video:
+            return
+        self._models[old.makes_video] = model.value
+        model.set_options(model_options(new))
+        remembered = self._models.get(new.makes_video, Select.NULL)
+        if remembered is not Select.NULL and remembered in dict(model_options(new)).values():
+            model.value = remembered
 
     def apply_ratios(self, select: Select[Any], ratios: Select[Any], natural: Model) -> None:
         """Offer only the ratios the model makes, keeping the chosen one where it still applies."""
