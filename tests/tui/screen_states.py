@@ -243,6 +243,11 @@ async def settle(pilot: Pilot[Any], *keys: str) -> None:
     for screen in app.screen_stack:
         for widget in screen.query("TextArea, Input"):
             widget._cursor_visible = widget.has_focus
+            # TextArea caches its lines without the focus in the key: a line drawn before
+            # focus arrived would keep no caret. Draw them again.
+            line_cache = getattr(widget, "_line_cache", None)
+            if line_cache is not None:
+                line_cache.clear()
             widget.refresh()
     focused = app.focused
     await wait_until(pilot, lambda: focused is None or focused.has_focus)

@@ -128,6 +128,7 @@ def compose_fields(prefill: dict[str, list[Widget]] | None = None) -> ComposeRes
             "Model",
             "model",
             Select(model_options(GenerationType.IMAGE), prompt="default", compact=True, id="model"),
+            classes="-row-end",  # as the layout will say: set now, no restyle after mounting
         )
     yield FormField("Prompt", "prompt", PromptEditor(id="prompt"))
     yield FieldSlot("source", *filled.get("source", ()))
@@ -184,7 +185,11 @@ def _image_group() -> FieldGroup:
     group = FieldGroup("image", {})
     style = FormField("Style", "style", _choice(Style, "style"), types=IMAGE_TYPES)
     output = FormField(
-        "Format", "output_format", _choice(OutputFormat, "output-format"), types=IMAGE_TYPES
+        "Format",
+        "output_format",
+        _choice(OutputFormat, "output-format"),
+        types=IMAGE_TYPES,
+        classes="-row-end",
     )
     refs = FormField(
         "Reference images", "image_ref", RefList("image_ref", id="image-refs"), types=IMAGE_TYPES
