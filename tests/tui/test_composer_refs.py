@@ -124,3 +124,18 @@ async def test_rows_keep_their_loaded_files_when_another_row_goes(tmp_path: Path
         assert request is not None and request.image_ref is not None
         assert len(request.image_ref) == 1 and request.image_ref[0].media_type == "image/png"
         assert refs.refs[0].path == "image_ref[0]"
+
+
+async def test_ctrl_j_right_after_a_path_waits_for_the_file_and_sends_it(tmp_path: Path) -> None:
+    from lumatui.tui.widgets.composer import Composer
+
+    content = make_png(tmp_path / "still.png")
+    async with running() as s:
+        await s.prompt("make it snow")
+        await s.choose("type", "image_edit")
+        s.app.set_focus(s.composer.query_one("#source .ref-text", Input))
+        await burst(s.pilot, *str(tmp_path / "still.png"), "ctrl+j")
+        [sent] = s.posted(Composer.SubmitRequested)
+        source = sent.request.source
+        assert source is not None and source.media_type == "image/png"
+        assert source.data is not None and base64.b64decode(source.data) == content

@@ -221,21 +221,20 @@ class Composer(Widget):
 
     async def action_submit(self) -> None:
         """Read and check every field now; send exactly that, or say why it cannot be sent."""
+        for ref in self.form.active_refs():  # a file still being read is waited for
+            await ref.settle()
         await self.kinds.settle(self._read_parts().values())
         parts = self._read_parts()
         outcome = full_check(parts, self.kinds.known)
         self.checker.replace_all(parts)
         self.revealed = True
         price = self.view.show(outcome, preview=True)
-        if outcome.request is None:
-            first = outcome.errors[0] if outcome.errors else "the form is not complete"
-            self.notify(
-                f"Not sent: {count_text(len(outcome.errors), 'problem')}. First: {first}",
-                severity="warning",
-                markup=False,
-            )
+        if outcome.request is not None:
+            self.post_message(self.SubmitRequested(outcome.request, price))
             return
-        self.post_message(self.SubmitRequested(outcome.request, price))
+        first = outcome.errors[0] if outcome.errors else "the form is not complete"
+        count = count_text(len(outcome.errors), "problem")
+        self.notify(f"Not sent: {count}. First: {first}", severity="warning", markup=False)
 
     def action_toggle_preview(self) -> None:
         """Show or hide the JSON body."""

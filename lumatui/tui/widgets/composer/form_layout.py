@@ -114,18 +114,26 @@ class FormLayout:
                 found += form_field.control.row_lines
         return found
 
+    def active_refs(self) -> list[RefField]:
+        """Every reference field of the active fields (list rows included)."""
+        found: list[RefField] = []
+        for form_field in self.active():
+            control = form_field.control
+            if isinstance(control, RefList):
+                found += control.refs
+            elif isinstance(control, RefField):
+                found.append(control)
+        return found
+
     def reference_target(self) -> RefField | None:
         """Where a job's id goes when no reference has focus: the source, else a free
         reference, else a new image_ref row; None when this type has no room for one."""
         source = self.fields.get("source")
         if source is not None and source.active and isinstance(source.control, RefField):
             return source.control
-        for form_field in self.active():
-            control = form_field.control
-            refs = control.refs if isinstance(control, RefList) else [control]
-            for ref in refs:
-                if isinstance(ref, RefField) and ref.is_empty:
-                    return ref
+        for ref in self.active_refs():
+            if ref.is_empty:
+                return ref
         image_refs = self.fields.get("image_ref")
         if image_refs is not None and image_refs.active and isinstance(image_refs.control, RefList):
             return image_refs.control.add_row(focus=False)

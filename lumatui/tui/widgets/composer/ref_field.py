@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -81,6 +82,7 @@ class RefField(Widget):
         self._status = Static("", classes="ref-status", markup=False)
         self._inline: tuple[str, ImageRef] | None = None  # (text it answers, loaded reference)
         self._failure: tuple[str, str] | None = None  # (text it answers, why)
+        self._loading: Worker[Any] | None = None
         if value:
             self._show_json(value)
 
@@ -141,7 +143,7 @@ class RefField(Widget):
     def _start_load(self) -> None:
         self._failure = None
         self._show_status("reading the file…")
-        self.run_worker(
+        self._loading = self.run_worker(
             partial(_load, self.text, self.want),
             thread=True,
             exclusive=True,
@@ -149,13 +151,24 @@ class RefField(Widget):
             exit_on_error=False,
         )
 
+    async def settle(self) -> None:
+        """Wait for the file being read for what is typed now (ctrl+j reads the form after)."""
+        worker = self._loading
+        if worker is None or worker.is_finished:
+            return
+        with contextlib.suppress(Exception):
+            await worker.wait()
+        self._keep(worker, announce=False)
+
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """Keep the result when it still answers what is typed, then ask for a new check."""
         event.stop()
-        if event.state is not WorkerState.SUCCESS:
-            return
-        outcome = event.worker.result
-        if not isinstance(outcome, tuple):
+        if event.state is WorkerState.SUCCESS:
+            self._keep(event.worker, announce=True)
+
+    def _keep(self, worker: Worker[Any], *, announce: bool) -> None:
+        outcome = worker.result
+        if worker.state is not WorkerState.SUCCESS or not isinstance(outcome, tuple):
             return
         text, want, result = outcome  # see _load
         if text != self.text or want != self.want:
@@ -165,7 +178,8 @@ class RefField(Widget):
         else:
             self._inline = (text, result)
         self._refresh_parts()
-        self.post_message(self.Loaded(self))
+        if announce:
+            self.post_message(self.Loaded(self))
 
     def _refresh_parts(self) -> None:
         """The media type box (video sources by URL) and the status line."""
