@@ -9,7 +9,7 @@ from textual.await_complete import AwaitComplete
 from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widget import Widget
-from textual.widgets import Collapsible, Input, Select, Switch, TextArea
+from textual.widgets import Input, Select, Switch, TextArea
 from textual.worker import Worker, WorkerState
 
 from lumatui.api.enums import GenerationType
@@ -23,8 +23,7 @@ from lumatui.tui.widgets.composer.form_layout import FormLayout
 from lumatui.tui.widgets.composer.ref_kinds import GROUP as REF_KINDS
 from lumatui.tui.widgets.composer.ref_kinds import RefKinds
 from lumatui.tui.widgets.composer.ref_list import RefList
-from lumatui.tui.widgets.composer.request_preview import RequestPreview
-from lumatui.tui.widgets.composer.submit_bar import SubmitBar, count_text
+from lumatui.tui.widgets.composer.submit_bar import count_text
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Mapping
@@ -97,11 +96,12 @@ class Composer(Widget):
 
     def compose(self) -> ComposeResult:
         """The scrolling form (the first type's groups with it), the JSON preview, the bar."""
+        view = self.view
         with _Form(id="composer-form"):
             yield from compose_fields(self.form.prefill(self._kind))
-            with Collapsible(title="Request JSON (ctrl+o)", id="preview-panel"):
-                yield RequestPreview(id="preview")
-        yield SubmitBar(id="submit-bar")
+            with view.panel:
+                yield view.preview
+        yield view.bar
 
     def on_mount(self) -> None:
         """Register the fields, show the image ones, check the empty form (quietly)."""
@@ -177,7 +177,7 @@ class Composer(Widget):
                         form_field.load_json(dict(body))
                 self._apply_visibility()
                 if body.get("user_id"):
-                    self.query_one("#advanced", Collapsible).collapsed = False
+                    self.form.advanced.collapsed = False
             finally:
                 self._loading = False
         parts = self._read_parts()
@@ -238,7 +238,7 @@ class Composer(Widget):
 
     def action_toggle_preview(self) -> None:
         """Show or hide the JSON body."""
-        panel = self.query_one("#preview-panel", Collapsible)
+        panel = self.view.panel
         panel.collapsed = not panel.collapsed
         if not panel.collapsed:
             self.view.show()

@@ -38,6 +38,10 @@ class FormView:
         self.wanted_ratio: Any = Select.NULL
         self._models: dict[bool, Any] = {}  # the model chosen per family (video or image)
         self._ratios_shown = ratio_options(Model.UNI_1)  # what compose_fields starts with
+        # Composed by the composer; kept here so that drawing never searches the form.
+        self.bar = SubmitBar(id="submit-bar")
+        self.panel = Collapsible(title="Request JSON (ctrl+o)", id="preview-panel")
+        self.preview = RequestPreview(id="preview")
 
     def show(self, outcome: Outcome | None = None, *, preview: bool = False) -> Price | None:
         """Draw `outcome` (by default the form as it stands); its price is returned.
@@ -52,15 +56,14 @@ class FormView:
             outcome = composer.checker.outcome()
         shown = [error for error in outcome.errors if self.is_shown(error)]
         price = self.price_for(outcome.draft)
-        bar = composer.query_one(SubmitBar)
+        bar = self.bar
         bar.problem_count = len(shown)
         bar.pending_count = len(outcome.errors) - len(shown)
         bar.warning_count = len(outcome.warnings)
         bar.price = price_text(price)
         self.place_notes(shown, outcome.warnings)
-        panel = composer.query_one("#preview-panel", Collapsible)
-        if preview or not panel.collapsed:
-            shown_json = composer.query_one(RequestPreview)
+        if preview or not self.panel.collapsed:
+            shown_json = self.preview
             shown_json.valid = outcome.request is not None
             shown_json.body = outcome.request.to_json() if outcome.request else outcome.body
         drawn = (outcome.request is not None, tuple(outcome.errors), price)
@@ -111,8 +114,7 @@ class FormView:
             line.notes = tuple(notes.get(line, ()))
         user_id = form.fields.get("user_id")
         if user_id is not None and user_id.errors.notes:
-            advanced = self.composer.query_one("#advanced", Collapsible)
-            advanced.collapsed = False  # a problem must never hide in a closed section
+            form.advanced.collapsed = False  # a problem must never hide in a closed section
 
     def forget_choices(self) -> None:
         """A new body is loaded: the model and ratio chosen for the old one do not carry over."""

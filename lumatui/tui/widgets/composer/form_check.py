@@ -87,9 +87,14 @@ def merge(parts: Iterable[Part]) -> Body:
 
 
 def _merge_into(target: Body, piece: Body) -> None:
+    # Objects are copied, never shared: merging the next part into a shared `video` would
+    # write into the part it came from, and a field cleared later would live on there.
     for key, value in piece.items():
-        if isinstance(value, dict) and isinstance(target.get(key), dict):
-            _merge_into(target[key], value)
+        if isinstance(value, dict):
+            node = target.get(key)
+            if not isinstance(node, dict):
+                node = target[key] = {}
+            _merge_into(node, value)
         else:
             target[key] = value
 

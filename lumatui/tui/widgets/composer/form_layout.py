@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from textual.widgets import Collapsible
+
 from lumatui.tui.widgets.composer.error_line import ErrorLine
 from lumatui.tui.widgets.composer.fields import GROUPS_OF_TYPE, FieldSlot, build_group
 from lumatui.tui.widgets.composer.form_field import FormField
@@ -38,6 +40,7 @@ class FormLayout:
         self.fields: dict[str, FormField] = {}
         self.slots: dict[str, FieldSlot] = {}
         self.general: ErrorLine | None = None
+        self.advanced = Collapsible()  # the form's own, once attached
         self._rows: list[tuple[str, ...]] = list(COMMON_ROWS)
         self._groups: dict[str, FieldGroup] = {}
         self._mounted: set[str] = set()
@@ -49,6 +52,7 @@ class FormLayout:
         for slot in root.query(FieldSlot):
             self.slots[slot.slot] = slot
         self.general = root.query_one("#general-problems", ErrorLine)
+        self.advanced = root.query_one("#advanced", Collapsible)
 
     def prefill(self, kind: GenerationType) -> dict[str, list[Widget]]:
         """The widgets of the groups `kind` shows, to compose with the form itself."""
