@@ -26,11 +26,15 @@ from lumatui.tui.crash import (
     write_crash_report,
 )
 from lumatui.tui.key_order import OrderedKeysApp
+from lumatui.tui.screens.keys import PANES
+from lumatui.tui.screens.panes import key_scope
 from lumatui.tui.theme import HOUSE_THEME_NAME, register_house_theme
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterable
     from pathlib import Path, PurePath
+
+    from textual.dom import DOMNode
 
     from lumatui.backend import Backend
     from lumatui.config import AppPaths, Settings
@@ -187,6 +191,14 @@ class LumaApp(OrderedKeysApp):
         super()._handle_exception(error)
         if self.crash_report is not None:
             self._exit_renderables.clear()
+
+    def settle_nodes(self) -> Iterable[DOMNode]:
+        """Keys wait for the composer, the focused pane and dialogs, not for live updates."""
+        try:
+            main = self.main_screen
+        except LookupError:
+            return super().settle_nodes()
+        return key_scope(self.screen, {name: main.pane(name) for name in PANES})
 
     @property
     def main_screen(self) -> MainScreen:

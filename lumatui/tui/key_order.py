@@ -13,9 +13,10 @@ before the `e` binding had loaded the form and moved focus.
    focused widget), and a `KeyBarrier` is posted right behind it to the same widget. The
    barrier bubbles the same way the key does, so it reaches the app only after the key has
    been handled by every node on its way up, bindings included (or was stopped on the way);
-2. then the app waits until every widget's queue is empty: the messages the key caused
-   (a Select's Changed, a form mounting the fields of a new type, a modal's answer) are
-   handled before the next key looks at where focus is;
+2. then the app waits until the queues of the widgets where a key's consequences land
+   (`settle_nodes`: by default every widget of the current screen) are empty: the
+   messages the key caused (a Select's Changed, a form mounting the fields of a new type,
+   a modal's answer) are handled before the next key looks at where focus is;
 3. the next held key goes to whatever has focus now.
 
 A widget on the barrier's way that is removed meanwhile (a dismissed modal) would drop
@@ -36,6 +37,8 @@ from textual.app import App
 from textual.message import Message
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from textual.dom import DOMNode
     from textual.timer import Timer
 
@@ -46,8 +49,8 @@ WATCHDOG_S = 0.05
 QUICK_SPINS = 64
 """Settling first yields to the other tasks this many times before it starts to nap."""
 NAP_S = 0.001
-GIVE_UP_S = 5.0
-"""A widget whose queue never empties must not stop the keyboard for good."""
+GIVE_UP_S = 1.0
+"""A widget whose queue never empties must not hold the keyboard up for long."""
 
 
 class KeyBarrier(Message):
@@ -151,12 +154,19 @@ class OrderedKeysApp(App[None]):
         self._settling = None
         await self._next()
 
+    def settle_nodes(self) -> Iterable[DOMNode]:
+        """The widgets whose queues must be empty before the next key is handed over.
+
+        Every widget of the current screen by default. An app whose screen also receives a
+        steady stream of messages from elsewhere (live updates) narrows it to where keys
+        act, so that the stream never holds the keyboard up.
+        """
+        return self.screen.walk_children(with_self=True)
+
     def _widgets_busy(self) -> bool:
-        """True while any widget has messages waiting (the app's own queue aside)."""
+        """True while a widget where keys act has messages waiting."""
         return any(
-            node is not self and not node._message_queue.empty()
-            for node in list(self._registry)
-            if not node._closed
+            not node._message_queue.empty() for node in self.settle_nodes() if not node._closed
         )
 
     def _arm_watchdog(self) -> None:
