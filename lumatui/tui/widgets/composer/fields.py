@@ -34,7 +34,7 @@ from lumatui.api.enums import (
     VideoEditStrength,
     VideoResolution,
 )
-from lumatui.tui.widgets.composer.error_line import ErrorLine
+from lumatui.tui.widgets.composer.error_line import ErrorLine, InlineErrorLine
 from lumatui.tui.widgets.composer.form_field import FormField
 from lumatui.tui.widgets.composer.prompt_editor import PromptEditor
 from lumatui.tui.widgets.composer.ref_field import RefField
@@ -130,7 +130,9 @@ def compose_fields(prefill: dict[str, list[Widget]] | None = None) -> ComposeRes
             Select(model_options(GenerationType.IMAGE), prompt="default", compact=True, id="model"),
             classes="-row-end",  # as the layout will say: set now, no restyle after mounting
         )
-    yield FormField("Prompt", "prompt", PromptEditor(id="prompt"))
+    prompt = PromptEditor(id="prompt")
+    prompt.problems = InlineErrorLine("prompt", classes="prompt-problems")
+    yield FormField("Prompt", "prompt", prompt, errors=prompt.problems)
     yield FieldSlot("source", *filled.get("source", ()))
     with Horizontal(classes="field-row", id="ratio-row"):
         yield FormField(

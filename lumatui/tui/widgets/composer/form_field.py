@@ -45,6 +45,7 @@ class FormField(Vertical):
         types: frozenset[GenerationType] = ALL_TYPES,
         manual_only: bool = False,
         extra_paths: tuple[str, ...] = (),
+        errors: ErrorLine | None = None,
         id: str | None = None,
         classes: str | None = None,
     ) -> None:
@@ -59,7 +60,8 @@ class FormField(Vertical):
         # Made here, not in compose: a field of a group not mounted yet still holds its
         # value and owns its line of problems.
         self.label_widget = Label(label, classes="field-label")
-        self.errors = ErrorLine(path, *extra_paths)
+        self.errors = errors or ErrorLine(path, *extra_paths)
+        self._errors_below = errors is None  # else the control draws the line itself
 
     @property
     def paths(self) -> tuple[str, ...]:
@@ -70,7 +72,8 @@ class FormField(Vertical):
         """Label above the control, problems below it."""
         yield self.label_widget
         yield self.control
-        yield self.errors
+        if self._errors_below:
+            yield self.errors
 
     def highlight(self, on: bool) -> None:
         """Mark the label of the field that has focus (only the label is restyled)."""

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical
+from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.reactive import reactive
 from textual.widget import Widget
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
     from lumatui.api.field_errors import FieldError
     from lumatui.tui.widgets.composer.body import Body
+    from lumatui.tui.widgets.composer.error_line import ErrorLine
 
 PATH = "prompt"
 
@@ -111,14 +112,19 @@ class PromptEditor(Vertical):
         self.area = _PromptArea(self.recall_previous, self.recall_following, self._edited)
         self._count = _CharCount(classes="prompt-count")
         self.on_change: Callable[[], None] | None = None
+        self.problems: ErrorLine | None = None
+        """The prompt field's problem line, drawn beside the count (set by the form)."""
         self._history: list[str] = []
         self._position: int | None = None  # index into history while recalling
         self._draft = ""  # what was being typed before recalling began
 
     def compose(self) -> ComposeResult:
-        """The editor above its count."""
+        """The editor above its problem line and its count, side by side on one row."""
         yield self.area
-        yield self._count
+        with Horizontal(classes="prompt-foot"):
+            if self.problems is not None:
+                yield self.problems
+            yield self._count
 
     @property
     def text(self) -> str:
