@@ -236,3 +236,15 @@ async def test_f2_lands_in_the_prompt_wherever_focus_was(make_app: Callable[...,
         s.screen.set_focus(s.screen.composer.query_one("#model", Select))
         await burst(s.pilot, "f2", "ctrl+u", *"and again", "ctrl+j")
         assert (await s.until_sent(2))[1] == {"prompt": "and again", "type": "image"}
+
+
+async def test_animate_over_an_unsent_draft_replaced_at_the_question(
+    make_app: Callable[..., LumaApp],
+) -> None:
+    async with running(make_app) as s:
+        parent = await s.parent(IMAGE)
+        await burst(s.pilot, "f2", *"an idea I drop")
+        await burst(s.pilot, "f3", "a", "r", "ctrl+u", *NEW, "ctrl+j")
+        sent = await s.until_sent(2)
+        assert sent[1] == expected("a", parent)
+        assert s.screen.drafts.store.stashed() == []  # replaced, not stashed
