@@ -34,9 +34,9 @@ BENCH_KEY = "test-key"
 """A fake key: the local simulator accepts any key."""
 
 
-def start_simulator(state_dir: Path, **changes: Any) -> RunningSimulator:
-    """A simulator on 127.0.0.1 and a free port, in a background thread."""
-    return start_in_background(SimSettings(state_dir=state_dir, **changes))
+def start_simulator(state_dir: Path, *, wrap: Any = None, **changes: Any) -> RunningSimulator:
+    """A simulator on 127.0.0.1 and a free port, in a background thread (`wrap`: middleware)."""
+    return start_in_background(SimSettings(state_dir=state_dir, **changes), wrap=wrap)
 
 
 def scaled_sleep(scale: float) -> Callable[[float], Awaitable[None]]:

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from textual.app import App
 
     from lumatui.api.schema import Generation, GenerationRequest
+    from lumatui.api.sending import SendProbe
     from lumatui.tui.app import LumaApp
 
 START = 1_767_225_600.0 - 400 * 86_400.0
@@ -51,7 +52,9 @@ class SilentClient(AgentsClient):
         await asyncio.Event().wait()
         raise AssertionError("unreachable")
 
-    async def create(self, request: GenerationRequest) -> Generation:
+    async def create(
+        self, request: GenerationRequest, *, probe: SendProbe | None = None
+    ) -> Generation:
         """Wait forever."""
         await asyncio.Event().wait()
         raise AssertionError("unreachable")
@@ -140,7 +143,11 @@ def seed_history(
             jobs,
         )
         db.executemany("INSERT INTO state_changes VALUES (?, ?, ?, NULL)", changes)
-        db.executemany("INSERT INTO outputs VALUES (?, 0, ?, ?, ?, ?, ?, ?, ?, NULL)", outputs)
+        db.executemany(
+            "INSERT INTO outputs (job_id, n, media_type, url, url_fetched_at, local_path,"
+            " size_bytes, sha256, downloaded_at, error) VALUES (?, 0, ?, ?, ?, ?, ?, ?, ?, NULL)",
+            outputs,
+        )
         db.executemany("INSERT INTO edges VALUES (?, ?, ?)", edges)
         db.execute("COMMIT")
     finally:

@@ -230,14 +230,14 @@ async def run_polling(home: Path, keys: list[tuple[str, str]]) -> tuple[list[flo
             assert engine is not None
             prompts = iter(range(10_000_000))
 
-            def top_up() -> None:
+            async def top_up() -> None:
                 missing = IN_FLIGHT - engine.poller.followed - engine.submitter.waiting
                 for _ in range(max(missing, 0)):
-                    engine.submit(
+                    await engine.submit(
                         GenerationRequest.model_validate({"prompt": f"a fox, take {next(prompts)}"})
                     )
 
-            top_up()
+            await top_up()
             feeder = app.set_interval(0.1, top_up)
             filling = time.monotonic()
             while engine.poller.followed < IN_FLIGHT * 0.9:

@@ -270,12 +270,12 @@ async def run_jobs(
     ids = []
     for index, (arrival, body) in enumerate(plan):
         await asyncio.sleep(max(0.0, started + arrival * scale - time.time()))
-        ids.append(engine.submit(with_source(body, index, setup.images, setup.videos)).id)
+        ids.append((await engine.submit(with_source(body, index, setup.images, setup.videos))).id)
     jobs = await engine.wait_for(ids, timeout=3600 * scale + 120, downloads=False)
     wall = time.time() - started
     await engine.stop()
     await engine.client.aclose()
-    engine.store.close()
+    engine.close()
     done: dict[str, float] = await asyncio.to_thread(setup.sim_done)
     lags = [
         (job.finished_at - done[job.generation_id]) * speed

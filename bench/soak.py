@@ -9,9 +9,10 @@ process on the simulator's scaled time. Printed: jobs, faults injected by kind, 
 that neither finished nor is uncertain, that disagrees with the simulator, or that
 completed without verified outputs), duplicates (a request created twice), wall time.
 
-    .venv/bin/python bench/soak.py [--jobs 500] [--seed 1]
+    .venv/bin/python bench/soak.py [--jobs 500] [--seed 1] [--stress]
 
-Exits 1 when lost or duplicates is not 0.
+`--stress` runs two busy loops (like `yes >/dev/null &` twice) for the whole soak, the
+way a loaded machine breaks timings. Exits 1 when lost or duplicates is not 0.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import asyncio
 import base64
 import io
 import logging
+import subprocess
 import sys
 import tempfile
 import time
@@ -54,6 +56,8 @@ class FastClock:
 
 class Counting(httpx.AsyncBaseTransport):
     """Real HTTP, counting requests by method and replies by status."""
+
+    reports_trace = True  # the inner transport is httpcore's: it reports trace events
 
     def __init__(self) -> None:
         self.inner = httpx.AsyncHTTPTransport()
@@ -102,8 +106,21 @@ def bodies(count: int) -> list[dict[str, Any]]:
     return [{"prompt": f"soak job {i}", **kinds[i % len(kinds)]} for i in range(count)]
 
 
-async def soak(jobs: int, seed: int, work: Path) -> int:
+async def soak(jobs: int, seed: int, work: Path, *, stress: bool = False) -> int:
     """Run the soak; print the counts; 0 when nothing was lost or sent twice."""
+    hogs = [
+        subprocess.Popen(["yes"], stdout=subprocess.DEVNULL, start_new_session=True)
+        for _ in range(2 if stress else 0)
+    ]
+    try:
+        return await _soak(jobs, seed, work, stress)
+    finally:
+        for hog in hogs:
+            hog.kill()
+            hog.wait()
+
+
+async def _soak(jobs: int, seed: int, work: Path, stress: bool) -> int:
     started = time.monotonic()
     sim = start_simulator(
         work / "simulator",
@@ -132,18 +149,18 @@ async def soak(jobs: int, seed: int, work: Path) -> int:
     print(
         f"soak: {jobs} jobs, faults {FAULTS}, seed {seed}, simulator speed {SPEED:g} on a clock "
         f"{CLOCK:g}x fast (jobs {SPEED * CLOCK:g}x), slow replies {SLOW_S} s, links live "
-        f"{URL_TTL_S} simulator s"
+        f"{URL_TTL_S} simulator s" + (", two busy loops running" if stress else "")
     )
     try:
         await engine.start()
-        submitted = [engine.submit(GenerationRequest.model_validate(b)) for b in bodies(jobs)]
+        submitted = [await engine.submit(GenerationRequest.model_validate(b)) for b in bodies(jobs)]
         done = await engine.wait_for([j.id for j in submitted], timeout=900.0)
         wall = time.monotonic() - started
         code = report(engine, sim, done, api, files, retry_log, wall)
     finally:
         await engine.stop()
         await engine.client.aclose()
-        engine.store.close()
+        engine.close()
         sim.stop()
     return code
 
@@ -224,9 +241,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=500)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--dir", type=Path, default=None, help="work folder (default: a temp)")
+    parser.add_argument("--stress", action="store_true", help="two busy loops meanwhile")
     args = parser.parse_args(argv)
     work = args.dir or Path(tempfile.mkdtemp(prefix="lumatui-soak-"))
-    return asyncio.run(soak(args.jobs, args.seed, work))
+    return asyncio.run(soak(args.jobs, args.seed, work, stress=args.stress))
 
 
 if __name__ == "__main__":

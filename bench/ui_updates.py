@@ -7,7 +7,7 @@
      finish time flip between two versions each round, so every tick changes four cells
      of each of the 1,000 rows);
    - rebuild: `JobList.reload()`, the list's own rebuild (clear, read 10,000 jobs from
-     SQLite, add 10,000 rows).
+     SQLite in a worker, add 10,000 rows).
    Each is timed from the call to the next completed screen refresh (the screen laid out
    and painted, nothing dirty), one warm-up each, then interleaved rounds; medians.
 2. key-press-to-frame while polling runs: the real workstation on the built-in simulator
@@ -16,6 +16,13 @@
    over the same 10,000-generation history. The jobs pane is focused and `j`/`k` are
    pressed in blocks of 30, one every 40 ms; each is timed from the key event entering the
    app to the first completed screen refresh after the cursor moved. Reported, no target.
+3. another process writing: a workstation (a client that never answers) over a history of
+   10,000 generations while a separate process (`bench/_writer.py`) changes one of its 200
+   running jobs 50 times a second in the same SQLite file. Key press to frame (`j`/`k` in
+   the jobs pane) is measured in interleaved blocks with the writer running and stopped
+   (SIGSTOP/SIGCONT): p99 busy against p99 idle. And the time from each write (its note
+   carries the write's wall time) to the frame that shows the changed row: the change
+   feed is polled every 0.25 s, so it is under 1 s when the screen keeps up.
 """
 
 from __future__ import annotations
@@ -60,9 +67,11 @@ async def next_frame(screen: Screen[Any]) -> None:
 
 
 async def timed(screen: Screen[Any], action: Callable[[], object]) -> float:
-    """Seconds from calling `action` to the next completed screen refresh."""
+    """Seconds from calling `action` to the next completed screen refresh (after the workers
+    it started: the list reads its pages in workers)."""
     start = time.perf_counter()
     action()
+    await screen.app.workers.wait_for_complete()
     await next_frame(screen)
     return time.perf_counter() - start
 
@@ -160,7 +169,7 @@ async def key_latency(home: Path, presses: int) -> tuple[list[float], list[int]]
                     request = GenerationRequest.model_validate(
                         {"prompt": f"a lighthouse at dusk, take {next(prompts)}"}
                     )
-                    engine.submit(request)
+                    app.run_worker(engine.submit(request))
 
             top_up()
             feeder = app.set_interval(0.1, top_up)
@@ -176,7 +185,9 @@ async def key_latency(home: Path, presses: int) -> tuple[list[float], list[int]]
     return latencies, in_flight
 
 
-async def press_keys(app: LumaApp, presses: int, in_flight: list[int]) -> list[float]:
+async def press_keys(
+    app: LumaApp, presses: int, in_flight: list[int], *, offset: int = 0
+) -> list[float]:
     """Press j/k in blocks; each latency ends at the first frame after the cursor moved."""
     from textual import events
 
@@ -200,7 +211,7 @@ async def press_keys(app: LumaApp, presses: int, in_flight: list[int]) -> list[f
     engine = app.engine
     assert engine is not None
     latencies = []
-    for n in range(presses):
+    for n in range(offset, offset + presses):
         key = "j" if (n // BLOCK) % 2 == 0 else "k"
         moved = asyncio.get_running_loop().create_future()
         event = events.Key(key, key)
@@ -213,8 +224,73 @@ async def press_keys(app: LumaApp, presses: int, in_flight: list[int]) -> list[f
     return latencies
 
 
+WRITES_PER_S = 50.0
+WRITER_JOBS = 200
+
+
+async def under_writes(home: Path, presses: int) -> tuple[dict[str, list[float]], list[float]]:
+    """Key-to-frame with another process writing (busy) and stopped (idle); write-to-frame."""
+    import os
+    import signal
+    import subprocess
+
+    paths = home_paths(home)
+    writer = subprocess.Popen(
+        [
+            sys.executable,
+            str(Path(__file__).resolve().parent / "_writer.py"),
+            str(paths.database),
+            str(WRITER_JOBS),
+            str(WRITES_PER_S),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert writer.stdout is not None
+    if writer.stdout.readline().strip() != "ready":
+        raise RuntimeError("the writer did not start")
+    app = workstation(home)
+    keys: dict[str, list[float]] = {"idle": [], "busy": []}
+    shown: list[float] = []
+    try:
+        async with app.run_test(headless=True, size=SIZE) as pilot:
+            while not app.engine_started:
+                await pilot.pause()
+            screen = app.main_screen
+            job_list = screen.job_list
+            original = job_list.jobs_changed
+
+            def watched(jobs: Any) -> None:
+                jobs = list(jobs)
+                original(jobs)
+                written = [
+                    float(job.note.split()[1])
+                    for job in jobs
+                    if job.note and job.note.startswith("bench-write ")
+                ]
+                if written:
+                    newest = max(written)
+                    screen.call_after_refresh(lambda: shown.append(time.time() - newest))
+
+            job_list.jobs_changed = watched  # type: ignore[method-assign]
+            await pilot.press("f3")
+            await pilot.pause()
+            blocks = max(presses // BLOCK, 2)
+            for n in range(blocks):
+                mode = "busy" if n % 2 == 0 else "idle"
+                os.kill(writer.pid, signal.SIGCONT if mode == "busy" else signal.SIGSTOP)
+                await asyncio.sleep(0.5)  # let the feed catch up with the switch
+                keys[mode] += await press_keys(app, BLOCK, [], offset=n * BLOCK)
+            os.kill(writer.pid, signal.SIGCONT)
+            app.exit()
+    finally:
+        writer.kill()
+        writer.wait()
+    return keys, shown
+
+
 def main() -> int:
-    """Seed, measure both parts, print medians, the ratio and the key latency."""
+    """Seed, measure the three parts, print medians, the ratios and the key latency."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--presses", type=int, default=300)
@@ -228,6 +304,9 @@ def main() -> int:
         images = make_images(Path(tmp) / "images", 200)
         seed_history(live, HISTORY, running=0, images=images)
         latencies, in_flight = asyncio.run(key_latency(live, args.presses))
+        shared = Path(tmp) / "shared"
+        seed_history(shared, HISTORY, running=0)
+        keys, shown = asyncio.run(under_writes(shared, args.presses))
 
     tick, rebuild = median(times["tick"]), median(times["rebuild"])
     print(f"\n{CHANGED:,} changed jobs in a list of {HISTORY:,} rows, {args.rounds} rounds:")
@@ -242,8 +321,25 @@ def main() -> int:
         f"key_to_frame p50/p99 ms = {quantile(latencies, 0.5) * 1000:.1f} / "
         f"{quantile(latencies, 0.99) * 1000:.1f} (max {max(latencies, default=0) * 1000:.1f})"
     )
+    idle99, busy99 = quantile(keys["idle"], 0.99), quantile(keys["busy"], 0.99)
+    print(
+        f"\nanother process writing {WRITES_PER_S:g} job changes a second into the history "
+        f"({len(keys['busy'])} presses busy, {len(keys['idle'])} idle, interleaved):"
+    )
+    print(
+        f"key_to_frame p50/p99 ms idle = {quantile(keys['idle'], 0.5) * 1000:.1f} / "
+        f"{idle99 * 1000:.1f}; busy = {quantile(keys['busy'], 0.5) * 1000:.1f} / "
+        f"{busy99 * 1000:.1f}"
+    )
+    print(
+        f"write_to_screen p50/p99/max ms = {quantile(shown, 0.5) * 1000:.0f} / "
+        f"{quantile(shown, 0.99) * 1000:.0f} / {max(shown, default=0) * 1000:.0f} "
+        f"({len(shown)} changes shown)"
+    )
     print()
     print(ratio_line("ui_tick_vs_rebuild", tick / rebuild, 0.1))
+    print(ratio_line("key_p99_busy_vs_idle", busy99 / max(idle99, 1e-9), 2.0))
+    print(ratio_line("write_to_screen_p99_vs_1s", quantile(shown, 0.99) / 1.0, 1.0))
     return 0
 
 

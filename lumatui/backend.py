@@ -12,12 +12,16 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from lumatui.api.client import AgentsClient
+from lumatui.engine.jobs import Orphan
 from lumatui.engine.media import ThumbnailCache
 from lumatui.engine.service import Engine, EngineOptions
 from lumatui.engine.store import JobStore
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from lumatui.config import AppPaths, Settings
+    from lumatui.engine.uploads import Uploader
     from lumatui.sim.server import RunningSimulator
 
 SIMULATOR_KEY = "lumatui-local-simulator"
@@ -76,12 +80,30 @@ def start_simulator(settings: Settings, paths: AppPaths) -> RunningSimulator:
     return start_in_background(SimSettings(state_dir=paths.simulator_dir, **knobs))
 
 
-def open_engine(backend: Backend, paths: AppPaths, settings: Settings) -> Engine:
-    """The engine over the store under `paths`, talking through `backend`."""
+def open_engine(
+    backend: Backend,
+    paths: AppPaths,
+    settings: Settings,
+    *,
+    kind: str = "workstation",
+    may_lead: bool = True,
+    orphan: Orphan = Orphan.SEND,
+) -> Engine:
+    """The engine over the store under `paths`, talking through `backend`.
+
+    `kind` names this process to the others on the history, `may_lead` lets it become the
+    primary, `orphan` says what becomes of its unsent jobs if it stops (see EngineOptions).
+    """
     store = JobStore.open(paths.database)
     try:
         thumbnails = ThumbnailCache(paths.thumbnails_dir)
-        options = EngineOptions(rate_limit=settings.poll_rate_limit, time_scale=backend.time_scale)
+        options = EngineOptions(
+            rate_limit=settings.poll_rate_limit,
+            time_scale=backend.time_scale,
+            kind=kind,
+            may_lead=may_lead,
+            orphan=orphan,
+        )
         return Engine(
             store, backend.client, paths.outputs_dir, thumbnails=thumbnails, options=options
         )
@@ -89,3 +111,23 @@ def open_engine(backend: Backend, paths: AppPaths, settings: Settings) -> Engine
         with contextlib.suppress(Exception):
             store.close()
         raise
+
+
+def open_uploader(
+    backend: Backend,
+    paths: AppPaths,
+    settings: Settings,
+    *,
+    warn: Callable[[str], None] | None = None,
+) -> Uploader:
+    """Uploads of local media through `backend`, remembered in the data dir's files.db."""
+    from lumatui.engine.file_ids import FileIdCache
+    from lumatui.engine.uploads import Uploader
+
+    paths.ensure_dirs()
+    return Uploader(
+        backend.client,
+        FileIdCache(paths.file_ids),
+        inline_cap=settings.inline_cap_bytes,
+        warn=warn,
+    )

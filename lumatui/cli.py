@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from collections.abc import Callable, Sequence
 
@@ -16,17 +17,22 @@ thumbnails in the terminal, and iterate: edit, animate, extend, reframe, with a 
 tree of every chain. Run `lumatui` to start it; `lumatui --help` lists the subcommands."""
 
 Handler = Callable[[argparse.Namespace], int]
+EXIT_INTERNAL = 70
 
 
 def _registrars() -> list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]]:
     """Each subcommand module's `register`, in the order `--help` lists them."""
     from lumatui.commands import (
+        cancel_cmd,
         config_cmd,
         doctor_cmd,
         export_cmd,
+        files_cmd,
         get_cmd,
         lineage_cmd,
         list_cmd,
+        queue_cmd,
+        rm_cmd,
         sim_cmd,
         submit_cmd,
         wait_cmd,
@@ -36,9 +42,13 @@ def _registrars() -> list[Callable[[argparse._SubParsersAction[argparse.Argument
         submit_cmd.register,
         get_cmd.register,
         wait_cmd.register,
+        cancel_cmd.register,
+        queue_cmd.register,
         list_cmd.register,
+        rm_cmd.register,
         lineage_cmd.register,
         export_cmd.register,
+        files_cmd.register,
         sim_cmd.register,
         config_cmd.register,
         doctor_cmd.register,
@@ -75,3 +85,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # never a traceback: a clear line, or a bug's crash report
+        return _unexpected(args, exc)
+
+
+def _unexpected(args: argparse.Namespace, error: Exception) -> int:
+    """Say what went wrong in one line; a bug also gets a crash report (key redacted)."""
+    from lumatui.commands.guards import local_fault
+
+    name = f"lumatui {args.command}" if getattr(args, "command", None) else "lumatui"
+    fault = local_fault(error)
+    if fault is not None:
+        _say(f"{name}: {fault[0]}")
+        return fault[1]
+    report = None
+    try:
+        from lumatui.config import app_paths
+        from lumatui.tui.crash import secrets_of, write_crash_report
+
+        report = write_crash_report(app_paths().crash_dir, error, secrets=secrets_of(None))
+    except Exception:  # nowhere to write it: the line below still says what happened
+        report = None
+    where = f"; the report (key redacted) is at {report}" if report else ""
+    _say(f"{name}: internal error ({type(error).__name__}), a bug in lumatui{where}")
+    return EXIT_INTERNAL
+
+
+def _say(line: str) -> None:
+    with contextlib.suppress(OSError, ValueError):  # stderr may be gone too
+        print(line, file=sys.stderr, flush=True)

@@ -119,6 +119,9 @@ class Settings(BaseSettings):
     connect_timeout: float = Field(default=5.0, gt=0)
     read_timeout: float = Field(default=60.0, gt=0)
     poll_rate_limit: float = Field(default=5.0, gt=0)
+    inline_cap_bytes: int = Field(default=10 * 1024 * 1024, ge=0)
+    """Local media up to this size is sent inline (and uploaded multipart); larger media,
+    and every local video, is uploaded as a file (presigned above this size)."""
     theme: str | None = None
     bell: bool = False
     prices: dict[str, Annotated[float, Field(ge=0)]] = Field(default_factory=dict)
@@ -169,6 +172,14 @@ class Settings(BaseSettings):
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"must be an http(s) URL such as {DEFAULT_BASE_URL}")
+        from lumatui.api.urls import normalise_base_url  # httpx: only when a URL is set
+
+        try:  # the client's own checks (host, port, no credentials or query), said here
+            normalise_base_url(url, allow_insecure_http=True)
+        except ValueError as exc:
+            raise ValueError(
+                str(exc).removeprefix("the base URL's ").removeprefix("the base URL ")
+            ) from None
         insecure_ok = info.data.get("allow_insecure_http", False)
         if parts.scheme == "http" and not insecure_ok and not is_loopback(parts.hostname):
             raise ValueError(

@@ -35,6 +35,11 @@ class AppPaths:
         return self.data_dir / "lumatui.db"
 
     @property
+    def file_ids(self) -> Path:
+        """Which bytes were uploaded as which file, per API and key (never the key)."""
+        return self.data_dir / "files.db"
+
+    @property
     def outputs_dir(self) -> Path:
         """Where downloaded results are kept."""
         return self.data_dir / "outputs"

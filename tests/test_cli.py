@@ -155,7 +155,7 @@ def test_config_command_reports_config_error(
     paths: AppPaths, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = write_config(paths, f'api_key = "{KEY}"\n', 0o644)
-    assert main(["config"]) == 2
+    assert main(["config"]) == 3
     captured = capsys.readouterr()
     assert f"chmod 600 {path}" in captured.err
     assert KEY not in captured.err + captured.out

@@ -1,104 +1,130 @@
-"""DESIGN.md's layer rule: api, engine and sim never import textual; imports point downward."""
+"""DESIGN.md's layers: the import-linter contracts in pyproject.toml, and no import cycle.
+
+`make test` runs `lint-imports` itself; these tests make sure the contracts cover every part
+of the package (a new top-level module must be given a layer), that they are kept, and that
+no module imports itself through others at run time.
+"""
 
 from __future__ import annotations
 
-import ast
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pytest
+import grimp
 
-PACKAGE = Path(__file__).resolve().parents[1] / "lumatui"
+if TYPE_CHECKING:
+    import pytest
 
-# For each layer, the modules (with their submodules) it must never import.
-FORBIDDEN: dict[str, tuple[str, ...]] = {
-    "api": ("textual", "lumatui.engine", "lumatui.sim", "lumatui.tui", "lumatui.cli"),
-    "engine": ("textual", "lumatui.sim", "lumatui.tui", "lumatui.cli"),
-    "sim": ("textual", "lumatui.engine", "lumatui.tui", "lumatui.cli"),
-}
-# Single modules the command line and the tests use without a terminal.
-NO_TEXTUAL_MODULES = ("config.py", "config_file.py", "logs.py")
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = ROOT / "lumatui"
 
 
-def module_name(path: Path) -> str:
-    """The dotted module name of a file inside the package."""
-    parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
-    if parts[-1] == "__init__":
-        parts.pop()
-    return ".".join(parts)
+def contracts() -> dict[str, dict[str, object]]:
+    """The import-linter contracts in pyproject.toml, by id."""
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    found = config["tool"]["importlinter"]["contracts"]
+    return {contract["id"]: contract for contract in found}
 
 
-def imported_modules(source: str, module: str, *, is_package: bool) -> list[tuple[int, str]]:
-    """(line, absolute name) of every module the source imports, relative imports resolved.
-
-    `from a import b` counts as importing both `a` and `a.b`, since b may be a submodule.
-    Imports under `if TYPE_CHECKING:` count too: a layer should not even name what is above it.
-    """
-    package = module.split(".") if is_package else module.split(".")[:-1]
-    found: list[tuple[int, str]] = []
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.Import):
-            found.extend((node.lineno, alias.name) for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            base = package[: len(package) - node.level + 1] if node.level else []
-            name = ".".join([*base, *([node.module] if node.module else [])])
-            found.append((node.lineno, name))
-            found.extend((node.lineno, f"{name}.{alias.name}") for alias in node.names)
-    return found
+def top_level_modules() -> set[str]:
+    """lumatui's direct submodules and subpackages, as dotted names."""
+    names = {f"lumatui.{p.stem}" for p in PACKAGE.glob("*.py") if p.stem != "__init__"}
+    names |= {f"lumatui.{p.parent.name}" for p in PACKAGE.glob("*/__init__.py")}
+    return names
 
 
-def violations(files: list[Path], forbidden: tuple[str, ...]) -> list[str]:
-    """Every import in `files` of a forbidden module or one of its submodules."""
-    found: list[str] = []
-    for path in files:
-        source = path.read_text(encoding="utf-8")
-        module = module_name(path)
-        for line, name in imported_modules(source, module, is_package=path.stem == "__init__"):
-            if any(name == bad or name.startswith(f"{bad}.") for bad in forbidden):
-                found.append(f"{path.relative_to(PACKAGE.parent)}:{line} imports {name}")
-    return found
+def test_every_top_level_module_has_a_layer() -> None:
+    layers = contracts()["layers"]["layers"]
+    assert isinstance(layers, list)
+    named = {name.strip() for layer in layers for name in str(layer).split("|")}
+    assert top_level_modules() - named == set(), "give the new module a layer in pyproject.toml"
+    assert named - top_level_modules() == set(), "a layer names a module that does not exist"
 
 
-@pytest.mark.parametrize("layer", sorted(FORBIDDEN))
-def test_layer_imports_point_downward(layer: str) -> None:
-    folder = PACKAGE / layer
-    if not folder.is_dir():
-        pytest.skip(f"lumatui/{layer} does not exist yet")
-    assert violations(sorted(folder.rglob("*.py")), FORBIDDEN[layer]) == []
+def test_the_layers_below_the_workstation_never_import_textual() -> None:
+    forbidden = contracts()["no-textual-below-tui"]
+    sources = forbidden["source_modules"]
+    assert isinstance(sources, list)
+    expected = {"api", "engine", "sim", "config", "config_file", "paths", "logs", "backend"}
+    assert {f"lumatui.{name}" for name in expected} <= set(sources)
+    assert "textual" in forbidden["forbidden_modules"]  # type: ignore[operator]
 
 
-def test_settings_and_logging_modules_do_not_import_textual() -> None:
-    files = [PACKAGE / name for name in NO_TEXTUAL_MODULES if (PACKAGE / name).exists()]
-    assert files
-    assert violations(files, ("textual", "lumatui.tui")) == []
-
-
-def test_the_checker_finds_every_form_of_import() -> None:
-    source = (
-        "import textual.app\n"
-        "from textual import work\n"
-        "from lumatui import tui\n"
-        "from ..engine.store import JobStore\n"
-        "from . import schema\n"
-        "from .. import cli\n"
+def test_the_contracts_are_kept() -> None:
+    done = subprocess.run(
+        [str(Path(sys.executable).with_name("lint-imports")), "--no-cache"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+        check=False,
     )
-    names = [name for _, name in imported_modules(source, "lumatui.api.client", is_package=False)]
-    assert "textual.app" in names
-    assert "textual" in names
-    assert "lumatui.tui" in names
-    assert "lumatui.engine.store" in names
-    assert "lumatui.api.schema" in names
-    assert "lumatui.cli" in names
-    in_package = imported_modules("from .schema import X\n", "lumatui.api", is_package=True)
-    assert (1, "lumatui.api.schema") in in_package
-    assert module_name(PACKAGE / "api" / "__init__.py") == "lumatui.api"
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "broken" not in done.stdout.lower().replace("0 broken", "")
+
+
+def cycles(graph: grimp.ImportGraph) -> list[list[str]]:
+    """Every set of two or more modules that import one another (Tarjan's components)."""
+    modules = sorted(graph.modules)
+    edges = {m: sorted(graph.find_modules_directly_imported_by(m)) for m in modules}
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+
+    def visit(module: str) -> None:
+        index[module] = low[module] = len(index)
+        stack.append(module)
+        on_stack.add(module)
+        for other in edges[module]:
+            if other not in index:
+                visit(other)
+                low[module] = min(low[module], low[other])
+            elif other in on_stack:
+                low[module] = min(low[module], index[other])
+        if low[module] == index[module]:
+            component = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component.append(member)
+                if member == module:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), 10 * len(modules) + 100))
+    for module in modules:
+        if module not in index:
+            visit(module)
+    return found
+
+
+def test_no_import_cycle_inside_lumatui() -> None:
+    # Imports inside functions count (they run sooner or later); type-only ones do not.
+    graph = grimp.build_graph("lumatui", exclude_type_checking_imports=True)
+    assert cycles(graph) == []
+
+
+def test_the_cycle_finder_finds_a_cycle(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    package = tmp_path / "loopy"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "a.py").write_text("def f():\n    from loopy import b\n")
+    (package / "b.py").write_text("from loopy import c\n")
+    (package / "c.py").write_text("import loopy.a\n")
+    (package / "d.py").write_text("from loopy import a\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    graph = grimp.build_graph("loopy", cache_dir=None)
+    assert cycles(graph) == [["loopy.a", "loopy.b", "loopy.c"]]
 
 
 def test_importing_core_modules_leaves_textual_unloaded() -> None:
-    modules = ["lumatui.api.schema", "lumatui.config", "lumatui.logs"]
-    if (PACKAGE / "api" / "client.py").exists():
-        modules.append("lumatui.api.client")
+    modules = ["lumatui.api.client", "lumatui.config", "lumatui.logs", "lumatui.engine.service"]
     code = (
         "import importlib, sys\n"
         f"for name in {modules!r}:\n"
@@ -109,7 +135,7 @@ def test_importing_core_modules_leaves_textual_unloaded() -> None:
         [sys.executable, "-c", code],
         capture_output=True,
         text=True,
-        cwd=PACKAGE.parent,
+        cwd=ROOT,
         timeout=60,
         check=False,
     )

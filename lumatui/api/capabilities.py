@@ -18,6 +18,7 @@ from lumatui.api.enums import (
     Model,
     VideoResolution,
 )
+from lumatui.api.refs import image_refs
 from lumatui.api.rules import Problem
 
 if TYPE_CHECKING:
@@ -46,7 +47,10 @@ _VIDEO_TYPES = frozenset(
 )
 
 CAPABILITIES: dict[Model, ModelCapabilities] = {
-    Model.UNI_1: ModelCapabilities(Model.UNI_1, _IMAGE_TYPES, _IMAGE_RATIOS),
+    # Layering splits an image into layers on uni-1 only (Luma SDK 0.5.0).
+    Model.UNI_1: ModelCapabilities(
+        Model.UNI_1, _IMAGE_TYPES | {GenerationType.LAYERING}, _IMAGE_RATIOS
+    ),
     Model.UNI_1_MAX: ModelCapabilities(Model.UNI_1_MAX, _IMAGE_TYPES, _IMAGE_RATIOS),
     Model.RAY_3_2: ModelCapabilities(Model.RAY_3_2, _VIDEO_TYPES, _VIDEO_RATIOS),
 }
@@ -138,22 +142,3 @@ def estimated_inline_size(ref: ImageRef) -> int:
 def oversized_inline_media(request: GenerationRequest, limit: int = MAX_INLINE_BYTES) -> list[Loc]:
     """The locations of every inline medium whose decoded size is over `limit` bytes."""
     return [loc for loc, ref in image_refs(request) if estimated_inline_size(ref) > limit]
-
-
-def image_refs(request: GenerationRequest) -> Iterator[tuple[Loc, ImageRef]]:
-    """Every ImageRef of a request with its JSON path, in a stable order."""
-    if request.source is not None:
-        yield ("source",), request.source
-    for i, ref in enumerate(request.image_ref or []):
-        yield ("image_ref", i), ref
-    video = request.video
-    if video is None:
-        return
-    if video.start_frame is not None:
-        yield ("video", "start_frame"), video.start_frame
-    if video.end_frame is not None:
-        yield ("video", "end_frame"), video.end_frame
-    for i, ref in enumerate(video.keyframes or []):
-        yield ("video", "keyframes", i), ref
-    for i, ref in enumerate((video.edit.keyframes if video.edit else None) or []):
-        yield ("video", "edit", "keyframes", i), ref

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from lumatui.api.capabilities import image_refs
 from lumatui.api.enums import GenerationType
+from lumatui.api.refs import image_refs
 from lumatui.api.rules import Problem
 
 if TYPE_CHECKING:
@@ -25,7 +25,8 @@ if TYPE_CHECKING:
 def wanted_kind(loc: Loc, kind: GenerationType, *, by_generation: bool) -> str:
     """The media kind ("image" or "video") a reference at `loc` must be."""
     if loc == ("source",):
-        return "image" if kind is GenerationType.IMAGE_EDIT else "video"
+        edits_video = kind in (GenerationType.VIDEO_EDIT, GenerationType.VIDEO_REFRAME)
+        return "video" if edits_video else "image"
     if by_generation and loc in (("video", "start_frame"), ("video", "end_frame")):
         return "video"
     return "image"

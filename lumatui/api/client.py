@@ -1,10 +1,10 @@
 """The async Agents API client: `create`, `get` and `download`.
 
-A POST is a paid job and the API has no idempotency key, so `create` is re-sent only when
-it provably created nothing (the connection never opened, or a documented refusal: 429,
-502, 503). Anything that may have reached the server raises OutcomeUncertain instead. GETs
-are retried with exponential backoff and full jitter; Retry-After always wins when given.
-The key is sent in one header and appears in no log line, message or repr.
+A POST is a paid job without an idempotency key: `create` makes one attempt, never sleeps,
+and raises a refusal that provably created nothing (no byte left, 429, 402, 502, 503) at once
+for the caller's queue to hold (`engine/submitter.py`); one that may have reached the server
+is OutcomeUncertain. GETs retry with backoff and full jitter (`api/retry.py`), Retry-After
+first. The key is sent in one header and appears in no log line, message or repr.
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ from lumatui import __version__
 from lumatui.api import download as downloads
 from lumatui.api.errors import (
     ApiError,
-    InvalidGenerationId,
     NetworkError,
     OutcomeUncertain,
     RateLimited,
@@ -36,10 +35,14 @@ from lumatui.api.errors import (
     parse_retry_after,
 )
 from lumatui.api.field_errors import field_errors
-from lumatui.api.hosts import is_loopback
 from lumatui.api.replies import clean_generation, read_capped
+from lumatui.api.retry import backoff_delay
 from lumatui.api.schema import Generation
+from lumatui.api.sending import SendProbe, reports_trace
 from lumatui.api.text import clean_text
+from lumatui.api.urls import DEFAULT_BASE_URL as DEFAULT_BASE_URL
+from lumatui.api.urls import checked_generation_id as checked_generation_id
+from lumatui.api.urls import normalise_base_url as normalise_base_url
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -50,47 +53,19 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("lumatui.api")
 
-DEFAULT_BASE_URL = "https://agents.lumalabs.ai/v1"
 USER_AGENT = f"lumatui/{__version__}"
 MAX_REPLY_BYTES = 2 * 1024 * 1024
 MAX_ERROR_BODY_BYTES = 64 * 1024
 BACKOFF_BASE = 0.5
 BACKOFF_CAP = 8.0
+# httpx's timeouts apply per read: a reply dripping a byte a second would never time out.
+# Each attempt also has an overall deadline, by default the connect and read timeouts plus
+# this margin for sending the body.
+DEADLINE_MARGIN = 25.0
 # Statuses Luma documents as refusals of a POST: nothing was created, so it may be re-sent.
 POST_REFUSALS = frozenset({429, 502, 503})
 # Transport failures that happen before a single byte of the request leaves this machine.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
-
-
-def normalise_base_url(base_url: str, *, allow_insecure_http: bool = False) -> str:
-    """The base URL without a trailing slash; ValueError if the key would be unsafe there."""
-    text = base_url.strip().rstrip("/")
-    try:
-        url = httpx.URL(text)
-    except httpx.InvalidURL:
-        raise ValueError("the base URL is not a valid URL") from None
-    if url.scheme not in ("http", "https") or not url.host:
-        raise ValueError("the base URL must be an http(s) URL such as " + DEFAULT_BASE_URL)
-    if url.userinfo or url.query or url.fragment:
-        raise ValueError("the base URL must not carry credentials, a query or a fragment")
-    if url.scheme == "http" and not is_loopback(url.host):
-        host = clean_text(url.host, 100)
-        if not allow_insecure_http:
-            raise ValueError(
-                f"refusing plain http to {host}: the API key would travel unencrypted "
-                "(use https, or allow insecure http explicitly)"
-            )
-        log.warning("plain http to %s: the API key travels unencrypted", host)
-    return text
-
-
-def checked_generation_id(generation_id: str) -> str:
-    """The id as a canonical UUID, or InvalidGenerationId before it reaches any URL."""
-    try:
-        return str(uuid.UUID(generation_id.strip()))
-    except (ValueError, AttributeError, TypeError):
-        shown = clean_text(str(generation_id), 60)
-        raise InvalidGenerationId(f"not a generation id: {shown!r} (expected a UUID)") from None
 
 
 class AgentsClient:
@@ -105,11 +80,12 @@ class AgentsClient:
         read_timeout: float = 60.0,
         allow_insecure_http: bool = False,
         max_get_retries: int = 4,
-        max_post_retries: int = 3,
         transport: httpx.AsyncBaseTransport | None = None,
         download_transport: httpx.AsyncBaseTransport | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         max_retry_after: float = 60.0,
+        call_deadline: float | None = None,
+        download_deadline: float | None = None,
     ) -> None:
         key = api_key.strip() if isinstance(api_key, str) else ""
         if not key:
@@ -120,12 +96,16 @@ class AgentsClient:
         self._base_url = normalise_base_url(base_url, allow_insecure_http=allow_insecure_http)
         self._allow_insecure_http = allow_insecure_http
         self._max_get_retries = max(0, max_get_retries)
-        self._max_post_retries = max(0, max_post_retries)
         self._max_retry_after = max_retry_after
         self._sleep = sleep
         self._random = random.Random()
         self._timeout = httpx.Timeout(read_timeout, connect=connect_timeout)
+        self.call_deadline = call_deadline or connect_timeout + read_timeout + DEADLINE_MARGIN
+        """Seconds one attempt of an API call may take from start to its last byte."""
+        self.download_deadline = download_deadline
+        """Seconds one download may take; None: scaled to its size cap (see api.download)."""
         self._transports = (transport, download_transport)
+        self._traced = reports_trace(transport)
         # Made on first use: each builds a TLS context, which would slow start-up.
         self._pools: dict[str, httpx.AsyncClient] = {}
 
@@ -175,9 +155,14 @@ class AgentsClient:
         for pool in self._pools.values():
             await pool.aclose()
 
-    async def create(self, request: GenerationRequest) -> Generation:
-        """POST /generations; re-sent only when provably nothing was created."""
-        return await self._call("POST", "/generations", request.to_json())
+    async def create(
+        self, request: GenerationRequest, *, probe: SendProbe | None = None
+    ) -> Generation:
+        """POST /generations once; a refusal is raised, never slept out (`probe`: bytes left?)."""
+        probe = probe if probe is not None else SendProbe()
+        probe.traced = self._traced
+        url = self._base_url + "/generations"
+        return await self._attempt("POST", url, request.to_json(), 1, None, probe=probe)
 
     async def get(self, generation_id: str) -> Generation:
         """GET /generations/{id}, retried with backoff on transient failures."""
@@ -200,6 +185,7 @@ class AgentsClient:
             max_bytes=max_bytes,
             on_progress=on_progress,
             allow_insecure_http=self._allow_insecure_http,
+            deadline=self.download_deadline,
         )
 
     async def _call(
@@ -211,7 +197,7 @@ class AgentsClient:
         expect_id: str | None = None,
     ) -> Generation:
         post = method == "POST"
-        retries = self._max_post_retries if post else self._max_get_retries
+        retries = 0 if post else self._max_get_retries
         url = self._base_url + path
         attempt = 0
         while True:
@@ -251,7 +237,7 @@ class AgentsClient:
             return None
         if err.retry_after is not None:
             return err.retry_after if err.retry_after <= self._max_retry_after else None
-        ceiling = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (attempt - 1))
+        ceiling = backoff_delay(attempt, base=BACKOFF_BASE, cap=BACKOFF_CAP)
         return self._random.uniform(0, ceiling)
 
     async def _attempt(
@@ -261,25 +247,39 @@ class AgentsClient:
         body: dict[str, Any] | None,
         attempt: int,
         expect_id: str | None,
+        *,
+        probe: SendProbe | None = None,
     ) -> Generation:
         post = method == "POST"
         request_id = str(uuid.uuid4())
         headers = {"Authorization": f"Bearer {self._api_key}", "X-Request-Id": request_id}
         request = self._http.build_request(method, url, json=body, headers=headers)
+        probe = probe if probe is not None else SendProbe(traced=self._traced)
+        probe.follow(request)
         started = time.perf_counter()
         outcome = "-"
         try:
             try:
-                response = await self._http.send(request, stream=True)
-            except httpx.RequestError as exc:
-                outcome = type(exc).__name__
-                raise self._transport_error(exc, request_id, post=post) from exc
-            outcome = str(response.status_code)
-            request_id = clean_text(response.headers.get("x-request-id", ""), 100) or request_id
-            try:
-                return await self._read_reply(response, request_id, post=post, expect_id=expect_id)
-            finally:
-                await response.aclose()
+                async with asyncio.timeout(self.call_deadline):
+                    try:
+                        response = await self._http.send(request, stream=True)
+                    except httpx.RequestError as exc:
+                        outcome = type(exc).__name__
+                        sent = post and probe.may_have_sent  # no byte left: provably unsent
+                        raise self._transport_error(exc, request_id, post=sent) from exc
+                    outcome = str(response.status_code)
+                    echoed = response.headers.get("x-request-id", "")
+                    request_id = clean_text(echoed, 100, hide=[self._api_key]) or request_id
+                    try:
+                        return await self._read_reply(
+                            response, request_id, post=post, expect_id=expect_id
+                        )
+                    finally:
+                        await response.aclose()
+            except TimeoutError:
+                outcome = "deadline"
+                sent = probe.may_have_sent
+                raise self._deadline_error(request_id, post=post, sent=sent) from None
         finally:
             elapsed = (time.perf_counter() - started) * 1000
             log.debug(
@@ -291,6 +291,15 @@ class AgentsClient:
                 elapsed,
                 attempt,
             )
+
+    def _deadline_error(self, request_id: str, *, post: bool, sent: bool) -> ApiError:
+        """The attempt's overall deadline passed; a POST whose bytes left is uncertain."""
+        err = RequestTimeout(
+            f"{RequestTimeout.summary} (no complete reply within {self.call_deadline:g} s)"
+        )
+        err.request_id = request_id
+        # Before the first byte of the request left, nothing can have been created.
+        return OutcomeUncertain(err) if post and sent else err
 
     def _transport_error(self, exc: httpx.RequestError, request_id: str, *, post: bool) -> ApiError:
         """NetworkError or RequestTimeout; for a POST that may have been sent, uncertain."""

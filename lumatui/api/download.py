@@ -10,6 +10,7 @@ no partial file behind.
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import os
 import time
@@ -34,6 +35,19 @@ if TYPE_CHECKING:
 log = logging.getLogger("lumatui.api")
 
 DEFAULT_MAX_BYTES = 2 * 1024**3
+# Caps on what one output may write to disk, by its `type`. A 2048 px PNG is about 5-12 MB
+# and a 10 s 1080p MP4 tens of MB; these leave a wide margin (16-bit stills, EXR exports)
+# while an endless or inflating body stops long before it fills a disk.
+OUTPUT_CAPS = {"image": 256 * 1024**2, "video": DEFAULT_MAX_BYTES}
+UNKNOWN_OUTPUT_CAP = 256 * 1024**2
+# A body the server compressed despite `Accept-Encoding: identity` is inflated with care:
+# past this size, more than this many bytes per byte on the wire is a decompression bomb.
+INFLATE_FREE_BYTES = 16 * 1024**2
+MAX_INFLATION = 50
+# Every download has an overall deadline besides httpx's per-read timeout (a body dripping a
+# byte a second would never trip that): a minute, plus a second per MiB of its size cap.
+DEADLINE_BASE_S = 60.0
+DEADLINE_BYTES_PER_S = 1024**2
 MAX_REDIRECTS = 5
 WRITE_CHUNK = 1024 * 1024
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -42,6 +56,25 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 def origin(url: httpx.URL) -> tuple[str, str, int]:
     """Scheme, host and port (default ports filled in): what same-origin compares."""
     return url.scheme, url.host.lower(), url.port or _DEFAULT_PORTS.get(url.scheme, 0)
+
+
+def output_cap(media_type: str | None) -> int:
+    """The most bytes an output of this `type` ("image", "video") may write to disk."""
+    return OUTPUT_CAPS.get(media_type or "", UNKNOWN_OUTPUT_CAP)
+
+
+def output_folder(outputs_dir: Path, name: str) -> Path:
+    """`outputs_dir/name`, made if missing; DownloadRefused if it is a symbolic link.
+
+    A link there (planted, or left by a restore) would send downloads anywhere on disk.
+    """
+    folder = outputs_dir / name
+    if folder.is_symlink():
+        raise DownloadRefused(f"download refused: {folder} is a symbolic link, not a folder")
+    folder.mkdir(parents=True, exist_ok=True)
+    if folder.is_symlink() or not folder.is_dir():  # replaced between the check and mkdir
+        raise DownloadRefused(f"download refused: {folder} is not a plain folder")
+    return folder
 
 
 def checked_download_url(url: str | httpx.URL, *, allow_insecure_http: bool = False) -> httpx.URL:
@@ -73,12 +106,45 @@ async def download(
     max_bytes: int = DEFAULT_MAX_BYTES,
     on_progress: Callable[[int, int | None], None] | None = None,
     allow_insecure_http: bool = False,
+    deadline: float | None = None,
 ) -> int:
     """Stream `url` into `dest` and return the number of bytes written.
 
     `http` must be a client that carries no API headers. Raises a DownloadError subclass;
-    after any failure `dest` does not exist (if this call created it).
+    after any failure `dest` does not exist (if this call created it). The whole download
+    must finish within `deadline` seconds (default: `download_deadline(max_bytes)`).
     """
+    limit = download_deadline(max_bytes) if deadline is None else deadline
+    received = [0]
+
+    def progress(done: int, total: int | None) -> None:
+        received[0] = done
+        if on_progress is not None:
+            on_progress(done, total)
+
+    try:
+        async with asyncio.timeout(limit):
+            return await _download(http, url, dest, max_bytes, progress, allow_insecure_http)
+    except TimeoutError:
+        raise DownloadTruncated(
+            f"the download was cut off after {received[0]} bytes: it did not finish "
+            f"within {limit:g} s"
+        ) from None
+
+
+def download_deadline(max_bytes: int) -> float:
+    """Seconds a download capped at `max_bytes` may take, start to finish."""
+    return DEADLINE_BASE_S + max_bytes / DEADLINE_BYTES_PER_S
+
+
+async def _download(
+    http: httpx.AsyncClient,
+    url: str,
+    dest: Path,
+    max_bytes: int,
+    on_progress: Callable[[int, int | None], None],
+    allow_insecure_http: bool,
+) -> int:
     first = checked_download_url(url, allow_insecure_http=allow_insecure_http)
     current = first
     for _hop in range(MAX_REDIRECTS + 1):
@@ -199,6 +265,13 @@ async def _stream(
                     f"the file is too large: over the {max_bytes}-byte limit",
                     status=response.status_code,
                 )
+            wire = response.num_bytes_downloaded
+            if written > INFLATE_FREE_BYTES and written > MAX_INFLATION * max(wire, 1):
+                raise DownloadTooLarge(
+                    f"refused: {wire} compressed bytes inflate past {written} bytes "
+                    "(a decompression bomb)",
+                    status=response.status_code,
+                )
             buffer += chunk
             if len(buffer) >= WRITE_CHUNK:
                 await asyncio.to_thread(handle.write, bytes(buffer))
@@ -215,7 +288,14 @@ async def _stream(
 
 
 def _open_for_writing(path: Path) -> BinaryIO:
-    return path.open("wb")
+    # Never through a link: one planted at the destination would write anywhere on disk.
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        return os.fdopen(os.open(path, flags, 0o666), "wb")
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise DownloadRefused(f"download refused: {path} is a symbolic link") from None
+        raise
 
 
 def _finish(handle: BinaryIO) -> None:

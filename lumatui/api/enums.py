@@ -21,6 +21,7 @@ class GenerationType(StrEnum):
     VIDEO = "video"
     VIDEO_EDIT = "video_edit"
     VIDEO_REFRAME = "video_reframe"
+    LAYERING = "layering"
 
     @property
     def makes_video(self) -> bool:
@@ -43,7 +44,12 @@ VIDEO_TYPES = frozenset(
 )
 IMAGE_TYPES = frozenset({GenerationType.IMAGE, GenerationType.IMAGE_EDIT})
 SOURCE_TYPES = frozenset(
-    {GenerationType.IMAGE_EDIT, GenerationType.VIDEO_EDIT, GenerationType.VIDEO_REFRAME}
+    {
+        GenerationType.IMAGE_EDIT,
+        GenerationType.VIDEO_EDIT,
+        GenerationType.VIDEO_REFRAME,
+        GenerationType.LAYERING,
+    }
 )
 IMAGE_MODELS = frozenset({Model.UNI_1, Model.UNI_1_MAX})
 
@@ -141,6 +147,42 @@ class PoseStrength(StrEnum):
     COARSE = "coarse"
 
 
+class LayeringResolution(StrEnum):
+    """Resolution of every layer a layering job extracts (1k faster and cheaper)."""
+
+    K1 = "1k"
+    K2 = "2k"
+
+
+class AlphaHint(StrEnum):
+    """How a layer's transparency edges look: soft (hair, glass), hard, none (background)."""
+
+    SOFT = "soft"
+    HARD = "hard"
+    NONE = "none"
+
+
+class FileState(StrEnum):
+    """Lifecycle of an uploaded file: pending until ingested, then ready or failed."""
+
+    PENDING = "pending"
+    READY = "ready"
+    FAILED = "failed"
+    DELETED = "deleted"
+
+    @property
+    def is_settled(self) -> bool:
+        """True once the file will not change state by itself."""
+        return self is not FileState.PENDING
+
+
+class FilePurpose(StrEnum):
+    """What an uploaded file is for: `input` is the subject, `reference` guidance."""
+
+    INPUT = "input"
+    REFERENCE = "reference"
+
+
 class FailureCode(StrEnum):
     """Machine-readable reason a generation failed."""
 
@@ -160,3 +202,6 @@ MAX_PROMPT_CHARS = 6000
 MAX_USER_ID_CHARS = 256
 MAX_KEYFRAMES = 64
 MAX_IMAGE_REFS = {GenerationType.IMAGE: 9, GenerationType.IMAGE_EDIT: 8}
+MAX_LAYERING_PROMPT_CHARS = 500
+MAX_FILE_BYTES = 5 * 1024**3
+"""The Files API's ceiling for one file (the object store's single-PUT limit)."""

@@ -51,6 +51,13 @@ DEFAULT_PRICES: dict[str, float] = {
 }
 """Every price entry by key; the config's `prices` table overrides entries by these keys."""
 
+UNPUBLISHED_PRICES: dict[str, str] = {
+    "uni-1.layering.1k": "USD per layering job at 1k",
+    "uni-1.layering.2k_per_layer": "USD per layer at 2k (the model decides how many layers)",
+    "web_search": "USD added to a job that may search the web",
+}
+"""Prices Luma does not publish: unknown unless the config's `prices` table sets them."""
+
 VERIFIED_UNI_1_MAX_IMAGES = 5
 """uni-1-max prices are published up to this many input images."""
 
@@ -74,10 +81,17 @@ class Price:
         approx = "~" if self.estimate else ""
         return f"{approx}${self.usd:.4f} ({self.basis})"
 
+    @property
+    def known(self) -> bool:
+        """False when the price is unknown: such a job is sent only after a person agrees."""
+        return self.usd is not None
+
 
 def unknown_price_keys(overrides: Mapping[str, float | None]) -> list[str]:
     """The override keys that name no price entry (likely typos in the config)."""
-    return sorted(key for key in overrides if key not in DEFAULT_PRICES)
+    return sorted(
+        key for key in overrides if key not in DEFAULT_PRICES and key not in UNPUBLISHED_PRICES
+    )
 
 
 @dataclass
@@ -98,6 +112,9 @@ class _Table:
                 self.unknown = True
                 return 0.0
             return float(value)
+        if key not in DEFAULT_PRICES:  # an unpublished price nobody has set
+            self.unknown = True
+            return 0.0
         self.guessed = self.guessed or estimate
         return DEFAULT_PRICES[key]
 
@@ -116,7 +133,32 @@ def price_of(
     table = _Table(overrides or {})
     if request.effective_type.makes_video:
         return _video_price(request, table, source_seconds)
-    return _image_price(request, table)
+    if request.effective_type is GenerationType.LAYERING:
+        price = _layering_price(request, table)
+    else:
+        price = _image_price(request, table)
+    if request.web_search:
+        extra = table.get("web_search", estimate=False)
+        usd = None if table.unknown or price.usd is None else price.usd + extra
+        unknown = "" if usd is not None else ", web search price not published"
+        price = Price(
+            None if usd is None else round(usd, 4),
+            price.estimate,
+            f"{price.basis} + web search{unknown}",
+        )
+    return price
+
+
+def _layering_price(request: GenerationRequest, table: _Table) -> Price:
+    """Layering: Luma publishes no price; 2k is priced per layer, and the model picks how many."""
+    resolution = (request.layering.resolution if request.layering else None) or "1k"
+    if resolution == "2k":
+        per_layer = table.get("uni-1.layering.2k_per_layer", estimate=False)
+        known = "" if table.unknown else f" at ${per_layer:.4f} per layer"
+        return Price(None, False, f"uni-1 layering 2k{known}, layer count set by the model")
+    usd = table.get("uni-1.layering.1k", estimate=False)
+    basis = "uni-1 layering 1k" + (", price not published" if table.unknown else "")
+    return table.price(usd, basis)
 
 
 def _image_price(request: GenerationRequest, table: _Table) -> Price:

@@ -18,18 +18,21 @@ from lumatui.api.enums import (
     IMAGE_TYPES,
     MAX_IMAGE_REFS,
     MAX_KEYFRAMES,
+    MAX_LAYERING_PROMPT_CHARS,
     GenerationType,
     Model,
+    OutputFormat,
     VideoDuration,
     VideoResolution,
 )
+from lumatui.api.refs import REF_ORIGINS, Loc, ref_sites
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from lumatui.api.schema import GenerationRequest, ImageRef, VideoOptions
 
-Loc = tuple[str | int, ...]
+__all__ = ["Loc", "Problem", "image_ref_problems", "raise_if", "request_problems"]
 
 
 @dataclass(frozen=True)
@@ -58,12 +61,14 @@ def raise_if(problems: list[Problem]) -> None:
 
 def image_ref_problems(ref: ImageRef) -> list[Problem]:
     """Rules an ImageRef obeys wherever it appears."""
-    given = [name for name in ("url", "data", "generation_id") if getattr(ref, name) is not None]
+    given = [name for name in REF_ORIGINS if getattr(ref, name) is not None]
     problems: list[Problem] = []
     if len(given) != 1:
         what = "none" if not given else " and ".join(given)
         problems.append(
-            Problem((), f"give exactly one of url, data or generation_id (this gives {what})")
+            Problem(
+                (), f"give exactly one of url, data, generation_id or file_id (this gives {what})"
+            )
         )
     if ref.data is not None and ref.media_type is None:
         problems.append(
@@ -77,6 +82,7 @@ def request_problems(req: GenerationRequest) -> list[Problem]:
     kind = req.effective_type
     problems = [*_model_problems(req, kind), *_placement_problems(req, kind)]
     problems += _media_kind_problems(req, kind)
+    problems += _layering_problems(req, kind)
     if req.video is not None:
         problems += _video_problems(req.video, kind)
     return problems
@@ -87,7 +93,9 @@ def _model_problems(req: GenerationRequest, kind: GenerationType) -> Iterator[Pr
         return
     if kind.makes_video and req.model is not Model.RAY_3_2:
         yield Problem(("model",), f"{req.model} makes images; type {kind} needs ray-3.2", req.model)
-    if not kind.makes_video and req.model not in IMAGE_MODELS:
+    elif kind is GenerationType.LAYERING and req.model is not Model.UNI_1:
+        yield Problem(("model",), f"type layering runs on uni-1 only (not {req.model})", req.model)
+    elif not kind.makes_video and req.model not in IMAGE_MODELS:
         yield Problem(
             ("model",), f"{req.model} makes videos; type {kind} needs uni-1 or uni-1-max", req.model
         )
@@ -95,10 +103,11 @@ def _model_problems(req: GenerationRequest, kind: GenerationType) -> Iterator[Pr
 
 def _placement_problems(req: GenerationRequest, kind: GenerationType) -> Iterator[Problem]:
     if kind.needs_source and req.source is None:
-        what = "an image to edit" if kind is GenerationType.IMAGE_EDIT else "the video to work on"
-        yield Problem(("source",), f"is required for {kind}: give {what}")
+        yield Problem(("source",), f"is required for {kind}: give {_SOURCE_WHAT[kind]}")
     if not kind.needs_source and req.source is not None:
-        yield Problem(("source",), "applies only to image_edit, video_edit and video_reframe")
+        yield Problem(
+            ("source",), "applies only to image_edit, video_edit, video_reframe and layering"
+        )
     if req.image_ref is not None:
         if kind in IMAGE_TYPES:
             limit = MAX_IMAGE_REFS[kind]
@@ -113,33 +122,41 @@ def _placement_problems(req: GenerationRequest, kind: GenerationType) -> Iterato
         for name in ("style", "output_format"):
             if getattr(req, name) is not None:
                 yield Problem((name,), f"applies to images only; type {kind} makes an MP4")
+        if req.web_search:
+            yield Problem(("web_search",), "applies to the image models only, not ray-3.2")
     elif req.video is not None:
         yield Problem(("video",), f"video options apply only to the video types, not {kind}")
 
 
-def _refs(req: GenerationRequest) -> Iterator[tuple[Loc, ImageRef]]:
-    """Every ImageRef in the request with its location."""
-    if req.source is not None:
-        yield ("source",), req.source
-    for i, ref in enumerate(req.image_ref or []):
-        yield ("image_ref", i), ref
-    video = req.video
-    if video is None:
+_SOURCE_WHAT = {
+    GenerationType.IMAGE_EDIT: "an image to edit",
+    GenerationType.VIDEO_EDIT: "the video to work on",
+    GenerationType.VIDEO_REFRAME: "the video to work on",
+    GenerationType.LAYERING: "the image to split into layers",
+}
+
+
+def _layering_problems(req: GenerationRequest, kind: GenerationType) -> Iterator[Problem]:
+    """Type layering: an image source, a short guiding prompt, PNG layers (they carry alpha)."""
+    if kind is not GenerationType.LAYERING:
+        if req.layering is not None:
+            yield Problem(("layering",), "applies only to type layering")
         return
-    for name in ("start_frame", "end_frame"):
-        frame = getattr(video, name)
-        if frame is not None:
-            yield ("video", name), frame
-    for i, ref in enumerate(video.keyframes or []):
-        yield ("video", "keyframes", i), ref
-    for i, ref in enumerate((video.edit.keyframes if video.edit else None) or []):
-        yield ("video", "edit", "keyframes", i), ref
+    if len(req.prompt) > MAX_LAYERING_PROMPT_CHARS:
+        yield Problem(
+            ("prompt",),
+            f"is {len(req.prompt)} characters; a layering prompt guides the split in at most "
+            f"{MAX_LAYERING_PROMPT_CHARS}",
+        )
+    if req.output_format is OutputFormat.JPEG:
+        yield Problem(("output_format",), "layers carry transparency: use png (or leave it out)")
 
 
 def _media_kind_problems(req: GenerationRequest, kind: GenerationType) -> Iterator[Problem]:
     video_source = kind in (GenerationType.VIDEO_EDIT, GenerationType.VIDEO_REFRAME)
-    for loc, ref in _refs(req):
-        if ref.generation_id is not None:
+    for site in ref_sites(req):
+        loc, ref = site.loc, site.ref
+        if ref.generation_id is not None or ref.file_id is not None:
             continue
         wants_video = video_source and loc == ("source",)
         if wants_video and ref.media_type is None:

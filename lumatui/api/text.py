@@ -28,7 +28,12 @@ _ESCAPE_SEQUENCE = re.compile(
 
 # C0 and C1 controls, DEL, line/paragraph separators, and the bidi formatting characters
 # (Trojan Source) become spaces; whitespace is collapsed afterwards.
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_CONTROL = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u061c\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+)
+# What JSON leaves raw but a terminal acts on (DEL, C1 such as the 8-bit CSI U+009B) or
+# that reorders what a person reads (bidi controls): escaped as \uXXXX, the data unchanged.
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u061c\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 ELLIPSIS = "…"
 MIN_SECRET_LENGTH = 8
@@ -57,3 +62,12 @@ def _redact(text: str, secrets: list[str]) -> str:
     for secret in secrets:
         text = text.replace(secret, REDACTED)
     return text
+
+
+def terminal_safe_json(text: str) -> str:
+    """JSON text (from json.dumps) with DEL, C1 and bidi controls written as \\uXXXX escapes.
+
+    json.dumps escapes C0 controls but, with ensure_ascii=False, leaves these raw; inside a
+    JSON string the escape means the same character, so the data is unchanged.
+    """
+    return _JSON_UNSAFE.sub(lambda found: f"\\u{ord(found.group()):04x}", text)

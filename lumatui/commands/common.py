@@ -7,9 +7,10 @@ and control characters before it reaches a terminal. The exit codes are the same
     0    ok
     1    a job failed, was rejected by the API, or its outcome is uncertain
     2    usage or validation error (nothing was sent), or an unknown job id
-    3    configuration error (config.toml or the environment)
+    3    configuration error (config.toml or the environment), or the local store or disk
     4    the API or the network failed (the key was refused, no balance, unreachable)
     5    timed out waiting (--timeout)
+    70   internal error: a bug (a crash report, key redacted, was written)
     130  interrupted (Ctrl-C)
 """
 
@@ -22,11 +23,13 @@ import logging
 import os
 import sys
 import textwrap
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from lumatui.engine.jobs import JobState
+from lumatui.commands.guards import positive_number
+from lumatui.engine.jobs import FINISHED_STATES, JobState, Orphan
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable, Iterable, Sequence
@@ -44,19 +47,21 @@ EXIT_USAGE = 2
 EXIT_CONFIG = 3
 EXIT_API = 4
 EXIT_TIMEOUT = 5
+EXIT_INTERNAL = 70
 EXIT_INTERRUPTED = 130
 
 EXIT_CODES_TEXT = """exit codes:
   0    ok
   1    a job failed, was rejected by the API, or its outcome is uncertain
   2    usage or validation error (nothing was sent), or an unknown job id
-  3    configuration error (config.toml or the environment)
+  3    configuration, or the local store or disk (read-only, full, damaged history)
   4    the API or the network failed (key refused, no balance, unreachable)
   5    timed out waiting (--timeout)
+  70   internal error: a bug (a crash report, key redacted, was written)
   130  interrupted (Ctrl-C)"""
 
 DESCRIPTION_WIDTH = 88
-UNSUCCESSFUL = frozenset({JobState.FAILED, JobState.REJECTED, JobState.UNCERTAIN})
+UNSUCCESSFUL = FINISHED_STATES - {JobState.COMPLETED}
 SIMULATOR_NOTICE = "using the built-in simulator (no LUMA_AGENTS_API_KEY)"
 
 
@@ -110,7 +115,7 @@ def add_backend_options(parser: argparse.ArgumentParser) -> None:
     add_base_url_option(parser)
     parser.add_argument(
         "--sim-speed",
-        type=_positive_float,
+        type=positive_number,
         default=None,
         metavar="X",
         help="the API at --base-url is a lumatui simulator running X times faster "
@@ -126,16 +131,6 @@ def add_base_url_option(parser: argparse.ArgumentParser) -> None:
         metavar="URL",
         help="API base URL (default: LUMA_BASE_URL, config.toml, or Luma's)",
     )
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError("must be more than 0")
-    return value
 
 
 def run_command(name: str, body: Callable[[], int], *, json_mode: bool) -> int:
@@ -159,6 +154,14 @@ def run_command(name: str, body: Callable[[], int], *, json_mode: bool) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_OK
+    except Exception as exc:  # a read-only or full disk, a damaged database, absurd input
+        from lumatui.commands.guards import local_fault
+
+        fault = local_fault(exc)
+        if fault is None:
+            raise  # a bug: `lumatui.cli.main` writes a crash report
+        report_error(name, fault[0], (), json_mode=json_mode, code=fault[1])
+        return fault[1]
 
 
 def report_error(
@@ -184,8 +187,15 @@ def warn(message: str) -> None:
 
 
 def print_json(value: Any) -> None:
-    """`value` as indented JSON on stdout."""
-    print(json.dumps(value, indent=2, ensure_ascii=False), flush=True)
+    """`value` as indented JSON on stdout, with no character a terminal would act on."""
+    print(json_text(value), flush=True)
+
+
+def json_text(value: Any) -> str:
+    """`value` as indented JSON; C1 and bidi controls inside strings written as escapes."""
+    from lumatui.api.text import terminal_safe_json
+
+    return terminal_safe_json(json.dumps(value, indent=2, ensure_ascii=False))
 
 
 def load_settings_for(args: argparse.Namespace) -> tuple[Settings, AppPaths]:
@@ -242,13 +252,24 @@ class Session:
     engine: Engine
     recovered: list[Job]
     """Jobs a crash left mid-send, which the engine's start marked uncertain."""
+    stop_reason: str | None = None  # why it stops early: its unsent jobs say so when cancelled
+    released: list[Job] = field(default_factory=list)  # what changed when the engine stopped
 
 
 @contextlib.asynccontextmanager
 async def engine_session(
-    args: argparse.Namespace, settings: Settings, paths: AppPaths
+    args: argparse.Namespace,
+    settings: Settings,
+    paths: AppPaths,
+    *,
+    kind: str,
+    may_lead: bool = False,
+    orphan: Orphan = Orphan.CANCEL,
 ) -> AsyncIterator[Session]:
-    """Open the backend (the simulator when there is no key), start the engine, stop it after."""
+    """Open the backend (the simulator when there is no key), start the engine, stop it after.
+
+    A one-shot command (`may_lead` False) never leads or adopts; what it leaves unsent is
+    cancelled (`orphan` CANCEL) or handed to the history's queue (SEND)."""
     from lumatui.backend import open_backend, open_engine
     from lumatui.logs import configure_logging
 
@@ -263,17 +284,26 @@ async def engine_session(
             speed = getattr(args, "sim_speed", None)
             if speed and not backend.is_simulator:
                 backend.time_scale = 1.0 / speed
-            engine = open_engine(backend, paths, settings)
+            engine = open_engine(
+                backend, paths, settings, kind=kind, may_lead=may_lead, orphan=orphan
+            )
         except BaseException:
             await backend.aclose()
             raise
+        session: Session | None = None
         try:
             recovered = await engine.start()
-            yield Session(backend, engine, recovered)
+            session = Session(backend, engine, recovered)
+            yield session
         finally:
-            await engine.stop()
-            await backend.aclose()
-            engine.store.close()
+            why = session.stop_reason if session is not None else "it stopped"
+            try:
+                released = await engine.stop(why=why)
+                if session is not None:
+                    session.released = released
+            finally:
+                await backend.aclose()
+                engine.close()
     finally:
         root.removeHandler(handler)
         root.setLevel(level)
@@ -311,8 +341,30 @@ def output_paths(store: JobStore, job: Job) -> list[str]:
     return [o.local_path for o in store.outputs(job.id) if o.is_downloaded and o.local_path]
 
 
+def output_files(store: JobStore, job: Job) -> list[dict[str, Any]]:
+    """Every output of a job: index, media type, local file, size, hash, error and layer.
+
+    `layer` is a layering job's metadata for that output (index 0 front-most, the last the
+    background), null for other jobs.
+    """
+    return [
+        {
+            "index": o.index,
+            "media_type": o.media_type,
+            "local_path": o.local_path if o.is_downloaded else None,
+            "size_bytes": o.size_bytes,
+            "sha256": o.sha256,
+            "error": o.error,
+            "layer": o.layer,
+        }
+        for o in store.outputs(job.id)
+    ]
+
+
 def job_record(store: JobStore, job: Job) -> dict[str, Any]:
     """A job as a JSON object: ids, kind, state, prompt, times, parents, outputs, failure."""
+    from lumatui.api.text import clean_text  # server text stored by an older version, too
+
     return {
         "id": job.generation_id or job.id,
         "local_id": job.id,
@@ -325,9 +377,12 @@ def job_record(store: JobStore, job: Job) -> dict[str, Any]:
         "updated_at": iso_time(job.updated_at),
         "submitted_at": iso_time(job.submitted_at),
         "finished_at": iso_time(job.finished_at),
-        "server_created_at": job.server_created_at,
+        "server_created_at": clean_text(job.server_created_at, 64)
+        if job.server_created_at
+        else None,
         "parents": list(dict.fromkeys(e.parent_generation_id for e in store.edges_from(job.id))),
         "outputs": output_paths(store, job),
+        "output_files": output_files(store, job),
         "failure_code": job.failure_code,
         "failure_reason": job.failure_reason,
         "note": job.note,
@@ -335,11 +390,12 @@ def job_record(store: JobStore, job: Job) -> dict[str, Any]:
 
 
 def jobs_exit_code(store: JobStore, jobs: Iterable[Job]) -> int:
-    """1 when any job failed, was rejected, is uncertain, or lost an output; else 0."""
+    """1 when any job failed, was rejected, is uncertain or cancelled, or an output was given
+    up for good; else 0."""
     for job in jobs:
         if job.state in UNSUCCESSFUL:
             return EXIT_JOB_FAILED
-        if job.state is JobState.COMPLETED and any(o.error for o in store.outputs(job.id)):
+        if job.state is JobState.COMPLETED and any(o.final for o in store.outputs(job.id)):
             return EXIT_JOB_FAILED
     return EXIT_OK
 
@@ -353,9 +409,15 @@ def job_problem(store: JobStore, job: Job) -> str | None:
         return clean_text(f"{code}: {job.failure_reason or 'no reason given'}")
     if job.state in UNSUCCESSFUL:
         return clean_text(f"{job.state}: {job.note or job.state.explanation}")
-    errors = [o for o in store.outputs(job.id) if o.error]
-    if errors:
-        return clean_text(f"output {errors[0].index} not downloaded: {errors[0].error}")
+    outputs = store.outputs(job.id)
+    given_up = [o for o in outputs if o.final]
+    if given_up:
+        return clean_text(f"output {given_up[0].index} not downloaded: {given_up[0].error}")
+    missing = [o for o in outputs if o.is_missing]
+    if job.state is JobState.COMPLETED and missing:
+        first, left = missing[0], max((missing[0].next_try_at or 0.0) - time.time(), 0.0)
+        why = f": {first.error}; next try in {left:.0f} s" if first.error else " (not yet)"
+        return clean_text(f"missing output {first.index}{why}")
     return None
 
 

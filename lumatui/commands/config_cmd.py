@@ -27,7 +27,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run(args: argparse.Namespace) -> int:
-    """Print the settings report; exit 2 with the reason when the settings cannot be loaded."""
+    """Print the settings report; exit 3 with the reason when the settings cannot be loaded."""
     # Imported here so that `lumatui --help` does not pay for pydantic.
     from lumatui.config import ConfigError, app_paths, load_settings
 
@@ -35,11 +35,13 @@ def run(args: argparse.Namespace) -> int:
     try:
         settings = load_settings(paths)
     except ConfigError as exc:
-        print(f"lumatui: {exc}", file=sys.stderr)
-        return 2
+        print(f"lumatui config: {exc}", file=sys.stderr)
+        return 3  # a configuration error, as for every other command
     report = config_report(settings, paths)
     if args.json:
-        print(json.dumps(report, indent=2, ensure_ascii=False))
+        from lumatui.commands.common import json_text
+
+        print(json_text(report))
     else:
         print(render_report(report))
     return 0

@@ -3,12 +3,12 @@
 Reports the image protocol textual-image chose (Kitty graphics, Sixel or half-cell blocks),
 colour depth, terminal size, the clipboard route, tmux passthrough, SSH, and whether stdin
 and stdout are terminals. The terminal is asked about images only when it can answer, so
-the command never waits on a pipe.
+the command never waits on a pipe. `--repair` checks the history database instead, and
+rebuilds a damaged one (see `lumatui.engine.repair`).
 """
 
 from __future__ import annotations
 
-import json
 import unicodedata
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
@@ -29,17 +29,30 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "it. Run it in the terminal (and tmux pane) you use lumatui in.",
     )
     parser.add_argument("--json", action="store_true", help="print the same as JSON")
+    parser.add_argument(
+        "--repair",
+        action="store_true",
+        help="check the history database; if it is damaged, keep a copy of it and rebuild "
+        "what can be read (quit every lumatui on this history first)",
+    )
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Print the report; always exit 0 (it describes, it does not judge)."""
+    if args.repair:
+        from lumatui.commands.common import run_command
+        from lumatui.commands.repair import repair
+
+        return run_command("doctor", lambda: repair(json_mode=args.json), json_mode=args.json)
     from lumatui.tui.terminal_info import gather, report_items
 
     info = gather()
     items = report_items(info)
     if args.json:
-        print(json.dumps(doctor_report(info, items), indent=2, ensure_ascii=False))
+        from lumatui.commands.common import json_text
+
+        print(json_text(doctor_report(info, items)))
     else:
         print(render_report(items))
     return 0

@@ -8,6 +8,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from lumatui.commands.common import (
+    EXIT_TIMEOUT,
     add_parser,
     iso_time,
     job_problem,
@@ -19,7 +20,9 @@ from lumatui.commands.common import (
     print_json,
     resolve_job,
     run_command,
+    warn,
 )
+from lumatui.commands.guards import seconds
 from lumatui.engine.jobs import POLLED_STATES
 
 if TYPE_CHECKING:
@@ -49,6 +52,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--no-refresh", action="store_true", help="show what is stored; never ask the API"
     )
+    parser.add_argument(
+        "--timeout",
+        type=seconds,
+        default=None,
+        metavar="S",
+        help="give up asking the API after S seconds: show what is stored and exit 5",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -61,8 +71,9 @@ def _get(args: argparse.Namespace) -> int:
     settings, paths = load_settings_for(args)
     with contextlib.closing(open_store(paths)) as store:
         job = resolve_job(store, args.id)
+    timed_out = False
     if job.state in POLLED_STATES and job.generation_id and not args.no_refresh:
-        asyncio.run(_refresh(args, settings, paths, job))
+        timed_out = asyncio.run(_refresh_within(args, settings, paths, job))
     with contextlib.closing(open_store(paths)) as store:
         job = store.get(job.id)
         details = job_details(store, job)
@@ -70,7 +81,21 @@ def _get(args: argparse.Namespace) -> int:
             print_json(details)
         else:
             print(render_details(details, job))
-        return jobs_exit_code(store, [job])
+        return EXIT_TIMEOUT if timed_out else jobs_exit_code(store, [job])
+
+
+async def _refresh_within(
+    args: argparse.Namespace, settings: Settings, paths: AppPaths, job: Job
+) -> bool:
+    """Refresh within --timeout (the client's own deadlines bound each call anyway); True
+    when it timed out, which is said on stderr."""
+    try:
+        async with asyncio.timeout(args.timeout):
+            await _refresh(args, settings, paths, job)
+    except TimeoutError:
+        warn(f"lumatui get: timed out after {args.timeout:g} s; showing what is stored")
+        return True
+    return False
 
 
 async def _refresh(args: argparse.Namespace, settings: Settings, paths: AppPaths, job: Job) -> None:
@@ -97,17 +122,6 @@ def job_details(store: JobStore, job: Job) -> dict[str, Any]:
     details["history"] = [
         {"state": str(state), "at": iso_time(at), "detail": detail}
         for state, at, detail in store.state_history(job.id)
-    ]
-    details["output_files"] = [
-        {
-            "index": o.index,
-            "media_type": o.media_type,
-            "local_path": o.local_path if o.is_downloaded else None,
-            "size_bytes": o.size_bytes,
-            "sha256": o.sha256,
-            "error": o.error,
-        }
-        for o in store.outputs(job.id)
     ]
     details["parent_roles"] = [
         {"role": e.role, "id": e.parent_generation_id} for e in store.edges_from(job.id)
@@ -154,6 +168,9 @@ def render_details(details: dict[str, Any], job: Job) -> str:
         )
         size = f"  ({out['size_bytes']:,} bytes)" if out["size_bytes"] else ""
         lines.append(f"  {out['index']}  {out['media_type']:<6} {clean_text(where, 500)}{size}")
+        layer = out.get("layer")
+        if layer:
+            lines.append(f"     {layer_text(layer)}")
     return "\n".join(lines)
 
 
@@ -169,3 +186,17 @@ def job_history_lines(details: dict[str, Any]) -> list[str]:
         why = f"  {clean_text(change['detail'])}" if change["detail"] else ""
         lines.append(f"{at}  {change['state']:<10}{why}".rstrip())
     return lines
+
+
+def layer_text(layer: dict[str, Any]) -> str:
+    """`layer 0 (front): cat, soft edges: the cat, complete` for a layering output."""
+    from lumatui.api.text import clean_text
+
+    index = layer.get("index")
+    hint = clean_text(str(layer.get("alpha_hint") or ""), 20)
+    where = " (background)" if hint == "none" else (" (front)" if index == 0 else "")
+    edges = {"soft": "soft edges", "hard": "hard edges", "none": "opaque"}.get(hint, hint)
+    label = clean_text(str(layer.get("label") or ""), 60)
+    about = clean_text(str(layer.get("description") or ""), 200)
+    text = f"layer {index}{where}: {label}, {edges}"
+    return f"{text}: {about}" if about else text

@@ -16,6 +16,7 @@ from lumatui.commands.common import (
     run_command,
     warn,
 )
+from lumatui.commands.guards import count
 from lumatui.engine.jobs import JobState
 
 if TYPE_CHECKING:
@@ -59,8 +60,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="only this model (repeatable)",
     )
     parser.add_argument("--text", default="", metavar="T", help="prompt, id or failure contains T")
-    parser.add_argument("--limit", type=int, default=50, metavar="N", help="at most N (default 50)")
-    parser.add_argument("--offset", type=int, default=0, metavar="N", help="skip the newest N")
+    parser.add_argument(
+        "--limit", type=count, default=50, metavar="N", help="at most N (default 50)"
+    )
+    parser.add_argument("--offset", type=count, default=0, metavar="N", help="skip the newest N")
     parser.set_defaults(handler=run)
 
 

@@ -2,14 +2,18 @@
 
 A body read with `--json FILE|-` (or `--body`) comes first; each flag given replaces the
 field it names. A reference (`--image-ref`, `--source`, frames, keyframes) is a URL, a
-generation id (a whole UUID, or a unique prefix of a stored job's id) or a local file,
-which is read, sniffed and inlined as base64.
+generation id (a whole UUID, or a unique prefix of a stored job's id), `file:ID` (an
+uploaded file) or a local file: a small image is read, sniffed and inlined as base64; a
+video, or anything over the inline cap, is uploaded as a file and sent as `file_id`.
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
 import json
+import os
+import stat
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -17,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from lumatui.api.enums import (
     AspectRatio,
     GenerationType,
+    LayeringResolution,
     Model,
     OutputFormat,
     Style,
@@ -24,11 +29,13 @@ from lumatui.api.enums import (
     VideoEditStrength,
     VideoResolution,
 )
-from lumatui.commands.common import CommandError
+from lumatui.commands.common import CommandError, warn
+from lumatui.commands.guards import MAX_JSON_DEPTH, finite_float, json_depth_over
 
 if TYPE_CHECKING:
     from enum import StrEnum
 
+    from lumatui.commands.uploading import PendingUpload
     from lumatui.engine.store import JobStore
 
 MAX_BODY_BYTES = 256 * 1024 * 1024
@@ -46,14 +53,21 @@ VALUE_FLAGS: tuple[tuple[str, tuple[str, ...], type[StrEnum] | None, str], ...] 
     ("--video-duration", ("video", "duration"), VideoDuration, "video length"),
     ("--video-resolution", ("video", "resolution"), VideoResolution, "video resolution"),
     ("--edit-strength", ("video", "edit", "strength"), VideoEditStrength, "video_edit strength"),
+    (
+        "--layering-resolution",
+        ("layering", "resolution"),
+        LayeringResolution,
+        "type layering: resolution of every layer",
+    ),
 )
 BOOL_FLAGS: tuple[tuple[str, tuple[str, ...], str], ...] = (
+    ("--web-search", ("web_search",), "let the agent search the web for references (images)"),
     ("--video-loop", ("video", "loop"), "make the video loop seamlessly"),
     ("--video-hdr", ("video", "hdr"), "HDR video (720p or 1080p)"),
     ("--video-exr-export", ("video", "exr_export"), "also export EXR frames (needs hdr)"),
     ("--edit-auto-controls", ("video", "edit", "auto_controls"), "video_edit automatic controls"),
 )
-REF = "URL|PATH|ID"
+REF = "URL|PATH|ID|file:ID"
 
 
 def add_request_flags(parser: argparse.ArgumentParser) -> None:
@@ -122,23 +136,60 @@ def read_body(source: str | None) -> dict[str, Any]:
         if source == "-":
             text = sys.stdin.read(MAX_BODY_BYTES + 1)
         else:
-            with Path(source).expanduser().open(encoding="utf-8") as handle:
-                text = handle.read(MAX_BODY_BYTES + 1)
+            text = read_regular_file(Path(source).expanduser(), MAX_BODY_BYTES + 1)
     except (OSError, UnicodeDecodeError) as exc:
-        raise CommandError(f"cannot read the request body {source}: {exc}") from None
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        raise CommandError(f"cannot read the request body {source}: {reason}") from None
     if len(text) > MAX_BODY_BYTES:
         raise CommandError(f"the request body {source} is over {MAX_BODY_BYTES // 2**20} MB")
     try:
         body = json.loads(text)
     except ValueError as exc:
         raise CommandError(f"the request body {source} is not valid JSON: {exc}") from None
+    except RecursionError:
+        body = None  # deeper than the parser goes: refused just below
+    if body is None or json_depth_over(body):
+        raise CommandError(
+            f"the request body {source} is nested more than {MAX_JSON_DEPTH} levels deep"
+        )
     if not isinstance(body, dict):
         raise CommandError(f"the request body {source} must be a JSON object")
     return body
 
 
-def apply_flags(body: dict[str, Any], args: argparse.Namespace, store: JobStore) -> dict[str, Any]:
-    """`body` with every flag given put in its place; references resolved or read."""
+def read_regular_file(path: Path, limit: int) -> str:
+    """At most `limit` characters of a regular file; a FIFO, device or folder is refused.
+
+    Opened without blocking so that a FIFO nobody writes to cannot hang the command.
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    try:
+        kind = os.fstat(fd).st_mode
+        if not stat.S_ISREG(kind):
+            what = "a folder" if stat.S_ISDIR(kind) else "not a regular file (a FIFO or device)"
+            raise OSError(errno.EINVAL, f"it is {what}")
+        os.set_blocking(fd, True)
+        with os.fdopen(fd, encoding="utf-8", closefd=True) as handle:
+            fd = -1
+            return handle.read(limit)
+    finally:
+        if fd >= 0:
+            os.close(fd)
+
+
+def apply_flags(
+    body: dict[str, Any],
+    args: argparse.Namespace,
+    store: JobStore,
+    *,
+    inline_cap: int | None = None,
+    uploads: list[PendingUpload] | None = None,
+) -> dict[str, Any]:
+    """`body` with every flag given put in its place; references resolved or read.
+
+    Local files that must be uploaded are appended to `uploads` (their references hold a
+    stand-in file id until `upload_pending` fills them in).
+    """
     body = json.loads(json.dumps(body))  # a deep copy the flags may change
     for flag, path, _, _ in VALUE_FLAGS:
         value = getattr(args, _dest(flag))
@@ -149,7 +200,7 @@ def apply_flags(body: dict[str, Any], args: argparse.Namespace, store: JobStore)
         if value is not None:
             _put(body, path, value)
     kind = str(body.get("type") or GenerationType.IMAGE)
-    refs = RefResolver(store)
+    refs = RefResolver(store, inline_cap=inline_cap, uploads=uploads)
     if args.image_ref is not None:
         body["image_ref"] = [refs.resolve(t, "--image-ref") for t in args.image_ref]
     if args.source is not None:
@@ -197,7 +248,7 @@ def _put(body: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
 def _source_position(text: str) -> dict[str, float]:
     parts = text.split(",")
     try:
-        x, y, w, h = (float(p) for p in parts)
+        x, y, w, h = (finite_float(p) for p in parts)
     except ValueError:
         raise CommandError(
             f"--source-position must be four numbers X,Y,W,H such as 0.1,0,0.8,1 (got {text!r})"
@@ -219,7 +270,7 @@ def _control(text: str) -> tuple[tuple[str, str], Any]:
         value = raw.lower() == "true"
     else:
         try:
-            value = float(raw)
+            value = finite_float(raw)
         except ValueError:
             value = raw
     return (control, field), value
@@ -228,16 +279,29 @@ def _control(text: str) -> tuple[tuple[str, str], Any]:
 class RefResolver:
     """Turns the text of a reference flag into an ImageRef object for the body."""
 
-    def __init__(self, store: JobStore) -> None:
+    def __init__(
+        self,
+        store: JobStore,
+        *,
+        inline_cap: int | None = None,
+        uploads: list[PendingUpload] | None = None,
+    ) -> None:
+        from lumatui.api.files_client import DEFAULT_INLINE_CAP
+
         self._store = store
+        self._inline_cap = DEFAULT_INLINE_CAP if inline_cap is None else inline_cap
+        self._uploads = uploads
 
     def resolve(self, text: str, flag: str, *, want: str = "image") -> dict[str, Any]:
-        """A URL as `{"url"}`, an id as `{"generation_id"}`, a file as `{"data", "media_type"}`."""
+        """A URL as `{"url"}`, an id as `{"generation_id"}`, `file:ID` as `{"file_id"}`, a
+        local file as `{"data", "media_type"}` or (uploaded later) `{"file_id"}`."""
         from lumatui.engine.local_refs import RefKind, classify_ref_text, is_full_uuid
 
         kind = classify_ref_text(text)
         if kind is RefKind.EMPTY:
             raise CommandError(f"{flag} is empty; give a URL, a generation id or a file")
+        if text.strip().startswith("file:"):
+            return {"file_id": text.strip().removeprefix("file:").strip()}
         if kind is RefKind.URL:
             return {"url": text.strip()}
         if kind is RefKind.GENERATION_ID:
@@ -281,9 +345,19 @@ class RefResolver:
 
     def _file(self, text: str, flag: str, want: str) -> dict[str, Any]:
         from lumatui.engine.local_refs import LocalRefError, load_local_ref
+        from lumatui.engine.uploads import inspect_local_media
 
         try:
-            ref = load_local_ref(text, want=want)
+            media = inspect_local_media(text, want=want, inline_cap=self._inline_cap)
+            if not media.upload:
+                return load_local_ref(text, want=want).to_json()
         except LocalRefError as exc:
             raise CommandError(f"{flag}: {exc}") from None
-        return ref.to_json()
+        if self._uploads is None:
+            raise CommandError(f"{flag}: {text.strip()} {media.describe()}, which needs the API")
+        from lumatui.commands.uploading import PendingUpload
+
+        pending = PendingUpload(flag, media)
+        self._uploads.append(pending)
+        warn(f"lumatui: {flag} {media.path.name}: {media.describe()}")
+        return pending.ref

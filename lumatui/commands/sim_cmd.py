@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lumatui.api.hosts import is_loopback
+from lumatui.commands.guards import amount, bounded_int, positive_number
 
 if TYPE_CHECKING:
     import argparse
@@ -24,15 +25,27 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         ),
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (loopback)")
-    parser.add_argument("--port", type=int, default=8765, help="port to listen on")
-    parser.add_argument("--speed", type=float, default=1.0, help="time factor; 100 = 100x faster")
+    parser.add_argument(
+        "--port", type=bounded_int(0, 65535), default=8765, help="port to listen on"
+    )
+    parser.add_argument(
+        "--speed", type=positive_number, default=1.0, help="time factor; 100 = 100x faster"
+    )
     parser.add_argument("--faults", default="", help="fault profile, e.g. 500=0.05,reset=0.02")
-    parser.add_argument("--seed", type=int, default=0, help="seed for timings and faults")
-    parser.add_argument("--rpm", type=int, default=60, help="requests per minute per key")
-    parser.add_argument("--concurrency", type=int, default=10, help="concurrent jobs per key")
-    parser.add_argument("--balance", type=float, default=1000.0, help="starting balance (USD)")
-    parser.add_argument("--budget", type=float, default=None, help="per-key budget (USD)")
-    parser.add_argument("--url-ttl", type=int, default=3600, help="output URL lifetime (s)")
+    parser.add_argument(
+        "--seed", type=bounded_int(0, 2**32 - 1), default=0, help="seed for timings and faults"
+    )
+    parser.add_argument(
+        "--rpm", type=bounded_int(1, 10**6), default=60, help="requests per minute per key"
+    )
+    parser.add_argument(
+        "--concurrency", type=bounded_int(1, 10**6), default=10, help="concurrent jobs per key"
+    )
+    parser.add_argument("--balance", type=amount, default=1000.0, help="starting balance (USD)")
+    parser.add_argument("--budget", type=amount, default=None, help="per-key budget (USD)")
+    parser.add_argument(
+        "--url-ttl", type=bounded_int(1, 10**8), default=3600, help="output URL lifetime (s)"
+    )
     parser.add_argument("--state-dir", type=Path, default=None, help="where state is kept")
     parser.add_argument(
         "--allow-remote", action="store_true", help="allow binding a non-loopback address"

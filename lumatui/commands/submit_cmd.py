@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from lumatui.commands.common import (
     EXIT_API,
@@ -24,21 +24,27 @@ from lumatui.commands.common import (
     run_command,
     warn,
 )
+from lumatui.commands.guards import seconds
 from lumatui.commands.request_flags import add_request_flags, apply_flags, read_body
-from lumatui.engine.events import Connectivity, JobChanged, QueueStatus, SubmissionRejected
-from lumatui.engine.jobs import JobState
+from lumatui.commands.uploading import PendingUpload, open_uploader, upload_pending
+from lumatui.engine.events import Connectivity, JobChanged, SendRefused, SubmissionRejected
+from lumatui.engine.jobs import UNSENT_STATES, JobState, Orphan
 
 if TYPE_CHECKING:
     import argparse
 
     from lumatui.api.schema import GenerationRequest
+    from lumatui.commands.common import Session
     from lumatui.config import AppPaths, Settings
     from lumatui.engine.events import Event
     from lumatui.engine.jobs import Job
     from lumatui.engine.service import Engine
+    from lumatui.engine.store import JobStore
 
 MAX_COUNT = 100
-UNSENT = frozenset({JobState.SUBMITTING, JobState.WAITING})
+MAX_UNAVAILABLE = 4
+"""502/503 answers in a row before a one-shot submit gives up (exit 4, nothing created)."""
+UNSENT = UNSENT_STATES
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -52,7 +58,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
             "crash loses no paid job. Without --wait, returns once the API has accepted it "
             "and prints its id; with --wait, prints the output files, one per line. A "
             "request that fails validation prints each problem as `path: message` and "
-            "exits 2 with nothing sent."
+            "exits 2 with nothing sent. submit sends only the jobs it was asked to send. A "
+            "refused key (401/403) or no balance (402) is said at once and exits 4; a job "
+            "still unsent when submit stops (a refusal, --timeout, ctrl+c) is cancelled, "
+            "nothing created, unless --queue hands it to the history's queue."
         ),
         network=True,
         json_option=False,
@@ -78,7 +87,30 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help=f"submit the request N times (1-{MAX_COUNT}); each is a separate, paid job",
     )
     parser.add_argument(
-        "--timeout", type=float, default=None, metavar="S", help="give up after S seconds"
+        "--timeout", type=seconds, default=None, metavar="S", help="give up after S seconds"
+    )
+    parser.add_argument(
+        "--allow-unknown-fields",
+        action="store_true",
+        help="send fields of the body this version of lumatui does not know, as they are",
+    )
+    parser.add_argument(
+        "--yes",
+        action="store_true",
+        help="send a job whose price is unknown (layering, web search) without asking",
+    )
+    parser.add_argument(
+        "--queue",
+        action="store_true",
+        help="if a job cannot be sent before submit stops (a refusal, --timeout, ctrl+c), "
+        "leave it in the history's queue for the primary workstation or `lumatui queue run` "
+        "instead of cancelling it",
+    )
+    parser.add_argument(
+        "--wait-for-balance",
+        action="store_true",
+        help="on HTTP 402 (no balance) keep the job waiting and try again, instead of "
+        "exiting 4 at once",
     )
     add_request_flags(parser)
     parser.set_defaults(handler=run)
@@ -97,23 +129,43 @@ def _submit(args: argparse.Namespace, json_mode: bool) -> int:
         raise CommandError(f"--count must be between 1 and {MAX_COUNT}")
     settings, paths = load_settings_for(args)
     body = read_body(args.body if args.body is not None else (args.json or None))
+    uploads: list[PendingUpload] = []
     with contextlib.closing(open_store(paths)) as store:
-        body = apply_flags(body, args, store)
-    request = validate_request(body)
-    return asyncio.run(_send(args, settings, paths, request, json_mode))
+        body = apply_flags(body, args, store, inline_cap=settings.inline_cap_bytes, uploads=uploads)
+    request = validate_request(body, allow_unknown=args.allow_unknown_fields)
+    confirm_price(request, settings, count=args.count, yes=args.yes)
+    return asyncio.run(_send(args, settings, paths, request, json_mode, body, uploads))
 
 
-def validate_request(body: dict[str, object]) -> GenerationRequest:
-    """The request, or CommandError (exit 2) listing every problem at its JSON path."""
+def validate_request(
+    body: dict[str, Any], *, allow_unknown: bool = False, quiet: bool = False
+) -> GenerationRequest:
+    """The request, or CommandError (exit 2) listing every problem at its JSON path.
+
+    A field this version does not know is a warning, and is sent as is only when allowed.
+    """
     from pydantic import ValidationError
 
     from lumatui.api.capabilities import server_problems
     from lumatui.api.client_rules import client_problems
     from lumatui.api.field_errors import FieldError, field_errors, json_path
     from lumatui.api.schema import GenerationRequest
+    from lumatui.api.unknown_fields import split_unknown_fields, unknown_field_warning
 
+    known, unknown = split_unknown_fields(body)
+    if unknown and not quiet:
+        for loc, _ in unknown:
+            warn(f"lumatui: {unknown_field_warning(json_path(loc))}")
+    if unknown and not allow_unknown:
+        fields = [FieldError(json_path(loc), "not known to this version") for loc, _ in unknown]
+        raise CommandError(
+            "the body has fields this version of lumatui does not know; nothing was sent. "
+            "Pass --allow-unknown-fields to send them as they are",
+            EXIT_USAGE,
+            fields,
+        )
     try:
-        request = GenerationRequest.model_validate(body)
+        request = GenerationRequest.model_validate(known)
     except ValidationError as exc:
         raise CommandError(
             "the request is not valid; nothing was sent", EXIT_USAGE, field_errors(exc)
@@ -125,52 +177,95 @@ def validate_request(body: dict[str, object]) -> GenerationRequest:
         raise CommandError(
             "the model would refuse this request; nothing was sent", EXIT_USAGE, problems
         )
-    return request
+    return request.with_unknown_fields(unknown) if unknown else request
+
+
+def confirm_price(request: GenerationRequest, settings: Settings, *, count: int, yes: bool) -> None:
+    """A job whose price is unknown is sent only when a person agrees (or --yes says so)."""
+    import sys
+
+    from lumatui.api.pricing import price_of
+
+    price = price_of(request, settings.prices)
+    if price.known or yes:
+        return
+    jobs = "this job" if count == 1 else f"these {count} jobs"
+    if not sys.stdin.isatty():
+        raise CommandError(
+            f"the price of {jobs} is unknown ({price.basis}); nothing was sent. "
+            "Pass --yes to send anyway"
+        )
+    sys.stderr.write(f"lumatui: the price of {jobs} is unknown ({price.basis}). Send? [y/N] ")
+    sys.stderr.flush()
+    if sys.stdin.readline().strip().lower() not in ("y", "yes"):
+        raise CommandError("not sent")
 
 
 class _Progress:
-    """Follows the submitted jobs' events: tells the user, and notices when sending is stuck."""
+    """Follows the submitted jobs' events: tells the user, and notices when sending must stop."""
 
-    def __init__(self, ids: set[str], total: int) -> None:
+    def __init__(self, ids: set[str], total: int, *, wait_for_balance: bool) -> None:
         self.ids = ids
         self.total = total
         self.sent = 0
+        self.wait_for_balance = wait_for_balance
         self.trouble: str | None = None
-        self._offline: str | None = None
-        self._paused: str | None = None
+        self.outages = 0
+        self.stopped = asyncio.Event()
         self._told: dict[str, JobState] = {}
+        self._held: dict[str, str] = {}
 
     def __call__(self, event: Event) -> None:
         from lumatui.api.text import clean_text
 
-        if isinstance(event, Connectivity):
-            self._offline = None if event.online else (event.detail or "the API is unreachable")
-        elif isinstance(event, QueueStatus):
-            self._paused = event.paused_reason
+        if isinstance(event, SendRefused):
+            if event.kind == "balance" and self.wait_for_balance:
+                warn(f"lumatui submit: {clean_text(event.message)}; waiting for funds")
+                return
+            # 401/403/402 said at once: the command stops (exit 4).
+            self.trouble = clean_text(event.message)
+            self.stopped.set()
+        elif isinstance(event, Connectivity) and not event.online:
+            # Nothing was created (the submitter says so only for refusals that prove it). A
+            # one-shot command does not sit out an outage: no answer at all exits 4 now; a
+            # 502/503 (the API answered "not now") is tried a few times first.
+            self.outages += 1
+            if not event.answered or self.outages >= MAX_UNAVAILABLE:
+                detail = event.detail or "no answer"
+                self.trouble = clean_text(f"the API is unreachable: {detail}")
+                self.stopped.set()
         elif isinstance(event, SubmissionRejected) and event.job.id in self.ids:
             for error in event.field_errors:
                 warn(f"  {error}")
         elif isinstance(event, JobChanged) and event.job.id in self.ids:
-            job = event.job
-            if self._told.get(job.id) is job.state:
-                return
-            previous = self._told.get(job.id)
-            self._told[job.id] = job.state
-            if job.state is JobState.WAITING:
-                if self._paused or self._offline:
-                    self.trouble = clean_text(self._paused or self._offline or "")
-                elif previous is not None:  # not the initial place in the local queue
-                    warn(f"lumatui: {job.short_id} waiting: {clean_text(job.note or '')}")
-            elif job.state in (JobState.QUEUED, JobState.PROCESSING) and previous in (
-                None,
-                *UNSENT,
-            ):
-                self.sent += 1
-                warn(
-                    f"lumatui: submitted {self.sent}/{self.total}: {job.generation_id} {job.state}"
-                )
-            elif job.state is not JobState.SUBMITTING:
-                warn(f"lumatui: {job.short_id} {job.state}")
+            self._job_changed(event.job)
+
+    def _job_changed(self, job: Job) -> None:
+        from lumatui.api.text import clean_text
+
+        previous = self._told.get(job.id)
+        if previous is job.state and job.state is not JobState.WAITING:
+            return
+        self._told[job.id] = job.state
+        if job.state is JobState.WAITING:
+            note = clean_text(job.note or "")
+            if previous is not None and self._held.get(job.id) != note:
+                self._held[job.id] = note
+                warn(f"lumatui: {job.short_id} waiting: {note}{_next_try(job)}")
+        elif job.state in (JobState.QUEUED, JobState.PROCESSING) and previous in (None, *UNSENT):
+            self.sent += 1
+            self.outages = 0
+            warn(f"lumatui: submitted {self.sent}/{self.total}: {job.generation_id} {job.state}")
+        elif job.state is not JobState.SUBMITTING:
+            warn(f"lumatui: {job.short_id} {job.state}")
+        if job.state not in UNSENT:
+            self.stopped.set()
+
+
+def _next_try(job: Job) -> str:
+    if job.due_at is None:
+        return ""
+    return f" (next try in {max(job.due_at - time.time(), 0.0):.0f} s)"
 
 
 async def _send(
@@ -179,58 +274,100 @@ async def _send(
     paths: AppPaths,
     request: GenerationRequest,
     json_mode: bool,
+    body: dict[str, Any],
+    uploads: list[PendingUpload],
+) -> int:
+    orphan = Orphan.SEND if args.queue else Orphan.CANCEL
+    ids: list[str] = []
+    sessions: list[Session] = []
+    try:
+        return await _send_in(
+            args, settings, paths, request, json_mode, orphan, ids, sessions, body, uploads
+        )
+    finally:
+        if sessions:
+            released = [j for j in sessions[0].released if j.id in set(ids)]
+            _report_unsent(released, queued=args.queue)
+
+
+async def _send_in(
+    args: argparse.Namespace,
+    settings: Settings,
+    paths: AppPaths,
+    request: GenerationRequest,
+    json_mode: bool,
+    orphan: Orphan,
+    ids: list[str],
+    sessions: list[Session],
+    body: dict[str, Any],
+    uploads: list[PendingUpload],
 ) -> int:
     deadline = None if args.timeout is None else time.monotonic() + args.timeout
-    ids: list[str] = []
-    stopped_because = "interrupted"
-    try:
-        async with engine_session(args, settings, paths) as session:
-            engine = session.engine
-            progress = _Progress(set(), args.count)
-            engine.subscribe(progress)
-            for _ in range(args.count):
-                job = engine.submit(request)
-                ids.append(job.id)
-                progress.ids.add(job.id)
-            code = await _follow(engine, ids, progress, deadline, wait=args.wait)
-            if code == EXIT_API:
-                stopped_because = progress.trouble or "the API failed"
-                warn(f"lumatui submit: {stopped_because}")
-            elif code == EXIT_TIMEOUT:
-                stopped_because = "timed out"
-                warn(f"lumatui submit: timed out after {args.timeout:g} s")
-            else:
-                stopped_because = ""
-            jobs = [engine.store.get(i) for i in ids]
-            _print_result(engine, jobs, json_mode=json_mode, wait=args.wait)
-            return code or jobs_exit_code(engine.store, jobs)
-    finally:
-        if ids and stopped_because:
-            _mark_unsent(paths, ids, stopped_because)
+    async with engine_session(args, settings, paths, kind="submit", orphan=orphan) as session:
+        sessions.append(session)
+        if uploads:
+            # Uploads are not paid; they finish before the job is recorded and sent.
+            uploader = open_uploader(session.backend, paths, settings)
+            await upload_pending(uploader, uploads)
+            request = validate_request(body, allow_unknown=args.allow_unknown_fields, quiet=True)
+        engine = session.engine
+        session.stop_reason = "lumatui submit was interrupted"
+        progress = _Progress(set(), args.count, wait_for_balance=args.wait_for_balance)
+        engine.subscribe(progress)
+        for _ in range(args.count):
+            job = await engine.submit(request)
+            ids.append(job.id)
+            progress.ids.add(job.id)
+        code = await _follow(engine, ids, progress, deadline, wait=args.wait)
+        if code == EXIT_API:
+            session.stop_reason = f"lumatui submit stopped: {progress.trouble}"
+            warn(f"lumatui submit: {progress.trouble}")
+        elif code == EXIT_TIMEOUT:
+            session.stop_reason = f"lumatui submit timed out after {args.timeout:g} s"
+            warn(f"lumatui submit: timed out after {args.timeout:g} s")
+        else:
+            session.stop_reason = None
+    with contextlib.closing(open_store(paths)) as store:
+        jobs = store.get_many(ids)
+        _print_result(store, jobs, json_mode=json_mode, wait=args.wait)
+        return code or jobs_exit_code(store, jobs)
+
+
+def _report_unsent(jobs: list[Job], *, queued: bool) -> None:
+    """Say what became of the jobs this command could not send."""
+    cancelled = [j for j in jobs if j.state is JobState.CANCELLED]
+    waiting = [j for j in jobs if j.state is JobState.WAITING]
+    if cancelled:
+        ids = " ".join(j.short_id for j in cancelled)
+        warn(
+            f"lumatui submit: cancelled {len(cancelled)} unsent job(s), nothing was created: {ids}"
+        )
+    if waiting and queued:
+        ids = " ".join(j.short_id for j in waiting)
+        warn(
+            f"lumatui submit: {len(waiting)} job(s) handed to the history's queue ({ids}): the "
+            "primary workstation or `lumatui queue run` sends them"
+        )
 
 
 async def _follow(
     engine: Engine, ids: list[str], progress: _Progress, deadline: float | None, *, wait: bool
 ) -> int:
     """Wait until every job is accepted (and, with `wait`, finished); 0, 4 or 5."""
-    changed = asyncio.Event()
-    unsubscribe = engine.subscribe(lambda _event: changed.set())
-    try:
-        while True:
-            if progress.trouble:
-                return EXIT_API
-            if all(engine.store.get(i).state not in UNSENT for i in ids):
-                break
-            remaining = None if deadline is None else deadline - time.monotonic()
-            if remaining is not None and remaining <= 0:
-                return EXIT_TIMEOUT
-            changed.clear()
-            # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation.
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(min(remaining or 1.0, 1.0)):
-                    await changed.wait()
-    finally:
-        unsubscribe()
+    while True:
+        if progress.trouble:
+            return EXIT_API
+        jobs = await engine.db.read(lambda s: s.get_many(ids))
+        if all(job.state not in UNSENT for job in jobs):
+            break
+        remaining = None if deadline is None else deadline - time.monotonic()
+        if remaining is not None and remaining <= 0:
+            return EXIT_TIMEOUT
+        progress.stopped.clear()
+        # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation.
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(min(remaining or 1.0, 1.0)):
+                await progress.stopped.wait()
     if not wait:
         return 0
     remaining = None if deadline is None else max(deadline - time.monotonic(), 0.0)
@@ -241,8 +378,7 @@ async def _follow(
     return 0
 
 
-def _print_result(engine: Engine, jobs: list[Job], *, json_mode: bool, wait: bool) -> None:
-    store = engine.store
+def _print_result(store: JobStore, jobs: list[Job], *, json_mode: bool, wait: bool) -> None:
     if json_mode:
         print_json([job_record(store, job) for job in jobs])
     for job in jobs:
@@ -256,16 +392,3 @@ def _print_result(engine: Engine, jobs: list[Job], *, json_mode: bool, wait: boo
                 print(path, flush=True)
         elif job.generation_id and job.state not in UNSENT:
             print(job.generation_id, flush=True)
-
-
-def _mark_unsent(paths: AppPaths, ids: list[str], why: str) -> None:
-    """Jobs still in the local queue when submit stops are marked not sent, never sent later."""
-    with contextlib.closing(open_store(paths)) as store:
-        for job_id in ids:
-            if store.get(job_id).state is JobState.WAITING:
-                store.mark_local(
-                    job_id,
-                    JobState.REJECTED,
-                    f"not sent: lumatui submit stopped ({why}) before the API accepted it; "
-                    "nothing was created",
-                )

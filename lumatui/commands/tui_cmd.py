@@ -7,7 +7,9 @@ lets textual-image ask the terminal what it can draw before the app takes the te
 runs the app, and leaves the terminal usable whatever happens:
 
 - SIGHUP (the SSH link dropped) and SIGTERM exit the app the ordinary way: the terminal is
-  restored, the engine stops, the store is closed; the exit code is 128 + the signal;
+  restored, the engine stops, the store is closed; the exit code is 128 + the signal. If
+  that stalls, the watchdog the signal armed flushes the store and ends the process after
+  8 s (`lumatui.tui.crash.ExitGuard`);
 - an unexpected exception ends the app with the terminal restored, a crash report under
   the data folder (key redacted), its path on stderr and again at the next start; exit 1.
 The simulator thread is stopped in every case.
@@ -84,6 +86,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"lumatui: configuration error:\n{exc}", file=sys.stderr)
         return EXIT_CONFIG
     paths.ensure_dirs()
+    from lumatui.engine.repair import preflight
+
+    # A damaged history or a read-only or full disk: one line and exit 3 (`lumatui.cli`),
+    # not a crash report from inside the full-screen app.
+    preflight(paths.database)
 
     from lumatui.backend import open_backend
     from lumatui.logs import configure_logging
@@ -94,12 +101,17 @@ def run(args: argparse.Namespace) -> int:
     backend = open_backend(settings, paths, force_simulator=bool(getattr(args, "sim", False)))
     try:
         from lumatui.tui.app import LumaApp
+        from lumatui.tui.crash import ExitGuard
 
-        app = LumaApp(settings, paths, backend, handle_signals=True)
+        app = LumaApp(settings, paths, backend)
+        guard = ExitGuard(app)  # SIGHUP/SIGTERM: exit cleanly, or within the grace anyway
+        guard.install()
         try:
             app.run()
         except Exception as exc:  # escaped Textual's own handling (starting, stopping)
             return _crashed(paths, settings, exc, app.crash_report)
+        finally:
+            guard.remove()  # an armed watchdog stays armed until the process has gone
         if app.crash_report is not None or app.crash_error is not None:
             return _crashed(paths, settings, app.crash_error, app.crash_report)
         if app.exit_signal is not None:

@@ -21,13 +21,15 @@ from lumatui.commands.common import (
     run_command,
     warn,
 )
-from lumatui.engine.jobs import JobState
+from lumatui.commands.guards import seconds
+from lumatui.engine.jobs import JobState, Orphan
 
 if TYPE_CHECKING:
     import argparse
 
     from lumatui.config import AppPaths, Settings
     from lumatui.engine.jobs import Job
+    from lumatui.engine.service import Engine
     from lumatui.engine.store import JobStore
 
 
@@ -38,9 +40,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "wait",
         help="wait for jobs to finish and download their outputs",
         description=(
-            "Start the engine, which resumes every unfinished job (after a crash too: jobs "
-            "left in flight are polled, never sent twice), and wait until the given jobs, "
-            "or with --all every unfinished job, are finished and their outputs downloaded. "
+            "Wait until the given jobs, or with --all every unfinished job, are finished and "
+            "their outputs downloaded. Jobs another live lumatui process works on are "
+            "followed through the history; the rest are resumed here (after a crash too: "
+            "jobs left in flight are polled, never sent twice). --all takes the primary role "
+            "when no workstation holds it. "
             "Prints one line per job: state, id, type, and its output files or what went "
             "wrong. Exits 1 when any job failed, was rejected or is uncertain."
         ),
@@ -49,7 +53,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("ids", nargs="*", metavar="ID", help="jobs to wait for")
     parser.add_argument("--all", action="store_true", help="wait for every unfinished job")
     parser.add_argument(
-        "--timeout", type=float, default=None, metavar="S", help="give up after S seconds"
+        "--timeout", type=seconds, default=None, metavar="S", help="give up after S seconds"
     )
     parser.set_defaults(handler=run)
 
@@ -72,17 +76,17 @@ def _wait(args: argparse.Namespace) -> int:
 
 
 def is_settled(store: JobStore, job: Job) -> bool:
-    """True when nothing more will happen: finished, and every output fetched or given up on."""
+    """True when nothing more will happen: finished, every output on disk or given up for good."""
     if not job.state.is_finished:
         return False
     if job.state is not JobState.COMPLETED:
         return True
     outputs = store.outputs(job.id)
-    return bool(outputs) and all(o.is_downloaded or o.error for o in outputs)
+    return bool(outputs) and all(o.is_settled for o in outputs)
 
 
 def unfinished_ids(store: JobStore) -> list[str]:
-    """Every job still on its way, or completed with outputs not yet downloaded, oldest first."""
+    """Every job still on its way, or completed with outputs still missing, oldest first."""
     jobs = [*store.in_state(JobState.SUBMITTING), *store.in_state(JobState.WAITING)]
     jobs += store.polled()
     ids = [job.id for job in sorted(jobs, key=lambda j: j.seq)]
@@ -93,7 +97,11 @@ def unfinished_ids(store: JobStore) -> list[str]:
 async def _resume_and_wait(
     args: argparse.Namespace, settings: Settings, paths: AppPaths, wanted: list[str]
 ) -> int:
-    async with engine_session(args, settings, paths) as session:
+    # `wait --all` may become the primary (and adopts what dead processes left); `wait ID`
+    # takes only the asked-for jobs that nobody alive works on, and follows the others.
+    async with engine_session(
+        args, settings, paths, kind="wait", may_lead=args.all, orphan=Orphan.SEND
+    ) as session:
         engine = session.engine
         store = engine.store
         if args.all:
@@ -106,13 +114,34 @@ async def _resume_and_wait(
                     print_json([])
                 return 0
             warn(f"lumatui: waiting for {len(wanted)} job(s)")
+        else:
+            await engine.adopt_jobs(wanted)
+        _say_who_works(engine, wanted)
         try:
             jobs = await engine.wait_for(wanted, timeout=args.timeout)
         except TimeoutError:
             warn(f"lumatui wait: timed out after {args.timeout:g} s")
-            _report(store, [store.get(i) for i in wanted], args.json)
+            _report(store, store.get_many(wanted), args.json)
             return EXIT_TIMEOUT
         return _report(store, jobs, args.json)
+
+
+def _say_who_works(engine: Engine, wanted: list[str]) -> None:
+    """Name the processes working on the wanted jobs, when this one is not the only one."""
+    from collections import Counter
+
+    from lumatui.engine.ownership import Role
+
+    owners = Counter(job.owner for job in engine.store.get_many(wanted) if job.owner)
+    others = {owner: n for owner, n in owners.items() if owner != engine.owner}
+    if not others:
+        return
+    names = {row.owner: row.describe() for row in engine.store.processes()}
+    for owner, count in others.items():
+        who = names.get(owner, "another lumatui process")
+        warn(f"lumatui: {count} of these job(s) are in the hands of {who}; following its progress")
+    if engine.role is Role.VIEWER and engine.primary_process is not None:
+        warn(f"lumatui: the primary is {engine.primary_process.describe()}")
 
 
 def _report(store: JobStore, jobs: list[Job], json_mode: bool) -> int:

@@ -50,7 +50,7 @@ def stored_body(job: Job) -> dict[str, Any]:
 def rerun_request(job: Job) -> GenerationRequest:
     """The exact request the job was made with, validated, ready to submit again."""
     try:
-        return GenerationRequest.model_validate(stored_body(job))
+        return GenerationRequest.from_stored(stored_body(job))
     except ValidationError as exc:
         first = exc.errors()[0]["msg"] if exc.errors() else "it is invalid"
         raise ActionNotPossible(

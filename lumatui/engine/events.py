@@ -10,6 +10,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from lumatui.api.field_errors import FieldError
+    from lumatui.engine.claims import ProcessRow
     from lumatui.engine.jobs import Job, Output
 
 log = logging.getLogger("lumatui.engine")
@@ -57,6 +58,32 @@ class SubmissionRejected:
 
 
 @dataclass(frozen=True)
+class JobRemoved:
+    """A finished job was removed from the history."""
+
+    job_id: str
+
+
+@dataclass(frozen=True)
+class SendRefused:
+    """The API refused to take jobs from this caller at all: a bad key (401), no access
+    (403) or no balance (402). Nothing was created; `kind` is auth, access or balance, and
+    `message` quotes the API's reason."""
+
+    job: Job
+    kind: str
+    message: str
+
+
+@dataclass(frozen=True)
+class RoleChanged:
+    """This process became the primary, or learnt which process is (`primary`)."""
+
+    role: str
+    primary: ProcessRow | None
+
+
+@dataclass(frozen=True)
 class QueueStatus:
     """The local submission queue: how many wait, and why it is paused if it is."""
 
@@ -70,6 +97,8 @@ class Connectivity:
 
     online: bool
     detail: str | None = None
+    answered: bool = False
+    """The server answered, refusing for now (502/503): likely to pass, unlike no answer."""
 
 
 @dataclass(frozen=True)
@@ -86,6 +115,9 @@ Event = (
     | DownloadProgress
     | JobError
     | SubmissionRejected
+    | JobRemoved
+    | SendRefused
+    | RoleChanged
     | QueueStatus
     | Connectivity
     | PollingStatus

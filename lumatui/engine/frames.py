@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from lumatui.engine.media import (
+from lumatui.engine.media_kinds import (
     AV_IMAGES,
     PIL_FORMATS,
     MediaError,

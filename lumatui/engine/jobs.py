@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 
 class JobState(StrEnum):
@@ -17,6 +19,7 @@ class JobState(StrEnum):
     FAILED = "failed"
     UNCERTAIN = "uncertain"
     REJECTED = "rejected"
+    CANCELLED = "cancelled"
 
     @property
     def is_finished(self) -> bool:
@@ -35,12 +38,13 @@ class JobState(StrEnum):
 
 
 FINISHED_STATES = frozenset(
-    {JobState.COMPLETED, JobState.FAILED, JobState.UNCERTAIN, JobState.REJECTED}
+    {JobState.COMPLETED, JobState.FAILED, JobState.UNCERTAIN, JobState.REJECTED, JobState.CANCELLED}
 )
 RUNNING_STATES = frozenset(
     {JobState.SUBMITTING, JobState.WAITING, JobState.QUEUED, JobState.PROCESSING}
 )
 POLLED_STATES = frozenset({JobState.QUEUED, JobState.PROCESSING})
+UNSENT_STATES = frozenset({JobState.SUBMITTING, JobState.WAITING})
 
 EXPLANATIONS = {
     JobState.SUBMITTING: "being sent to the API",
@@ -52,7 +56,17 @@ EXPLANATIONS = {
     JobState.UNCERTAIN: "the request may have reached the API but no answer came back; "
     "it was not re-sent, so no second charge",
     JobState.REJECTED: "the API refused the request; nothing was created or charged",
+    JobState.CANCELLED: "cancelled before it was sent; nothing was created or charged",
 }
+
+
+class Orphan(StrEnum):
+    """What becomes of a waiting job whose owner stopped before sending it."""
+
+    SEND = "send"
+    """The history's queue sends it (the primary, or `lumatui queue run`)."""
+    CANCEL = "cancel"
+    """It is cancelled: a one-shot `lumatui submit` never leaves a job to be sent later."""
 
 
 @dataclass(frozen=True)
@@ -75,6 +89,13 @@ class Job:
     failure_code: str | None = None
     failure_reason: str | None = None
     note: str | None = None
+    owner: str | None = None
+    """The process that sends, polls or downloads it now (None once nothing is left to do)."""
+    orphan: Orphan = Orphan.SEND
+    due_at: float | None = None
+    """A waiting job is not sent before this time (a 429's Retry-After, a backoff)."""
+    rev: int = 0
+    """The history's change counter when this row last changed (newer rows have higher)."""
 
     @property
     def short_id(self) -> str:
@@ -102,11 +123,40 @@ class Output:
     size_bytes: int | None = None
     sha256: str | None = None
     error: str | None = None
+    """Why the last attempt failed (while it is retried), or why it was given up (`final`)."""
+    attempts: int = 0
+    """Failed attempts so far (the backoff grows with them)."""
+    next_try_at: float | None = None
+    final: bool = False
+    """Given up for good: a download lumatui refuses to make, or the generation is gone."""
+    layer_json: str | None = None
+    """A layering job's output: its layer (index, label, description, alpha_hint) as JSON."""
+
+    @property
+    def layer(self) -> dict[str, Any] | None:
+        """The layer this output is (index 0 front-most, the last the background), or None."""
+        if not self.layer_json:
+            return None
+        try:
+            value = json.loads(self.layer_json)
+        except ValueError:
+            return None
+        return value if isinstance(value, dict) else None
 
     @property
     def is_downloaded(self) -> bool:
         """True once the file is on disk and verified."""
-        return self.local_path is not None and self.error is None
+        return self.local_path is not None
+
+    @property
+    def is_settled(self) -> bool:
+        """True when nothing more will happen: on disk, or given up for good."""
+        return self.local_path is not None or self.final
+
+    @property
+    def is_missing(self) -> bool:
+        """Not on disk yet, and still being tried."""
+        return not self.is_settled
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,8 @@ The stored request keeps the `generation_id`: that is the "made from" link linea
 `parents` in `list --json`, replay and export rely on; a replay passes through here again.
 
 `KeyframeRefs.create` is the one entry point: the submitter calls it instead of the
-client's `create`.
+client's `create`, with a factory giving each POST its own send probe (the submitter's
+`settle` judges the POST under way by it).
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ if TYPE_CHECKING:
     from lumatui.api.client import AgentsClient
     from lumatui.api.field_errors import FieldError
     from lumatui.api.schema import Generation, GenerationRequest
+    from lumatui.api.sending import SendProbe
+    from lumatui.engine.astore import AsyncJobStore
     from lumatui.engine.store import JobStore
 
 log = logging.getLogger("lumatui.engine")
@@ -62,24 +65,30 @@ class KeyframeRefs:
         self._data_for: set[str] = self._recall()
 
     @classmethod
-    def beside(cls, store: JobStore) -> KeyframeRefs:
+    def beside(cls, store: AsyncJobStore) -> KeyframeRefs:
         """The fallback for a history: outputs from its store, memory beside its database."""
+        # `inline` runs on a worker thread; the store's reads are safe from any thread.
         return cls(
-            lambda gid: local_output(store, gid), Path(str(store.path)).with_name(MEMORY_FILE)
+            lambda gid: local_output(store.sync, gid), Path(str(store.path)).with_name(MEMORY_FILE)
         )
 
     def sends_data(self, base_url: str) -> bool:
         """Whether this API is known to refuse image ids in keyframes."""
         return base_url in self._data_for
 
-    async def create(self, client: AgentsClient, request: GenerationRequest) -> Generation:
-        """POST `request`; on a refusal of a keyframe's generation_id, once more with data."""
+    async def create(
+        self, client: AgentsClient, request: GenerationRequest, probe: Callable[[], SendProbe]
+    ) -> Generation:
+        """POST `request`; on a refusal of a keyframe's generation_id, once more with data.
+
+        `probe()` gives the send probe of each POST (a fresh one for the second).
+        """
         base_url = client.base_url
         if base_url in self._data_for and _keyframe_ids(request):
             inlined = await asyncio.to_thread(self.inline, request)
-            return await client.create(inlined or request)
+            return await client.create(inlined or request, probe=probe())
         try:
-            return await client.create(request)
+            return await client.create(request, probe=probe())
         except (errors.InvalidRequest, errors.RejectedCombination) as refusal:
             if not refused_keyframe_id(refusal.field_errors, request):
                 raise
@@ -89,7 +98,7 @@ class KeyframeRefs:
             self._remember(base_url)
             log.info("%s refused an image id in keyframes; sending the image as data", base_url)
         # A 400/422 is a refusal: nothing was created, so sending again cannot pay twice.
-        return await client.create(inlined)
+        return await client.create(inlined, probe=probe())
 
     def inline(self, request: GenerationRequest) -> GenerationRequest | None:
         """The request with each keyframe id replaced by its verified local image, or None."""

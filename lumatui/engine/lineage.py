@@ -12,25 +12,16 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+# The edges come from the one walker over a request's references, in lumatui.api.
+from lumatui.api.refs import references
+
 if TYPE_CHECKING:
-    from lumatui.api.schema import GenerationRequest, ImageRef
     from lumatui.engine.jobs import Job
     from lumatui.engine.store import JobStore
 
+__all__ = ["MAX_FAMILY_NODES", "FamilyNode", "Lineage", "references"]
+
 MAX_FAMILY_NODES = 2000
-
-
-def references(request: GenerationRequest) -> list[tuple[str, str]]:
-    """Every (role, generation_id) the request builds on, in request order."""
-    found: list[tuple[str, ImageRef | None]] = [("source", request.source)]
-    found += [(f"image_ref[{i}]", ref) for i, ref in enumerate(request.image_ref or [])]
-    video = request.video
-    if video is not None:
-        found += [("start_frame", video.start_frame), ("end_frame", video.end_frame)]
-        found += [(f"keyframes[{i}]", ref) for i, ref in enumerate(video.keyframes or [])]
-        edit_frames = (video.edit.keyframes if video.edit else None) or []
-        found += [(f"edit.keyframes[{i}]", ref) for i, ref in enumerate(edit_frames)]
-    return [(role, ref.generation_id) for role, ref in found if ref and ref.generation_id]
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Local files as image references: checked, sniffed by content and base64-encoded.
+"""Local files as image references: checked, sniffed, decoded, and base64-encoded.
 
 The composer's image-ref fields and the CLI's `--image-ref PATH` share this module. A path
 can name anything a filesystem holds, so every kind of file is checked with `os.stat`
@@ -19,7 +19,8 @@ from pathlib import Path
 from lumatui.api.capabilities import MAX_INLINE_BYTES
 from lumatui.api.schema import ImageRef
 from lumatui.api.text import clean_text
-from lumatui.engine.media import sniff_mime
+from lumatui.engine.media_bytes import verify_media_bytes
+from lumatui.engine.media_kinds import MediaError, sniff_mime
 
 _HEAD_BYTES = 512
 _MB = 1024 * 1024
@@ -86,6 +87,10 @@ def load_local_ref(
     family = mime.split("/")[0]
     if family != want:
         raise LocalRefError(f"{shown} is {_WANTS[family]} ({mime}), but {_WANTS[want]} is needed.")
+    try:  # sniffed is only claimed: decode it (bomb guard; a video's first frame) before sending
+        verify_media_bytes(content, expected_kind=want)
+    except MediaError as exc:
+        raise LocalRefError(f"{shown} cannot be used: {exc}.") from None
     return ImageRef(data=base64.b64encode(content).decode("ascii"), media_type=mime)
 
 

@@ -12,135 +12,25 @@ import re
 import tempfile
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from lumatui.engine.media_kinds import ARTICLE, EXTENSIONS
+from lumatui.engine.media_kinds import AV_IMAGES as AV_IMAGES
+from lumatui.engine.media_kinds import DEFAULT_MAX_PIXELS as DEFAULT_MAX_PIXELS
+from lumatui.engine.media_kinds import PIL_FORMATS as PIL_FORMATS
+from lumatui.engine.media_kinds import MediaError as MediaError
+from lumatui.engine.media_kinds import VerifiedMedia as VerifiedMedia
+from lumatui.engine.media_kinds import check_pixels as check_pixels
+from lumatui.engine.media_kinds import fit_size as fit_size
+from lumatui.engine.media_kinds import one_line as one_line
+from lumatui.engine.media_kinds import sniff_file as sniff_file
+from lumatui.engine.media_kinds import sniff_mime as sniff_mime
 
 if TYPE_CHECKING:
     from PIL import Image
 
-DEFAULT_MAX_PIXELS = 80_000_000
-# Bytes read for sniffing and for describing what a non-media file looks like.
-_HEAD_BYTES = 512
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
-
-# Pillow decodes these; PyAV decodes videos and the stills in AV_IMAGES.
-PIL_FORMATS = {
-    "image/png": "PNG",
-    "image/jpeg": "JPEG",
-    "image/gif": "GIF",
-    "image/webp": "WEBP",
-    "image/avif": "AVIF",
-}
-AV_IMAGES = frozenset({"image/x-exr"})
-_EXTENSIONS = {
-    "image/png": "png",
-    "image/jpeg": "jpg",
-    "image/gif": "gif",
-    "image/webp": "webp",
-    "image/avif": "avif",
-    "image/heic": "heic",
-    "image/x-exr": "exr",
-    "video/mp4": "mp4",
-    "video/quicktime": "mov",
-    "video/3gpp": "3gp",
-    "video/webm": "webm",
-    "video/x-matroska": "mkv",
-}
-_HEIF_BRANDS = frozenset({b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1"})
-_AUDIO_BRANDS = frozenset({b"M4A ", b"M4B ", b"M4P "})
-_A = {"image": "an image", "video": "a video"}
-
-
-@dataclass(frozen=True)
-class VerifiedMedia:
-    """What a file turned out to be after it was decoded."""
-
-    kind: str  # "image" | "video"
-    mime: str
-    width: int
-    height: int
-    duration_s: float | None
-    extension: str  # without the dot: "png", "jpg", "webp", "mp4", "exr", ...
-
-
-class MediaError(ValueError):
-    """A file that is not the media it claims to be; the message is one clear line."""
-
-
-def one_line(exc: BaseException, limit: int = 200) -> str:
-    """An exception's message as a single short line."""
-    lines = str(exc).strip().splitlines()
-    text = lines[0] if lines else type(exc).__name__
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def sniff_mime(head: bytes) -> str | None:
-    """The MIME type of an image or video from its first bytes (~64), or None if neither."""
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if head.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if head[:6] in (b"GIF87a", b"GIF89a"):
-        return "image/gif"
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "image/webp"
-    if head[:4] == b"\x76\x2f\x31\x01":
-        return "image/x-exr"
-    if head[4:8] == b"ftyp":
-        return _ftyp_mime(head)
-    if head[4:8] in (b"moov", b"mdat", b"wide"):
-        return "video/quicktime"  # old QuickTime files open with an atom other than ftyp
-    if head[:4] == b"\x1a\x45\xdf\xa3":
-        return "video/webm" if b"webm" in head[:64] else "video/x-matroska"
-    return None
-
-
-def _ftyp_mime(head: bytes) -> str | None:
-    """Tell ISO media files apart by their major and compatible brands."""
-    major = head[8:12]
-    box_end = min(int.from_bytes(head[:4], "big"), len(head))
-    compatible = {head[i : i + 4] for i in range(16, box_end - 3, 4)}
-    if major in (b"avif", b"avis") or (major in _HEIF_BRANDS and b"avif" in compatible):
-        return "image/avif"
-    if major in _HEIF_BRANDS:
-        return "image/heic"
-    if major in _AUDIO_BRANDS:
-        return None
-    if major == b"qt  ":
-        return "video/quicktime"
-    if major.startswith((b"3gp", b"3g2")):
-        return "video/3gpp"
-    return "video/mp4"
-
-
-def _describe(head: bytes) -> str:
-    """What a file that is not media looks like, for the error message."""
-    text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
-    if text.startswith((b"<!doctype html", b"<html", b"<head", b"<body", b"<!--")):
-        return "HTML"
-    if text.startswith(b"<?xml"):
-        return "XML, maybe an error page" if b"<error" in text else "XML"
-    if text.startswith(b"<svg"):
-        return "SVG, which is not supported"
-    if text.startswith((b"{", b"[")):
-        return "JSON"
-    if head[4:8] == b"ftyp":
-        return "audio"
-    for magic, name in ((b"%PDF", "PDF"), (b"PK\x03\x04", "a ZIP archive"), (b"\x1f\x8b", "gzip")):
-        if head.startswith(magic):
-            return name
-    try:
-        decoded = head.decode("utf-8")
-    except UnicodeDecodeError:
-        decoded = head[:-3].decode("utf-8", errors="replace")  # a cut multi-byte character
-    if (
-        decoded
-        and "\ufffd" not in decoded
-        and all(c.isprintable() or c in "\t\r\n" for c in decoded)
-    ):
-        return "text"
-    return "unrecognised binary data"
 
 
 def verify_file(
@@ -152,7 +42,9 @@ def verify_file(
     mime = sniff_file(path)
     kind = "video" if mime.startswith("video/") else "image"
     if expected_kind is not None and kind != expected_kind:
-        raise MediaError(f"expected {_A[expected_kind]} but the file is {_A[kind]} ({mime})")
+        raise MediaError(
+            f"expected {ARTICLE[expected_kind]} but the file is {ARTICLE[kind]} ({mime})"
+        )
     from lumatui.engine.frames import probe_image, probe_video
 
     if mime in PIL_FORMATS:
@@ -164,34 +56,7 @@ def verify_file(
             duration = None
     else:
         raise MediaError(f"{mime} images are not supported")
-    return VerifiedMedia(kind, mime, width, height, duration, _EXTENSIONS[mime])
-
-
-def sniff_file(path: Path) -> str:
-    """A file's MIME type by content; MediaError for unreadable, empty or non-media files."""
-    try:
-        with path.open("rb") as handle:
-            head = handle.read(_HEAD_BYTES)
-    except OSError as exc:
-        raise MediaError(f"cannot read the file: {exc.strerror or one_line(exc)}") from exc
-    if not head:
-        raise MediaError("empty file (0 bytes), not an image or video")
-    mime = sniff_mime(head)
-    if mime is None:
-        raise MediaError(f"not an image or video (looks like {_describe(head)})")
-    return mime
-
-
-def check_pixels(width: int, height: int, max_pixels: int, what: str = "image") -> None:
-    """Refuse media whose header declares more pixels than the cap, before decoding it."""
-    if width * height > max_pixels:
-        raise MediaError(f"{what} too large: {width}x{height} exceeds {max_pixels:,} pixels")
-
-
-def fit_size(source: tuple[int, int], box: tuple[int, int]) -> tuple[int, int]:
-    """The largest size with the source's aspect that fits in box, never larger than the source."""
-    scale = min(box[0] / max(source[0], 1), box[1] / max(source[1], 1), 1.0)
-    return max(round(source[0] * scale), 1), max(round(source[1] * scale), 1)
+    return VerifiedMedia(kind, mime, width, height, duration, EXTENSIONS[mime])
 
 
 def file_sha256(path: Path) -> str:

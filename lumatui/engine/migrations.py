@@ -58,6 +58,48 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX edges_by_parent ON edges (parent_generation_id);
     """,
+    # 2: layer metadata of each output of a layering job (JSON: index, label, description,
+    # alpha_hint), as the API reported it.
+    """
+    ALTER TABLE outputs ADD COLUMN layer_json TEXT;
+    """,
+    # 3: many processes on one history. Each job that may be sent, is in flight or has
+    # outputs to fetch has an owner (a live process, see `processes`); every write bumps the
+    # history's change counter (`counters.rev`) and stamps the rows it touched with it, so
+    # another process reads only what changed; removed jobs leave a tombstone. Downloads are
+    # retried (attempts, next try) instead of being given up: only `final` is for good.
+    """
+    ALTER TABLE jobs ADD COLUMN owner TEXT;
+    ALTER TABLE jobs ADD COLUMN orphan TEXT NOT NULL DEFAULT 'send';
+    ALTER TABLE jobs ADD COLUMN due_at REAL;
+    ALTER TABLE jobs ADD COLUMN rev INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX jobs_by_owner ON jobs (owner) WHERE owner IS NOT NULL;
+    CREATE INDEX jobs_by_rev ON jobs (rev);
+    ALTER TABLE outputs ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE outputs ADD COLUMN next_try_at REAL;
+    ALTER TABLE outputs ADD COLUMN final INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX outputs_missing ON outputs (job_id) WHERE local_path IS NULL AND final = 0;
+    UPDATE outputs SET error = NULL WHERE local_path IS NULL;
+    CREATE TABLE processes (
+        owner TEXT PRIMARY KEY,
+        pid INTEGER NOT NULL,
+        host TEXT NOT NULL,
+        started_at REAL NOT NULL,
+        kind TEXT NOT NULL,
+        role TEXT NOT NULL,
+        heartbeat_at REAL NOT NULL
+    );
+    CREATE TABLE removed (
+        job_id TEXT PRIMARY KEY,
+        rev INTEGER NOT NULL
+    );
+    CREATE INDEX removed_by_rev ON removed (rev);
+    CREATE TABLE counters (
+        name TEXT PRIMARY KEY,
+        value INTEGER NOT NULL
+    );
+    INSERT INTO counters VALUES ('rev', 0)
+    """,
 )
 
 

@@ -17,6 +17,7 @@ import time
 from typing import TYPE_CHECKING
 
 from lumatui.api import errors
+from lumatui.api.retry import MAX_RETRY_AFTER_S
 from lumatui.engine.events import Connectivity, JobChanged, JobError, PollingStatus
 from lumatui.engine.jobs import JobState
 from lumatui.engine.schedule import PollPlan, backoff_delay, expectation, next_delay
@@ -26,18 +27,18 @@ if TYPE_CHECKING:
 
     from lumatui.api.client import AgentsClient
     from lumatui.api.schema import Generation
+    from lumatui.engine.astore import AsyncJobStore
     from lumatui.engine.events import EventBus
     from lumatui.engine.jobs import Job
-    from lumatui.engine.store import JobStore
 
 log = logging.getLogger("lumatui.engine")
 OFFLINE_AFTER_FAILURES = 2
-# A Retry-After longer than this is not believed (a broken or hostile reply would otherwise
-# stop all polling for days): the hold is then the longest backoff instead.
-MAX_RETRY_AFTER_S = 120.0
-# The API returns one output per generation; a reply listing more than this is cut short.
+# A generation has one output, a layering job one per layer; a reply listing more than
+# this is cut short.
 MAX_OUTPUTS = 16
 MAX_COUNTED_FAILURES = 32
+HISTORY_TTL_S = 30.0
+"""How long the durations of a kind of job are reused before they are read again."""
 _TRANSIENT = (
     errors.NetworkError,
     errors.RequestTimeout,
@@ -47,11 +48,11 @@ _TRANSIENT = (
 
 
 class Poller:
-    """Polls followed jobs, writes each change to the store, then publishes it."""
+    """Polls this process's followed jobs, writes each change to the store, then publishes it."""
 
     def __init__(
         self,
-        store: JobStore,
+        store: AsyncJobStore,
         client: AgentsClient,
         bus: EventBus,
         *,
@@ -70,6 +71,8 @@ class Poller:
         self._heap: list[tuple[float, int, str]] = []
         self._due: dict[str, float] = {}
         self._errors: dict[str, int] = {}
+        self._jobs: dict[str, Job] = {}
+        self._history: dict[tuple[str, str], tuple[float, list[float]]] = {}
         self._counter = itertools.count()
         self._wake = asyncio.Event()
         self._running = asyncio.Event()
@@ -96,13 +99,28 @@ class Poller:
         """Start polling a job the API knows (queued or processing)."""
         if job.generation_id is None or job.state.is_finished:
             return
+        self._jobs[job.id] = job
         self._schedule(job.id, self._delay_for(job))
         self._publish_status()
+
+    def forget(self, job_id: str) -> None:
+        """Stop polling a job (it was removed, or is no longer this process's)."""
+        self._jobs.pop(job_id, None)
+        self._due.pop(job_id, None)
+        self._errors.pop(job_id, None)
 
     def poll_now(self, job_id: str) -> None:
         """Poll this job as soon as the rate cap allows."""
         if job_id in self._due:
             self._schedule(job_id, 0.0)
+
+    async def wait_turn(self) -> None:
+        """Wait until another GET fits the rate cap, and take that turn (the downloader's
+        link refreshes use it, so the cap holds for every GET this process sends)."""
+        loop = asyncio.get_running_loop()
+        while (start := max(self._next_start, self._hold_until)) > loop.time():
+            await asyncio.sleep(start - loop.time())
+        self._next_start = loop.time() + self._spacing
 
     def pause(self) -> None:
         """Stop sending GETs until `resume`; schedules are kept."""
@@ -165,16 +183,33 @@ class Poller:
         self._wake.set()
 
     def _delay_for(self, job: Job) -> float:
-        history = self._store.durations(job.model, job.type)
+        history = self._durations(job.model, job.type)
         expected = expectation(job.model, job.type, history).scaled(self.plan.time_scale)
         elapsed = time.time() - (job.submitted_at or job.created_at)
         return next_delay(elapsed, expected, self.plan)
+
+    def _durations(self, model: str, type_: str) -> list[float]:
+        """Recent durations of this kind (read at most every HISTORY_TTL_S, off the loop)."""
+        kind = (model, type_)
+        read_at, durations = self._history.get(kind, (float("-inf"), []))
+        if time.monotonic() - read_at > HISTORY_TTL_S:
+            self._history[kind] = (time.monotonic(), durations)
+            task = asyncio.create_task(self._read_durations(kind))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        return durations
+
+    async def _read_durations(self, kind: tuple[str, str]) -> None:
+        durations = await self._store.read(lambda s: s.durations(*kind))
+        self._history[kind] = (time.monotonic(), durations)
 
     # -- one GET ----------------------------------------------------------------------------
 
     async def _poll(self, job_id: str) -> None:
         try:
-            job = self._store.get(job_id)
+            job = self._jobs.get(job_id)
+            if job is None:  # forgotten meanwhile
+                return
             assert job.generation_id is not None
             self.gets_sent += 1
             try:
@@ -182,7 +217,9 @@ class Poller:
             except errors.ApiError as err:
                 self._failed(job, err)
                 return
-            self._succeeded(job, generation)
+            await self._succeeded(job, generation)
+        except KeyError:  # removed from the history meanwhile
+            self.forget(job_id)
         except Exception as exc:  # one job's surprise must never stop the poller
             log.exception("polling %s failed unexpectedly", job_id)
             self._bus.publish(JobError(job_id, f"polling failed unexpectedly: {exc!r}"))
@@ -190,7 +227,7 @@ class Poller:
         finally:
             self._slots.release()
 
-    def _succeeded(self, job: Job, generation: Generation) -> None:
+    async def _succeeded(self, job: Job, generation: Generation) -> None:
         if self._network_failures:
             self._network_failures = 0
             self._bus.publish(Connectivity(online=True))
@@ -206,21 +243,26 @@ class Poller:
             self._schedule(job.id, self._backoff(failures))
             return
         self._errors.pop(job.id, None)
-        changed = self._store.record_state(job.id, generation)
+        stored, changed = await self._store.write(lambda s: s.record_state(job.id, generation))
+        if job.id in self._jobs:
+            self._jobs[job.id] = stored
         if changed:
-            self._bus.publish(JobChanged(self._store.get(job.id)))
-        state = self._store.get(job.id).state
-        if state is JobState.COMPLETED:
+            self._bus.publish(JobChanged(stored))
+        if stored.state is JobState.COMPLETED:
             outputs = generation.output or []
             if len(outputs) > MAX_OUTPUTS:
                 message = (
                     f"the API listed {len(outputs)} outputs; only the first {MAX_OUTPUTS} are kept"
                 )
                 self._bus.publish(JobError(job.id, message))
-            self._store.record_outputs(job.id, outputs[:MAX_OUTPUTS])
-            self._on_completed(self._store.get(job.id))
-        elif not state.is_finished:
-            self._schedule(job.id, self._delay_for(self._store.get(job.id)))
+            self.forget(job.id)
+            self._history.pop((stored.model, stored.type), None)
+            self._on_completed(stored)
+        elif not stored.state.is_finished:
+            if job.id in self._jobs:
+                self._schedule(job.id, self._delay_for(stored))
+        else:
+            self.forget(job.id)
         self._publish_status()
 
     def _failed(self, job: Job, err: errors.ApiError) -> None:

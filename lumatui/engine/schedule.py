@@ -20,6 +20,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from lumatui.api import retry
+
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
@@ -149,5 +151,4 @@ def next_delay(elapsed: float, expected: Expectation, plan: PollPlan = PollPlan(
 
 def backoff_delay(failures: int, plan: PollPlan = PollPlan(), *, base: float = 2.0) -> float:
     """Exponential backoff after `failures` consecutive errors, capped at the max interval."""
-    exponent = min(max(failures - 1, 0), 32)  # 2.0 ** 1025 would overflow a float
-    return min(base * 2.0**exponent, plan.max_interval * 4) * plan.time_scale
+    return retry.backoff_delay(failures, base=base, cap=plan.max_interval * 4) * plan.time_scale

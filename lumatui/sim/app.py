@@ -1,9 +1,11 @@
 """The simulator's HTTP face: Starlette routes for /v1, signed file downloads and /_sim.
 
-Routes: `POST /v1/generations`, `GET /v1/generations/{id}`, `GET /files/{id}/{name}`
-(presigned, no Authorization), `GET /_sim/stats` and `GET /_sim/health` (simulator-only,
-outside /v1). Every response carries X-Request-Id (the caller's, echoed, or a new UUID) and
-X-API-Version; a successful POST adds X-RateLimit-Limit and X-RateLimit-Remaining.
+Routes: `POST /v1/generations`, `GET /v1/generations/{id}`, the Files API (`/v1/files...`
+and the presigned `PUT /uploads/{id}`, in `files_routes`), `GET /files/{id}/{name}`
+(presigned output downloads, no Authorization), `GET /_sim/stats` and `GET /_sim/health`
+(simulator-only, outside /v1). Every response carries X-Request-Id (the caller's, echoed,
+or a new UUID) and X-API-Version; a successful POST adds X-RateLimit-Limit and
+X-RateLimit-Remaining.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from lumatui.sim.errors import ApiError
+from lumatui.sim.files_routes import file_routes
 from lumatui.sim.service import Simulator, caller_of
 from lumatui.sim.settings import API_VERSION
 from lumatui.sim.signing import access_denied_xml
@@ -207,6 +210,7 @@ def build_app(sim: Simulator) -> Starlette:
         routes=[
             Route("/v1/generations", create_generation, methods=["POST"]),
             Route("/v1/generations/{generation_id}", get_generation, methods=["GET"]),
+            *file_routes(sim, _caller, _api_fault, _shape),
             Route("/files/{generation_id}/{name}", download, methods=["GET", "HEAD"]),
             Route("/_sim/stats", stats, methods=["GET"]),
             Route("/_sim/health", health, methods=["GET"]),

@@ -1,6 +1,7 @@
 """Turning a request's media references into bytes the renderer can use, and checking them.
 
 - `generation_id`: the referenced generation's stored output file.
+- `file_id`: the uploaded file's bytes (checked at upload: the file is ready).
 - `data`: decoded, kept under `inputs/<id>/` in the state dir, and probed.
 - `url` on loopback (127.0.0.0/8, ::1, localhost): fetched and probed like data, so a test
   can serve its own files; a fetch that fails is a 422.
@@ -22,11 +23,12 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from lumatui.api.capabilities import MAX_EDIT_SOURCE_SECONDS, image_refs
+from lumatui.api.capabilities import MAX_EDIT_SOURCE_SECONDS
 from lumatui.api.chaining import wanted_kind
 from lumatui.api.enums import FailureCode, GenerationType
 from lumatui.api.field_errors import json_path
 from lumatui.api.hosts import is_loopback
+from lumatui.api.refs import image_refs
 from lumatui.api.rules import Problem
 from lumatui.sim.checks import source_too_long
 from lumatui.sim.outcomes import Outcome, failure
@@ -34,6 +36,7 @@ from lumatui.sim.outcomes import Outcome, failure
 if TYPE_CHECKING:
     from lumatui.api.rules import Loc
     from lumatui.api.schema import GenerationRequest, ImageRef
+    from lumatui.sim.files import SimFiles
     from lumatui.sim.render import MediaBackend
     from lumatui.sim.settings import SimSettings
     from lumatui.sim.store import SimStore
@@ -83,6 +86,7 @@ def resolve_inputs(
     settings: SimSettings,
     store: SimStore,
     media: MediaBackend,
+    files: SimFiles | None = None,
 ) -> Resolved:
     """Resolve and check every reference (blocking: run it in a thread)."""
     resolved = Resolved()
@@ -91,7 +95,13 @@ def resolve_inputs(
         want = wanted_kind(loc, kind, by_generation=ref.generation_id is not None)
         role, position = _role(request, loc)
         spec = InputSpec(role, position, want)
-        if ref.generation_id is not None:
+        if ref.file_id is not None and files is not None:
+            upload = files.table.get(ref.file_id)
+            assert upload is not None, "file checks run first"
+            spec = InputSpec(role, position, want, file=f"uploads/{upload.id}.bin")
+            if role == "source" and want == "video":
+                resolved.source_seconds = upload.duration_s
+        elif ref.generation_id is not None:
             row = store.get(ref.generation_id)
             assert row is not None, "chain checks run first"
             spec = InputSpec(role, position, want, file=f"outputs/{row.id}/0.{row.output_ext}")

@@ -23,7 +23,7 @@ from lumatui.sim.inputs import InputSpec
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from lumatui.sim.media import ImageJob, MediaInfo, VideoJob
+    from lumatui.sim.media import ImageJob, LayerJob, MediaInfo, RenderedLayer, VideoJob
     from lumatui.sim.store import GenerationRow, SimStore
 
 log = logging.getLogger(__name__)
@@ -48,6 +48,10 @@ class MediaBackend(Protocol):
         """Say what a file is."""
         ...
 
+    def render_layers(self, job: LayerJob) -> list[RenderedLayer]:
+        """Split one image into RGBA layers, front to back, the background last."""
+        ...
+
 
 def default_media() -> MediaBackend:
     """The real media library."""
@@ -70,6 +74,7 @@ class RenderPlan:
     loop: bool
     long_side: int
     inputs: list[InputSpec] = field(default_factory=list)
+    web_search: bool = False
 
     def to_json(self) -> str:
         """The stored form."""
@@ -143,18 +148,32 @@ class Renderer:
     def _render(self, generation_id: str, plan_text: str) -> None:
         try:
             plan = RenderPlan.from_json(plan_text)
-            data = self._produce(plan)
             ext = EXTENSIONS[plan.output_format]
             folder = self._state_dir / "outputs" / generation_id
             folder.mkdir(parents=True, exist_ok=True)
-            partial = folder / f".0.{ext}.part"
-            partial.write_bytes(data)
-            os.replace(partial, folder / f"0.{ext}")
+            outputs: list[dict[str, Any]] = []
+            for n, (data, layer) in enumerate(self._produce_all(plan)):
+                partial = folder / f".{n}.{ext}.part"
+                partial.write_bytes(data)
+                os.replace(partial, folder / f"{n}.{ext}")
+                outputs.append({"name": f"{n}.{ext}", "layer": layer})
         except Exception as exc:
             log.exception("rendering %s failed", generation_id)
             self._store.finish_render(generation_id, error=f"{type(exc).__name__}: {exc}")
             return
-        self._store.finish_render(generation_id, error=None)
+        # One plain output is the common case; only several (layers) are listed.
+        listed = json.dumps(outputs) if len(outputs) > 1 or outputs[0]["layer"] else None
+        self._store.finish_render(generation_id, error=None, outputs_json=listed)
+
+    def _produce_all(self, plan: RenderPlan) -> list[tuple[bytes, dict[str, Any] | None]]:
+        """Every output of a plan with its layer metadata (None for a plain output)."""
+        if plan.kind != "layering":
+            return [(self._produce(plan), None)]
+        from lumatui.sim.media import LayerJob
+
+        source = next(self._bytes(spec) for spec in plan.inputs if spec.role == "source")
+        job = LayerJob(plan.prompt, plan.seed, plan.long_side, source, plan.web_search)
+        return [(layer.png, layer.meta) for layer in self._media.render_layers(job)]
 
     def _produce(self, plan: RenderPlan) -> bytes:
         from lumatui.sim.media import ImageJob, VideoJob
@@ -174,6 +193,7 @@ class Renderer:
                     long_side=plan.long_side,
                     source=one.get("source"),
                     refs=refs,
+                    web_search=plan.web_search,
                 )
             )
         video_in = {spec.role: data for spec, data in inputs if spec.want == "video"}

@@ -14,6 +14,10 @@ import uvicorn
 from lumatui.sim.app import InjectedDisconnect, create_app
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from starlette.types import ASGIApp
+
     from lumatui.sim.clock import Clock
     from lumatui.sim.render import MediaBackend
     from lumatui.sim.service import Simulator
@@ -91,10 +95,15 @@ def start_in_background(
     media: MediaBackend | None = None,
     host: str = "127.0.0.1",
     port: int = 0,
+    wrap: Callable[[ASGIApp], ASGIApp] | None = None,
 ) -> RunningSimulator:
-    """Serve a simulator on `host` (loopback) and a free port, in a daemon thread."""
+    """Serve a simulator on `host` (loopback) and a free port, in a daemon thread.
+
+    `wrap` puts ASGI middleware around the simulator (tests use it to stall a download).
+    """
     _quiet_uvicorn()
     app, sim = create_app(settings, clock=clock, media=media)
+    served: ASGIApp = wrap(app) if wrap is not None else app
     # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY only on sockets that say so, and
     # without it every keep-alive reply waits 40 ms for a delayed ACK.
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -103,7 +112,7 @@ def start_in_background(
     sock.bind((host, port))
     sock.listen(128)
     bound = sock.getsockname()[1]
-    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
+    config = uvicorn.Config(served, log_level="warning", access_log=False, lifespan="off")
     server = _Server(config)
 
     def run() -> None:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from lumatui.api.capabilities import oversized_inline_media, server_problems
-from lumatui.api.enums import FailureCode, GenerationState, OutputFormat
+from lumatui.api.enums import FailureCode, GenerationState, GenerationType, OutputFormat
 from lumatui.api.field_errors import json_path
 from lumatui.api.pricing import price_of
 from lumatui.api.schema import GenerationRequest
@@ -29,6 +29,7 @@ from lumatui.sim.checks import chain_problems, keyframe_id_problems
 from lumatui.sim.clock import system_clock
 from lumatui.sim.errors import ApiError, field_error, rejected, validation_detail
 from lumatui.sim.faults import FaultInjector, FaultProfile
+from lumatui.sim.files import SimFiles
 from lumatui.sim.inputs import Resolved, resolve_inputs
 from lumatui.sim.ratelimit import RateLimiter, Verdict
 from lumatui.sim.render import EXTENSIONS, Renderer, RenderPlan, default_media, request_seed
@@ -77,6 +78,7 @@ class Simulator:
             workers=settings.render_workers,
         )
         self._media = media
+        self.files = SimFiles(settings, self.store, self.signer, clock, media or default_media())
         self._locks: dict[str, asyncio.Lock] = {}
         for row in self.store.pending_renders():
             self.renderer.submit(row)
@@ -112,7 +114,7 @@ class Simulator:
             hdr_access=self.settings.hdr_access,
             reframe_1080p=self.settings.reframe_1080p,
         )
-        problems += chain_problems(request, caller, self.store, now)
+        problems += chain_problems(request, caller, self.store, now, self.files)
         if not self.settings.keyframe_generation_ids:
             problems += keyframe_id_problems(request)
         if problems:
@@ -126,6 +128,7 @@ class Simulator:
             settings=self.settings,
             store=self.store,
             media=media,
+            files=self.files,
         )
         if resolved.problems:
             raise rejected(resolved.problems)
@@ -159,7 +162,10 @@ class Simulator:
         try:
             return GenerationRequest.model_validate(data)
         except ValidationError as exc:
-            raise ApiError(400, validation_detail(exc)) from None
+            # Bad media data (base64 that does not decode) is 422 in Luma's error guide;
+            # anything else wrong with the body is a 400.
+            media_only = all(error["type"] == "base64" for error in exc.errors())
+            raise ApiError(422 if media_only else 400, validation_detail(exc)) from None
 
     def _row(
         self,
@@ -191,6 +197,11 @@ class Simulator:
                 seconds = max(1, round(resolved.source_seconds or 5))
             else:
                 seconds = video.frame_count // 24 if video else 5
+        elif kind is GenerationType.LAYERING:
+            # 2k layers at the simulator's full image size, 1k at half of it.
+            fmt, seconds = "png", 0
+            two_k = request.layering is not None and request.layering.resolution == "2k"
+            long_side = self.settings.image_long_side // (1 if two_k else 2)
         else:
             fmt = EXTENSIONS[(request.output_format or OutputFormat.PNG).value]
             long_side, seconds = self.settings.image_long_side, 0
@@ -199,14 +210,16 @@ class Simulator:
             prompt=request.prompt,
             aspect_ratio=request.aspect_ratio.value if request.aspect_ratio else None,
             output_format=fmt
-            if kind.makes_video
+            if kind.makes_video or kind is GenerationType.LAYERING
             else (request.output_format or OutputFormat.PNG).value,
             style=request.style.value if request.style else None,
-            seed=request_seed(json.dumps(request.to_json(), sort_keys=True), self.settings.seed),
+            # web_search only adds its mark: the same request with it shows the same picture.
+            seed=request_seed(json.dumps(_seeded(request), sort_keys=True), self.settings.seed),
             duration_s=seconds,
             loop=bool(video and video.loop),
             long_side=long_side,
             inputs=resolved.specs,
+            web_search=bool(request.web_search),
         )
         return GenerationRow(
             id=generation_id,
@@ -258,13 +271,25 @@ class Simulator:
                     FailureCode.GENERATION_FAILED, row.render_error
                 ).failure_reason
         elif state is GenerationState.COMPLETED:
-            path = self.file_path(row.id, f"0.{row.output_ext}")
-            body["output"] = [
-                {"type": row.output_kind, "url": origin + self.signer.sign(path, now)}
-            ]
+            listed = json.loads(row.outputs_json) if row.outputs_json else None
+            files = listed or [{"name": f"0.{row.output_ext}", "layer": None}]
+            body["output"] = []
+            for item in files:
+                path = self.file_path(row.id, item["name"])
+                output = {"type": row.output_kind, "url": origin + self.signer.sign(path, now)}
+                if item.get("layer"):
+                    output["layer"] = item["layer"]
+                body["output"].append(output)
         return body
 
     @staticmethod
     def file_path(generation_id: str, name: str) -> str:
         """The URL path an output file is served at (before signing)."""
         return f"/files/{generation_id}/{name}"
+
+
+def _seeded(request: GenerationRequest) -> dict[str, Any]:
+    """The parts of a request that decide its picture."""
+    body = request.to_json()
+    body.pop("web_search", None)
+    return body

@@ -6,6 +6,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from lumatui.api.capabilities import MAX_INLINE_BYTES
+from lumatui.api.enums import MAX_FILE_BYTES
 
 API_VERSION = "2026-04-01"
 """The value of every response's X-API-Version header."""
@@ -43,11 +44,21 @@ class SimSettings:
     render_workers: int = 2
     fetch_loopback_urls: bool = True
     keyframe_generation_ids: bool = True
+    max_multipart_bytes: int = 10 * 1024 * 1024
+    max_file_bytes: int = MAX_FILE_BYTES
+    upload_url_ttl_s: int = 3600
+    file_ingest_s: float = 3.0
 
     def __post_init__(self) -> None:
         if self.speed <= 0:
             raise ValueError(f"speed must be more than 0, not {self.speed}")
-        for name in ("requests_per_minute", "concurrent_jobs", "url_ttl_s", "render_workers"):
+        for name in (
+            "requests_per_minute",
+            "concurrent_jobs",
+            "url_ttl_s",
+            "render_workers",
+            "upload_url_ttl_s",
+        ):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1")
         if self.balance_usd < 0:

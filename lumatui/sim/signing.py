@@ -39,21 +39,32 @@ class UrlSigner:
         self._secret = secret
         self.ttl_s = ttl_s
 
-    def signature(self, path: str, expires: int) -> str:
-        """The hex HMAC-SHA256 of the path and expiry."""
-        message = f"{path}\n{expires}".encode()
-        return hmac.new(self._secret, message, hashlib.sha256).hexdigest()
+    def signature(self, path: str, expires: int, signed_header: str = "") -> str:
+        """The hex HMAC-SHA256 of the path, expiry and any signed header value."""
+        message = f"{path}\n{expires}" + (f"\n{signed_header}" if signed_header else "")
+        return hmac.new(self._secret, message.encode(), hashlib.sha256).hexdigest()
 
     def sign(self, path: str, now: float) -> str:
         """The path with `expires` and `signature` query parameters, valid for ttl_s."""
-        expires = int(now) + self.ttl_s
-        return f"{path}?expires={expires}&signature={self.signature(path, expires)}"
+        return self.sign_until(path, int(now) + self.ttl_s)
 
-    def check(self, path: str, expires: str | None, signature: str | None, now: float) -> str:
+    def sign_until(self, path: str, expires: int, signed_header: str = "") -> str:
+        """The path signed until `expires`; `signed_header` (a Content-Type) must come back."""
+        return f"{path}?expires={expires}&signature={self.signature(path, expires, signed_header)}"
+
+    def check(
+        self,
+        path: str,
+        expires: str | None,
+        signature: str | None,
+        now: float,
+        signed_header: str = "",
+    ) -> str:
         """'' when the request is valid, else the S3-style code: 'expired' or 'signature'."""
         if not expires or not signature or not expires.isdigit():
             return "signature"
-        if not hmac.compare_digest(self.signature(path, int(expires)), signature):
+        expected = self.signature(path, int(expires), signed_header)
+        if not hmac.compare_digest(expected, signature):
             return "signature"
         if now >= int(expires):
             return "expired"

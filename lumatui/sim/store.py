@@ -35,7 +35,8 @@ CREATE TABLE IF NOT EXISTS generations (
     output_duration_s REAL,
     render_state TEXT NOT NULL,
     render_error TEXT,
-    plan TEXT NOT NULL
+    plan TEXT NOT NULL,
+    outputs_json TEXT
 );
 CREATE INDEX IF NOT EXISTS generations_caller ON generations (caller, finish_at);
 """
@@ -64,6 +65,8 @@ class GenerationRow:
     render_state: str
     render_error: str | None
     plan: str
+    outputs_json: str | None = None
+    """The outputs a render made beyond one file: a JSON list of `{"name", "layer"}`."""
 
     def state_at(self, now: float) -> GenerationState:
         """The state at time `now`; a completed job waits for its render."""
@@ -92,6 +95,9 @@ class SimStore:
         # WAL with NORMAL sync: durable across a process crash, no fsync per request.
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(SCHEMA)
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(generations)")}
+        if "outputs_json" not in columns:  # a state dir from before layering
+            self._db.execute("ALTER TABLE generations ADD COLUMN outputs_json TEXT")
 
     def close(self) -> None:
         """Close the database."""
@@ -101,6 +107,15 @@ class SimStore:
     def _query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         with self._lock:
             return self._db.execute(sql, params).fetchall()
+
+    def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        """Run one statement under the store's lock (for the tables beside generations)."""
+        return self._query(sql, params)
+
+    def script(self, sql: str) -> None:
+        """Run a schema script (CREATE ... IF NOT EXISTS) under the store's lock."""
+        with self._lock:
+            self._db.executescript(sql)
 
     def insert(self, row: GenerationRow) -> None:
         """Store a new generation."""
@@ -122,14 +137,20 @@ class SimStore:
         return [GenerationRow(*row) for row in rows]
 
     def finish_render(
-        self, generation_id: str, *, error: str | None, duration_s: float | None = None
+        self,
+        generation_id: str,
+        *,
+        error: str | None,
+        duration_s: float | None = None,
+        outputs_json: str | None = None,
     ) -> None:
         """Record a render as done (error None) or failed (with the error)."""
         state = READY if error is None else BROKEN
         self._query(
             "UPDATE generations SET render_state = ?, render_error = ?, output_duration_s = "
-            "COALESCE(?, output_duration_s) WHERE id = ?",
-            (state, error, duration_s, generation_id),
+            "COALESCE(?, output_duration_s), outputs_json = COALESCE(?, outputs_json) "
+            "WHERE id = ?",
+            (state, error, duration_s, outputs_json, generation_id),
         )
 
     def active_jobs(self, caller: str, now: float) -> list[float]:

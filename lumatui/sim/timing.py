@@ -33,6 +33,8 @@ QUEUE = Profile(median_s=2.0, sigma=0.6, floor_s=0.3, tail_chance=0.05, tail_fac
 PROCESSING: dict[tuple[Model, GenerationType], Profile] = {
     (Model.UNI_1, GenerationType.IMAGE): Profile(28.0, 0.25, 15.0),
     (Model.UNI_1, GenerationType.IMAGE_EDIT): Profile(32.0, 0.25, 15.0),
+    # Layering plans the layers, then renders each: slower than one image (a guess).
+    (Model.UNI_1, GenerationType.LAYERING): Profile(45.0, 0.3, 20.0),
     (Model.UNI_1_MAX, GenerationType.IMAGE): Profile(60.0, 0.3, 30.0),
     (Model.UNI_1_MAX, GenerationType.IMAGE_EDIT): Profile(66.0, 0.3, 30.0),
     (Model.RAY_3_2, GenerationType.VIDEO): Profile(150.0, 0.35, 60.0),

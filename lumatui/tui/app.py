@@ -19,7 +19,6 @@ from textual.binding import Binding, BindingType
 from lumatui.resources import stylesheets
 from lumatui.tui.commands import WorkstationCommands
 from lumatui.tui.crash import (
-    install_exit_signals,
     last_crash_notice,
     secrets_of,
     take_unseen_report,
@@ -77,7 +76,6 @@ class LumaApp(OrderedKeysApp):
         *,
         clock: Callable[[], float] = time.time,
         image_renderer: str | None = None,
-        handle_signals: bool = False,
     ) -> None:
         super().__init__()
         self.settings = settings
@@ -93,14 +91,11 @@ class LumaApp(OrderedKeysApp):
         self._theme_ready = True
         self.engine_started = False
         """True once the engine runs (tests wait for it)."""
-        self.handle_signals = handle_signals
-        """Exit cleanly on SIGHUP and SIGTERM (the command line turns it on)."""
         self.exit_signal: int | None = None
-        """The signal that ended the app, if one did."""
+        """The signal that ended the app, if one did (see `lumatui.tui.crash.ExitGuard`)."""
         self.crash_report: Path | None = None
         """The report written after an unexpected exception, if one was."""
         self.crash_error: BaseException | None = None
-        self._remove_signal_handlers: Callable[[], None] | None = None
 
     async def on_mount(self) -> None:
         """Theme, engine, main screen, then start the engine."""
@@ -108,8 +103,6 @@ class LumaApp(OrderedKeysApp):
         from lumatui.engine.media import ThumbnailCache
         from lumatui.tui.screens.main import MainScreen
 
-        if self.handle_signals:
-            self._remove_signal_handlers = install_exit_signals(self)
         source = self._backend_source
         self.backend = source if isinstance(source, Backend) else source()
         self.paths.ensure_dirs()
@@ -163,9 +156,7 @@ class LumaApp(OrderedKeysApp):
                 await self.backend.aclose()
         if self.engine is not None:
             with contextlib.suppress(Exception):
-                self.engine.store.close()
-        if self._remove_signal_handlers is not None:
-            self._remove_signal_handlers()
+                self.engine.close()
 
     def _handle_exception(self, error: Exception) -> None:
         """An unexpected exception: write the crash report, then let Textual end the app.

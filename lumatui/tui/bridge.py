@@ -21,9 +21,12 @@ from lumatui.engine.events import (
     DownloadProgress,
     JobChanged,
     JobError,
+    JobRemoved,
     OutputReady,
     PollingStatus,
     QueueStatus,
+    RoleChanged,
+    SendRefused,
     SubmissionRejected,
 )
 
@@ -33,6 +36,7 @@ if TYPE_CHECKING:
     from textual.message_pump import MessagePump
 
     from lumatui.api.field_errors import FieldError
+    from lumatui.engine.claims import ProcessRow
     from lumatui.engine.events import Event
     from lumatui.engine.jobs import Job, Output
     from lumatui.engine.service import Engine
@@ -76,6 +80,27 @@ class EngineBridge:
 
         job: Job
         field_errors: list[FieldError]
+
+    @dataclass
+    class JobsRemoved(Message):
+        """Jobs removed from the history (by this process or another)."""
+
+        job_ids: list[str] = field(default_factory=list)
+
+    @dataclass
+    class SendingRefused(Message):
+        """The API refused this caller (401, 403 or 402): `kind` auth, access or balance."""
+
+        job: Job
+        kind: str
+        message: str
+
+    @dataclass
+    class RoleChanged(Message):
+        """This process became primary, or learnt which process is (`primary`)."""
+
+        role: str
+        primary: ProcessRow | None
 
     @dataclass
     class QueueChanged(Message):
@@ -153,4 +178,10 @@ class EngineBridge:
             return self.ConnectivityChanged(event.online, event.detail)
         if isinstance(event, PollingStatus):
             return self.PollingChanged(event.paused, event.followed)
+        if isinstance(event, JobRemoved):
+            return self.JobsRemoved([event.job_id])
+        if isinstance(event, SendRefused):
+            return self.SendingRefused(event.job, event.kind, event.message)
+        if isinstance(event, RoleChanged):
+            return self.RoleChanged(event.role, event.primary)
         return None

@@ -2,9 +2,10 @@
 
 People run lumatui for hours over SSH. When the link drops, the kernel sends SIGHUP; its
 default action kills the process on the spot, leaving the terminal in the alternate screen
-and the store unflushed. `install_exit_signals` turns SIGHUP and SIGTERM into an ordinary
-`App.exit()` on the app's own loop, so Textual restores the terminal and the app's unmount
-stops the engine and closes the store (a second signal of the same kind stops at once).
+and the store unflushed. `ExitGuard` turns SIGHUP and SIGTERM into an ordinary `App.exit()`
+on the app's own loop, so Textual restores the terminal and the app's unmount stops the
+engine and closes the store; a watchdog armed in the handler itself ends the process after
+a grace period if that stalls (a second signal of the same kind stops at once).
 
 An unexpected exception ends the app too (Textual catches it); `write_crash_report` keeps
 the traceback, the versions and the terminal's description in `crash-<UTC time>.txt`
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import os
 import platform
 import signal
@@ -49,10 +51,6 @@ class ExitableApp(Protocol):
 
     exit_signal: int | None
 
-    @property
-    def is_running(self) -> bool:
-        """True until the app's message loop has ended."""
-
     def exit(self, result: None = None, return_code: int = 0) -> None:
         """Leave the app the ordinary way."""
 
@@ -63,53 +61,137 @@ class ExitableApp(Protocol):
 # -- signals ----------------------------------------------------------------------------------
 
 
-def install_exit_signals(
-    app: ExitableApp, loop: asyncio.AbstractEventLoop | None = None
-) -> Callable[[], None]:
-    """Make SIGHUP and SIGTERM exit `app` cleanly; returns the function that undoes it.
+class ExitGuard:
+    """SIGHUP and SIGTERM end the process within `grace` seconds, whatever the app is doing.
 
-    Call it from a coroutine on the app's loop (on_mount): the handlers run on that loop
-    between callbacks, never in the middle of a store write.
+    Two paths arm the watchdog, so that neither a blocked event loop nor a blocked main
+    thread can stop it: the `signal.signal` handler, which Python runs on the main thread
+    between two bytecodes, and a watcher thread that reads the signal's number from the
+    wakeup fd the C-level handler writes to in whichever thread the signal landed (after a
+    hang-up that is often not the main thread, and the main thread may be stuck in a wait
+    that no signal interrupts). The handler also asks the app to exit on its loop: Textual
+    restores the terminal and the app's unmount stops the engine and closes the store.
+    After a hang-up that can stall (restoring a terminal that is gone, in
+    `driver.stop_application_mode()`), so when the grace runs out the watchdog flushes the
+    store (`emergency_close`) and ends the process with 128 + the signal. The same signal
+    again ends it at once, as it would by default.
+
+    Only the owner of the process installs it (the `lumatui` command); `disarm` is for code
+    that must go on living after the app has gone (tests running it in-process).
     """
-    running = loop or asyncio.get_running_loop()
-    installed: list[signal.Signals] = []
-    for signum in EXIT_SIGNALS:
+
+    def __init__(
+        self,
+        app: ExitableApp,
+        *,
+        grace: float = EXIT_GRACE_S,
+        force_exit: Callable[[int], object] = os._exit,
+    ) -> None:
+        self.app = app
+        self.grace = grace
+        self._force_exit = force_exit
+        self._previous: dict[signal.Signals, object] = {}
+        self._lock = threading.Lock()
+        self._watchdog: threading.Timer | None = None
+        self._handled: int | None = None
+        self._wakeup: tuple[int, int] | None = None
+        self.signalled: int | None = None
+        """The first exit signal received, if any."""
+
+    def install(self) -> None:
+        """Take over SIGHUP and SIGTERM (from the main thread; elsewhere it does nothing)."""
+        if threading.current_thread() is not threading.main_thread():
+            return
+        for signum in EXIT_SIGNALS:
+            with contextlib.suppress(OSError, ValueError):
+                self._previous[signum] = signal.signal(signum, self.handle)
+        self._watch_wakeup_fd()
+
+    def _watch_wakeup_fd(self) -> None:
+        """Start the watcher thread on a wakeup fd of our own, unless one is in use already."""
+        read_end, write_end = os.pipe()
+        os.set_blocking(write_end, False)  # the C handler must never block on it
         try:
-            running.add_signal_handler(signum, exit_on_signal, app, int(signum))
-        except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, Windows
-            continue
-        installed.append(signum)
+            previous = signal.set_wakeup_fd(write_end, warn_on_full_buffer=False)
+        except (OSError, ValueError):
+            previous = None
+        if previous != -1:  # not possible here, or someone else's: the handler path remains
+            if previous is not None:
+                signal.set_wakeup_fd(previous)
+            os.close(read_end)
+            os.close(write_end)
+            return
+        self._wakeup = (read_end, write_end)
+        threading.Thread(
+            target=self._watch, args=(read_end,), name="lumatui-signal-watcher", daemon=True
+        ).start()
 
-    def remove() -> None:
-        for signum in installed:
-            with contextlib.suppress(Exception):
-                running.remove_signal_handler(signum)
+    def _watch(self, read_end: int) -> None:
+        """Arm the watchdog for each exit signal's byte; end when the pipe is closed."""
+        try:
+            while data := os.read(read_end, 64):
+                for signum in data:
+                    if signum in EXIT_SIGNALS:
+                        self._arm(signum)
+        except OSError:
+            pass
+        finally:
+            with contextlib.suppress(OSError):
+                os.close(read_end)
 
-    return remove
+    def remove(self) -> None:
+        """Give SIGHUP and SIGTERM back their previous handlers (an armed watchdog stays)."""
+        for signum, previous in self._previous.items():
+            with contextlib.suppress(OSError, ValueError, TypeError):
+                signal.signal(signum, previous)  # type: ignore[arg-type]
+        self._previous.clear()
+        if self._wakeup is not None:
+            with contextlib.suppress(OSError, ValueError):
+                signal.set_wakeup_fd(-1)
+            with contextlib.suppress(OSError):
+                os.close(self._wakeup[1])  # the watcher reads the end of the pipe and stops
+            self._wakeup = None
 
+    def disarm(self) -> None:
+        """Cancel the watchdog: the process goes on legitimately after the app has exited."""
+        with self._lock:
+            if self._watchdog is not None:
+                self._watchdog.cancel()
 
-def exit_on_signal(app: ExitableApp, signum: int) -> None:
-    """The handler: note the signal and exit; the same signal again ends the process at once."""
-    if app.exit_signal == signum:
-        # The clean exit is stuck (or the person insists): do what the signal does by default.
-        signal.signal(signum, signal.SIG_DFL)
-        os.kill(os.getpid(), signum)
-        return
-    app.exit_signal = signum
-    app.exit(return_code=128 + signum)
-    # After a hang-up the terminal is gone, and restoring it can stall: if the ordinary
-    # exit has not finished in time, flush the store and leave anyway.
-    watchdog = threading.Timer(EXIT_GRACE_S, _force_exit, args=(app, signum))
-    watchdog.daemon = True
-    watchdog.start()
+    def handle(self, signum: int, _frame: object = None) -> None:
+        """The signal handler: note, arm the watchdog, ask the app's loop to exit."""
+        if self._handled == signum:
+            # The clean exit is stuck (or the person insists): do what the signal does by default.
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+            return
+        if self._handled is not None:  # the other exit signal: the exit is under way already
+            return
+        self._handled = signum
+        self._arm(signum)
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # the app is not running (yet, or any more): just leave
+            raise SystemExit(128 + signum) from None
+        loop.call_soon_threadsafe(functools.partial(self.app.exit, return_code=128 + signum))
 
+    def _arm(self, signum: int) -> None:
+        """Start the watchdog once, from whichever path sees the signal first."""
+        with self._lock:
+            if self._watchdog is not None:
+                return
+            self.signalled = signum
+            self.app.exit_signal = signum
+            self._watchdog = threading.Timer(self.grace, self._expire, args=(signum,))
+            self._watchdog.daemon = True
+            self._watchdog.name = "lumatui-exit-watchdog"
+            self._watchdog.start()
 
-def _force_exit(app: ExitableApp, signum: int) -> None:
-    if not app.is_running:  # the ordinary exit got through; nothing to force
-        return
-    with contextlib.suppress(Exception):
-        app.emergency_close()
-    os._exit(128 + signum)
+    def _expire(self, signum: int) -> None:
+        """The grace ran out: flush what can be flushed, then end the process."""
+        with contextlib.suppress(Exception):
+            self.app.emergency_close()
+        self._force_exit(128 + signum)
 
 
 def signal_name(signum: int) -> str:

@@ -10,11 +10,11 @@ from lumatui.api.capabilities import (
     CAPABILITIES,
     MAX_INLINE_BYTES,
     aspect_ratios,
-    image_refs,
     oversized_inline_media,
     server_problems,
 )
 from lumatui.api.enums import AspectRatio, Model
+from lumatui.api.refs import image_refs
 from lumatui.api.schema import GenerationRequest
 
 VIDEO_SRC = {"url": "https://example.com/a.mp4", "media_type": "video/mp4"}

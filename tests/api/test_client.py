@@ -6,6 +6,7 @@ test_download.py; the helpers here are shared with them.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import uuid
@@ -21,7 +22,7 @@ from lumatui.api.enums import GenerationState, Model
 from lumatui.api.schema import GenerationRequest
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import AsyncIterator, Callable, Iterator
 
 KEY = "luma-api-TOPSECRET-5f3a9c1e7b"
 GID = "182bd5e5-6e1a-4fe4-a799-aa6d9a6ab26e"
@@ -321,3 +322,94 @@ async def test_deeply_nested_json_is_invalid_not_a_crash() -> None:
     async with make_client(Server(httpx.Response(200, content=body))) as client:
         with pytest.raises(errors.ResponseInvalid, match="not JSON"):
             await client.get(GID)
+
+
+# --- hostile text the server echoes ------------------------------------------------------
+
+
+async def test_created_at_is_cleaned_of_controls_bidi_and_the_key() -> None:
+    hostile = f"2026-11-27\x9b31m\u202eT12:00\x1b]0;x\x07Z {KEY}"
+    async with make_client(Server(reply(body=generation(created_at=hostile)))) as client:
+        got = await client.get(GID)
+    assert KEY not in got.created_at and "[redacted]" in got.created_at
+    assert not any(c in got.created_at for c in "\x9b\u202e\x1b\x07")
+    assert got.created_at.startswith("2026-11-27")
+
+
+async def test_a_key_echoed_in_x_request_id_never_reaches_an_error() -> None:
+    refused = httpx.Response(401, json={"detail": "no"}, headers={"X-Request-Id": f"id-{KEY}"})
+    async with make_client(Server(refused)) as client:
+        with pytest.raises(errors.ApiError) as caught:
+            await client.get(GID)
+    assert KEY not in str(caught.value) and KEY not in repr(caught.value)
+    assert caught.value.request_id is not None and "[redacted]" in caught.value.request_id
+
+
+@pytest.mark.parametrize("form", [KEY, KEY.replace("-", "%2D")])
+async def test_a_key_echoed_in_an_output_url_is_redacted_before_it_is_kept(form: str) -> None:
+    out = [{"type": "image", "url": f"https://cdn.test/a.png?sig=1&leak={form}"}]
+    async with make_client(Server(reply(body=generation(state="completed", output=out)))) as c:
+        got = await c.get(GID)
+    assert got.output is not None
+    assert KEY not in got.output[0].url and "%2D" not in got.output[0].url
+    assert got.output[0].url == "https://cdn.test/a.png?sig=1&leak=REDACTED"
+
+
+# --- overall deadlines ---------------------------------------------------------------------
+
+
+class Drip(httpx.AsyncByteStream):
+    """A reply body that sends one byte, then nothing more, ever (and never closes)."""
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        yield b"{"
+        await asyncio.Event().wait()
+
+
+class Unanswered(httpx.AsyncBaseTransport):
+    """A transport that never gets as far as sending: the connection hangs while opening."""
+
+    reports_trace = True  # it would report sending; it never gets that far
+
+    def __init__(self) -> None:
+        self.attempts = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.attempts += 1
+        await asyncio.Event().wait()
+        raise AssertionError("unreachable")
+
+
+def dripping() -> httpx.Response:
+    return httpx.Response(200, stream=Drip(), headers={"Content-Type": "application/json"})
+
+
+async def test_a_dripping_get_reply_ends_at_the_deadline_with_a_clear_error() -> None:
+    server = Server(dripping())
+    async with make_client(server, call_deadline=0.1, max_get_retries=0) as client:
+        with pytest.raises(errors.RequestTimeout, match=r"no complete reply within 0\.1 s"):
+            await client.get(GID)
+
+
+async def test_a_post_cut_by_the_deadline_after_sending_is_uncertain_and_not_resent() -> None:
+    server = Server(dripping())
+    async with make_client(server, call_deadline=0.1) as client:
+        with pytest.raises(errors.OutcomeUncertain):
+            await client.create(prompt_request())
+    assert len(server.requests) == 1  # the money rule: never sent twice
+
+
+async def test_a_post_that_never_left_is_a_plain_timeout_at_the_deadline() -> None:
+    hanging = Unanswered()
+    client = AgentsClient(KEY, BASE, transport=hanging, sleep=Sleeps(), call_deadline=0.1)
+    async with client:
+        with pytest.raises(errors.RequestTimeout) as caught:
+            await client.create(prompt_request())
+    # Provably nothing was sent: not uncertain, so the submitter may send it again later.
+    assert not isinstance(caught.value, errors.OutcomeUncertain)
+    assert hanging.attempts == 1  # create itself never retries or sleeps
+
+
+def test_the_default_deadline_covers_connect_read_and_sending() -> None:
+    client = AgentsClient(KEY, BASE, connect_timeout=5.0, read_timeout=60.0)
+    assert client.call_deadline == 90.0

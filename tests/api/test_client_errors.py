@@ -137,7 +137,7 @@ async def test_key_absent_from_every_error_log_and_repr(caplog: pytest.LogCaptur
     ]
     raised: list[errors.ApiError] = []
     for step in scripts:
-        async with make_client(Server(step), max_get_retries=0, max_post_retries=0) as client:
+        async with make_client(Server(step), max_get_retries=0) as client:
             for call in (client.get(GID), client.create(prompt_request())):
                 with pytest.raises(errors.ApiError) as caught:
                     await call

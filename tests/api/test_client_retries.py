@@ -11,7 +11,8 @@ import httpx
 import pytest
 
 from lumatui.api import errors
-from lumatui.api.client import BACKOFF_CAP
+from lumatui.api.client import BACKOFF_CAP, AgentsClient
+from lumatui.api.sending import SendProbe
 from tests.api.test_client import (
     GID,
     KEY,
@@ -159,7 +160,7 @@ async def test_retry_after_wins_over_backoff_on_503_too() -> None:
     server = Server(httpx.Response(503, headers={"Retry-After": "3"}), reply())
     sleeps = Sleeps()
     async with make_client(server, sleeps) as client:
-        await client.create(prompt_request())
+        await client.get(GID)
     assert sleeps.delays == [3.0]
 
 
@@ -197,9 +198,9 @@ async def test_long_retry_after_is_handed_to_the_caller(method: str) -> None:
 async def test_rate_limited_after_retries_keeps_retry_after() -> None:
     server = Server(httpx.Response(429, headers={"Retry-After": "2"}))
     sleeps = Sleeps()
-    async with make_client(server, sleeps, max_post_retries=2) as client:
+    async with make_client(server, sleeps, max_get_retries=2) as client:
         with pytest.raises(errors.RateLimited) as caught:
-            await client.create(prompt_request())
+            await client.get(GID)
     assert caught.value.retry_after == 2.0
     assert sleeps.delays == [2.0, 2.0]
     assert len(server.requests) == 3
@@ -209,26 +210,35 @@ async def test_rate_limited_after_retries_keeps_retry_after() -> None:
 
 
 @pytest.mark.parametrize(
-    "refusal",
+    ("refusal", "kind"),
     [
-        httpx.ConnectError("connection refused"),
-        httpx.ConnectTimeout("connect timed out"),
-        httpx.PoolTimeout("no connection"),
-        httpx.Response(429, headers={"Retry-After": "1"}),
-        httpx.Response(429),
-        httpx.Response(502),
-        httpx.Response(503),
+        (httpx.ConnectError("connection refused"), errors.NetworkError),
+        (httpx.ConnectTimeout("connect timed out"), errors.RequestTimeout),
+        (httpx.PoolTimeout("no connection"), errors.RequestTimeout),
+        (httpx.Response(429, headers={"Retry-After": "1"}), errors.RateLimited),
+        (httpx.Response(429), errors.RateLimited),
+        (httpx.Response(402, json={"detail": "add funds"}), errors.InsufficientBalance),
+        (httpx.Response(502), errors.UpstreamUnavailable),
+        (httpx.Response(503), errors.UpstreamUnavailable),
     ],
-    ids=lambda f: type(f).__name__ if isinstance(f, Exception) else str(f.status_code),
+    ids=lambda f: (
+        (type(f).__name__ if isinstance(f, Exception) else str(f.status_code))
+        if not isinstance(f, type)
+        else f.__name__
+    ),
 )
-async def test_post_retried_when_nothing_was_created(refusal: httpx.Response | Exception) -> None:
+async def test_a_refused_post_is_raised_at_once_never_slept_out(
+    refusal: httpx.Response | Exception, kind: type[errors.ApiError]
+) -> None:
+    """One attempt: the caller's queue holds the job and sends it again (one retry policy)."""
     server = Server(refusal, reply(201))
     sleeps = Sleeps()
     async with make_client(server, sleeps) as client:
-        created = await client.create(prompt_request())
-    assert created.id == GID
-    assert len(server.requests) == 2
-    assert len(sleeps.delays) == 1
+        with pytest.raises(kind) as caught:
+            await client.create(prompt_request())
+    assert not isinstance(caught.value, errors.OutcomeUncertain), "nothing was created"
+    assert len(server.requests) == 1
+    assert sleeps.delays == []
 
 
 @pytest.mark.parametrize(
@@ -270,16 +280,6 @@ async def test_post_never_resent_when_it_may_have_created_a_job(
     assert err.request_id == server.requests[0].headers["x-request-id"]
 
 
-async def test_post_refusals_are_bounded() -> None:
-    server = Server(httpx.Response(503))
-    sleeps = Sleeps()
-    async with make_client(server, sleeps, max_post_retries=3) as client:
-        with pytest.raises(errors.UpstreamUnavailable):
-            await client.create(prompt_request())
-    assert len(server.requests) == 4
-    assert len(sleeps.delays) == 3
-
-
 async def test_post_not_retried_on_client_errors_or_408() -> None:
     for status in (400, 402, 408, 413, 422):
         server = Server(httpx.Response(status), reply(201))
@@ -292,11 +292,44 @@ async def test_post_not_retried_on_client_errors_or_408() -> None:
         assert sleeps.delays == []
 
 
-async def test_refused_then_uncertain_stops_at_the_uncertainty() -> None:
-    server = Server(httpx.Response(502), httpx.ReadTimeout("no reply"), reply(201))
-    sleeps = Sleeps()
-    async with make_client(server, sleeps) as client:
+class TracingTransport(httpx.AsyncBaseTransport):
+    """Like httpcore: reports when request headers start to go out, then fails as told."""
+
+    reports_trace = True
+
+    def __init__(self, *, headers_leave: bool, failure: httpx.RequestError) -> None:
+        self.headers_leave = headers_leave
+        self.failure = failure
+        self.requests = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.requests += 1
+        trace = request.extensions.get("trace")
+        assert trace is not None, "the client asks for httpcore's trace on a POST"
+        await trace("connection.connect_tcp.started", {})
+        if self.headers_leave:
+            await trace("http11.send_request_headers.started", {"request": request})
+        raise type(self.failure)(str(self.failure), request=request)
+
+
+@pytest.mark.parametrize("headers_leave", [False, True])
+async def test_the_send_probe_tells_unsent_from_maybe_sent(headers_leave: bool) -> None:
+    """A POST that failed before a byte of it left created nothing; after, it may have."""
+    transport = TracingTransport(headers_leave=headers_leave, failure=httpx.WriteError("pipe"))
+    probe = SendProbe()
+    async with AgentsClient(KEY, "https://api.example/v1", transport=transport) as client:
+        with pytest.raises(errors.ApiError) as caught:
+            await client.create(prompt_request(), probe=probe)
+    assert transport.requests == 1
+    assert probe.handed_over and probe.headers_started is headers_leave
+    assert probe.may_have_sent is headers_leave
+    assert isinstance(caught.value, errors.OutcomeUncertain) is headers_leave
+
+
+async def test_a_transport_without_trace_counts_every_handed_request_as_maybe_sent() -> None:
+    server = Server(httpx.WriteError("pipe"))
+    probe = SendProbe()
+    async with make_client(server) as client:
         with pytest.raises(errors.OutcomeUncertain):
-            await client.create(prompt_request())
-    assert len(server.requests) == 2
-    assert len(sleeps.delays) == 1
+            await client.create(prompt_request(), probe=probe)
+    assert probe.may_have_sent and not probe.traced

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import gzip
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -9,7 +11,12 @@ import httpx
 import pytest
 
 from lumatui.api import errors
-from lumatui.api.download import checked_download_url
+from lumatui.api.download import (
+    checked_download_url,
+    download_deadline,
+    output_cap,
+    output_folder,
+)
 from lumatui.api.hosts import is_loopback
 from tests.api.test_client import KEY, Server, make_client
 
@@ -273,3 +280,101 @@ async def test_signature_and_key_never_logged(dest: Path, caplog: pytest.LogCapt
     for text in [*ours, *(str(e) for e in raised), *(repr(e) for e in raised)]:
         assert "SIGNATURE123" not in text
         assert KEY not in text
+
+
+class Endless(httpx.AsyncByteStream):
+    """A body that never ends: 1 MiB chunks for as long as anyone reads."""
+
+    def __init__(self) -> None:
+        self.sent = 0
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        chunk = b"\0" * 1024**2
+        while True:
+            self.sent += len(chunk)
+            yield chunk
+
+
+async def test_an_endless_body_stops_at_the_cap_on_bytes_written(dest: Path) -> None:
+    body = Endless()
+    files = Server(httpx.Response(200, stream=body, headers={"Content-Type": "image/png"}))
+    async with downloader(files) as client:
+        with pytest.raises(errors.DownloadTooLarge):
+            await client.download(URL, dest, max_bytes=5 * 1024**2)
+    assert body.sent <= 6 * 1024**2  # one chunk past the cap, no more
+    assert not dest.exists()
+
+
+async def test_a_gzip_body_despite_identity_is_not_inflated_past_the_guard(dest: Path) -> None:
+    inflated = 40 * 1024**2
+    bomb = gzip.compress(b"\0" * inflated, 9)  # about 40 KB on the wire
+    headers = {"Content-Encoding": "gzip", "Content-Type": "image/png"}
+    files = Server(httpx.Response(200, stream=Chunks(bomb), headers=headers))
+    async with downloader(files) as client:
+        with pytest.raises(errors.DownloadTooLarge, match="decompression bomb"):
+            await client.download(URL, dest)  # the default cap alone would let 40 MB through
+    assert not dest.exists()
+
+
+async def test_a_modestly_compressed_body_is_still_saved_decoded(dest: Path) -> None:
+    compressed = gzip.compress(PNG)
+    headers = {"Content-Encoding": "gzip", "Content-Length": str(len(compressed))}
+    files = Server(httpx.Response(200, stream=Chunks(compressed), headers=headers))
+    async with downloader(files) as client:
+        assert await client.download(URL, dest) == len(PNG)
+    assert dest.read_bytes() == PNG
+
+
+def test_default_caps_fit_real_outputs() -> None:
+    assert output_cap("image") == 256 * 1024**2  # a 2048 px PNG is ~5-12 MB
+    assert output_cap("video") == 2 * 1024**3
+    assert output_cap("hologram") == output_cap(None) == 256 * 1024**2
+
+
+def test_an_output_folder_that_is_a_symlink_is_refused(tmp_path: Path) -> None:
+    outputs = tmp_path / "outputs"
+    outputs.mkdir()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (outputs / "gen").symlink_to(elsewhere)
+    with pytest.raises(errors.DownloadRefused, match="symbolic link"):
+        output_folder(outputs, "gen")
+    assert output_folder(outputs, "fresh") == outputs / "fresh"
+    assert (outputs / "fresh").is_dir()
+
+
+async def test_a_symlink_at_the_destination_is_not_followed(tmp_path: Path) -> None:
+    target = tmp_path / "victim.txt"
+    target.write_text("keep me")
+    dest = tmp_path / "a.png.part"
+    dest.symlink_to(target)
+    files = Server(httpx.Response(200, content=PNG))
+    async with downloader(files) as client:
+        with pytest.raises(errors.DownloadRefused, match="symbolic link"):
+            await client.download(URL, dest)
+    assert target.read_text() == "keep me"
+
+
+class DripOnce(httpx.AsyncByteStream):
+    """A body that sends one byte and then nothing, ever."""
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        yield b"\x89"
+        await asyncio.Event().wait()
+
+
+async def test_a_dripping_download_ends_at_its_deadline(dest: Path) -> None:
+    files = Server(httpx.Response(200, stream=DripOnce(), headers={"Content-Length": "5000"}))
+    async with make_client(
+        Server(httpx.Response(500)),
+        download_deadline=0.1,
+        download_transport=httpx.MockTransport(files),
+    ) as client:
+        with pytest.raises(errors.DownloadTruncated, match=r"did not finish within 0\.1 s"):
+            await client.download(URL, dest)
+    assert not dest.exists()
+
+
+def test_the_default_download_deadline_grows_with_the_size_cap() -> None:
+    assert download_deadline(256 * 1024**2) == 60 + 256
+    assert download_deadline(2 * 1024**3) == 60 + 2048

@@ -7,6 +7,7 @@ and the database must pass SQLite's integrity check.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import selectors
@@ -80,7 +81,7 @@ def test_kill_9_mid_flight_then_wait_all_finishes_every_job_once(tmp_path: Path)
             first.communicate(timeout=DEADLINE_S)
         assert first.returncode == -9
 
-        with sqlite3.connect(paths.database) as db:
+        with contextlib.closing(sqlite3.connect(paths.database)) as db, db:
             states = [state for (state,) in db.execute("SELECT state FROM jobs")]
         assert len(states) == JOBS
         assert any(state in ("queued", "processing") for state in states), states
@@ -99,7 +100,7 @@ def test_kill_9_mid_flight_then_wait_all_finishes_every_job_once(tmp_path: Path)
             assert verify_file(Path(output)).kind == "image"
         assert running.simulator.store.count() == JOBS  # nothing was sent twice
 
-    with sqlite3.connect(paths.database) as db:
+    with contextlib.closing(sqlite3.connect(paths.database)) as db, db:
         (integrity,) = db.execute("PRAGMA integrity_check").fetchone()
         (unfinished,) = db.execute(
             "SELECT COUNT(*) FROM jobs WHERE state != 'completed'"

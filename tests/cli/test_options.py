@@ -96,7 +96,8 @@ def test_video_edit_reads_a_local_video_source_and_refuses_an_image(
     )  # fmt: skip
     assert edit.code == 0, edit.err
     sent = json.loads(stored_jobs()[-1].request_json)
-    assert sent["source"]["media_type"] == "video/mp4" and sent["source"]["data"]
+    # Every local video is uploaded through the Files API and sent as its file id.
+    assert set(sent["source"]) == {"file_id"}
     assert sent["video"]["edit"] == {
         "strength": "flex_1",
         "auto_controls": False,

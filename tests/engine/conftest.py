@@ -70,4 +70,4 @@ async def engine_factory(
         await engine.stop()
         await engine.client.aclose()
         with contextlib.suppress(Exception):
-            engine.store.close()
+            engine.close()

@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from lumatui.api.schema import GenerationOutput, GenerationRequest
+from lumatui.api.schema import GenerationRequest
 from lumatui.engine.events import Event, JobChanged, JobError, OutputReady, QueueStatus
 from lumatui.engine.jobs import JobState
 from lumatui.engine.lineage import Lineage
 from lumatui.engine.media import verify_file
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
-
-    import pytest
+    from collections.abc import Callable
 
     from lumatui.engine.service import Engine
     from lumatui.sim import RunningSimulator
@@ -35,11 +34,24 @@ async def test_image_and_video_reach_disk_with_thumbnails(
 ) -> None:
     engine = engine_factory(sim)
     events: list[Event] = []
-    engine.subscribe(events.append)
+    outputs_ready = asyncio.Event()
+    wanted: set[str] = set()
+
+    def on_event(event: Event) -> None:
+        events.append(event)
+        ready = {e.job.id for e in events if isinstance(e, OutputReady)}
+        if wanted and wanted <= ready:
+            outputs_ready.set()
+
+    engine.subscribe(on_event)
     await engine.start()
-    image = engine.submit(request())
-    video = engine.submit(request(type="video", video={"duration": "5s"}))
+    image = await engine.submit(request())
+    video = await engine.submit(request(type="video", video={"duration": "5s"}))
+    wanted.update((image.id, video.id))
     done = await engine.wait_for([image.id, video.id], timeout=WAIT_S)
+    # Thumbnails are made after the file is recorded, before OutputReady: wait for both.
+    async with asyncio.timeout(WAIT_S):
+        await outputs_ready.wait()
     assert [j.state for j in done] == [JobState.COMPLETED, JobState.COMPLETED]
     for job, kind in ((done[0], "image"), (done[1], "video")):
         (output,) = engine.store.outputs(job.id)
@@ -53,7 +65,8 @@ async def test_image_and_video_reach_disk_with_thumbnails(
     thumbs = list((tmp_path / "cache" / "thumbnails").rglob("*.*"))
     assert len(thumbs) >= 4  # one for the image, three frames for the video
     states = [e.job.state for e in events if isinstance(e, JobChanged) and e.job.id == image.id]
-    assert states[0] is JobState.SUBMITTING and states[-1] is JobState.COMPLETED
+    assert states[:2] == [JobState.WAITING, JobState.SUBMITTING]  # recorded before it is sent
+    assert states[-1] is JobState.COMPLETED
 
 
 async def test_twenty_jobs_through_a_concurrency_limit_of_three(
@@ -64,7 +77,7 @@ async def test_twenty_jobs_through_a_concurrency_limit_of_three(
     statuses: list[QueueStatus] = []
     engine.subscribe(lambda e: statuses.append(e) if isinstance(e, QueueStatus) else None)
     await engine.start()
-    jobs = [engine.submit(request(prompt=f"job {i}")) for i in range(20)]
+    jobs = [await engine.submit(request(prompt=f"job {i}")) for i in range(20)]
     done = await engine.wait_for([j.id for j in jobs], timeout=WAIT_S)
     assert {j.state for j in done} == {JobState.COMPLETED}
     ids = [j.generation_id for j in done]
@@ -87,7 +100,7 @@ async def test_chain_edit_animate_extend(
     await engine.start()
 
     async def make(**body: Any) -> str:
-        job = engine.submit(request(**body))
+        job = await engine.submit(request(**body))
         (done,) = await engine.wait_for([job.id], timeout=WAIT_S)
         assert done.state is JobState.COMPLETED, done.failure_reason
         assert done.generation_id is not None
@@ -113,35 +126,43 @@ async def test_rejected_request_says_which_field(
     engine = engine_factory(sim)
     await engine.start()
     # Valid for the schema, refused by the server: uni-1 has no 21:9.
-    job = engine.submit(request(aspect_ratio="21:9"))
+    job = await engine.submit(request(aspect_ratio="21:9"))
     (done,) = await engine.wait_for([job.id], timeout=WAIT_S)
     assert done.state is JobState.REJECTED
     assert done.note and "aspect_ratio" in done.note
 
 
+class ExpiringOnce(httpx.AsyncBaseTransport):
+    """The object store: the first download finds its link expired (403), later ones work."""
+
+    def __init__(self) -> None:
+        self.inner = httpx.AsyncHTTPTransport()
+        self.statuses: list[int] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if not self.statuses:
+            self.statuses.append(403)
+            return httpx.Response(403, content=b"<Error>Request has expired</Error>")
+        response = await self.inner.handle_async_request(request)
+        self.statuses.append(response.status_code)
+        return response
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
 async def test_an_expired_url_is_refreshed_with_a_get(
-    sim: RunningSimulator, engine_factory: Callable[..., Engine], monkeypatch: pytest.MonkeyPatch
+    sim: RunningSimulator, engine_factory: Callable[..., Engine]
 ) -> None:
-    engine = engine_factory(sim)
-    record_outputs = engine.store.record_outputs
-    calls: list[int] = []
-
-    def tamper_first(job_id: str, outputs: Sequence[GenerationOutput], **kw: Any) -> None:
-        calls.append(len(outputs))
-        if len(calls) == 1:  # break the signature: the object store answers 403
-            outputs = [
-                o.model_copy(update={"url": o.url.replace("signature=", "signature=0")})
-                for o in outputs
-            ]
-        record_outputs(job_id, outputs, **kw)
-
-    monkeypatch.setattr(engine.store, "record_outputs", tamper_first)
+    files = ExpiringOnce()
+    engine = engine_factory(sim, download_transport=files)
     await engine.start()
-    job = engine.submit(request())
+    job = await engine.submit(request())
     (done,) = await engine.wait_for([job.id], timeout=WAIT_S)
     (output,) = engine.store.outputs(done.id)
     assert output.is_downloaded, output.error
-    assert len(calls) == 2
+    assert files.statuses == [403, 200]
+    assert output.url_fetched_at > (done.finished_at or 0.0), "a fresh link was fetched"
 
 
 async def test_a_truncated_download_is_retried(
@@ -150,28 +171,41 @@ async def test_a_truncated_download_is_retried(
     sim = sim_factory(faults="truncate=0.3", seed=3)
     engine = engine_factory(sim)
     await engine.start()
-    jobs = [engine.submit(request(prompt=f"p{i}")) for i in range(4)]
+    jobs = [await engine.submit(request(prompt=f"p{i}")) for i in range(4)]
     done = await engine.wait_for([j.id for j in jobs], timeout=WAIT_S)
     assert all(o.is_downloaded for j in done for o in engine.store.outputs(j.id))
     assert sim.simulator.faults.counts.get("truncate", 0) > 0
 
 
-async def test_a_corrupt_output_is_an_error_on_that_job(
+async def test_a_corrupt_output_is_kept_missing_and_tried_again(
     sim: RunningSimulator, engine_factory: Callable[..., Engine]
 ) -> None:
+    """A file that does not verify is an error on that output, never taken, never final."""
+
     def html_page(_: httpx.Request) -> httpx.Response:
         return httpx.Response(200, content=b"<html><body>Sign in</body></html>")
 
     engine = engine_factory(sim, download_transport=httpx.MockTransport(html_page))
     errors: list[JobError] = []
-    engine.subscribe(lambda e: errors.append(e) if isinstance(e, JobError) else None)
+    seen = asyncio.Event()
+
+    def on_event(event: Event) -> None:
+        if isinstance(event, JobError):
+            errors.append(event)
+            seen.set()
+
+    engine.subscribe(on_event)
     await engine.start()
-    job = engine.submit(request())
-    (done,) = await engine.wait_for([job.id], timeout=WAIT_S)
+    job = await engine.submit(request())
+    async with asyncio.timeout(WAIT_S):
+        await seen.wait()
+    done = engine.store.get(job.id)
     assert done.state is JobState.COMPLETED
     (output,) = engine.store.outputs(done.id)
     assert not output.is_downloaded and output.error and "HTML" in output.error
-    assert errors and errors[0].job_id == job.id
+    assert not output.final and output.next_try_at is not None and output.attempts >= 1
+    assert errors[0].job_id == job.id and "trying again" in errors[0].message
+    assert done.owner == engine.owner, "the job stays owned until its output is on disk"
     folder = Path(engine.downloader.outputs_dir) / str(done.generation_id)
     assert not any(folder.glob("*")), "no partial or corrupt file is kept"
 
@@ -202,7 +236,7 @@ async def test_the_rate_cap_is_never_exceeded(
     counting = CountingTransport()
     engine = engine_factory(sim, rate_limit=20.0, transport=counting)
     await engine.start()
-    jobs = [engine.submit(request(prompt=f"p{i}")) for i in range(10)]
+    jobs = [await engine.submit(request(prompt=f"p{i}")) for i in range(10)]
     await engine.wait_for([j.id for j in jobs], timeout=WAIT_S)
     gaps = [b - a for a, b in zip(counting.gets, counting.gets[1:], strict=False)]
     assert len(counting.gets) >= 10

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
     import pytest
 
+    from lumatui.api.sending import SendProbe
     from lumatui.engine.jobs import Job
     from lumatui.engine.service import Engine
     from lumatui.sim import RunningSimulator
@@ -30,16 +31,16 @@ def spy_posts(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> list[dict[str,
     sent: list[dict[str, Any]] = []
     original = engine.client.create
 
-    async def create(request: GenerationRequest) -> Any:
+    async def create(request: GenerationRequest, *, probe: SendProbe | None = None) -> Any:
         sent.append(request.to_json())
-        return await original(request)
+        return await original(request, probe=probe)
 
     monkeypatch.setattr(engine.client, "create", create)
     return sent
 
 
 async def finished(engine: Engine, body: dict[str, Any]) -> Job:
-    job = engine.submit(GenerationRequest.model_validate(body))
+    job = await engine.submit(GenerationRequest.model_validate(body))
     (done,) = await engine.wait_for([job.id], timeout=WAIT_S)
     return done
 

@@ -7,7 +7,10 @@ import io
 import os
 import socket
 import stat
-from typing import TYPE_CHECKING
+import struct
+import zipfile
+import zlib
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -23,6 +26,27 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 MP4_HEAD = b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2" + b"\x00" * 40
+
+
+@pytest.fixture(scope="module")
+def mp4() -> bytes:
+    """A real, tiny H.264 MP4 (8 frames of 16x16)."""
+    import av
+    from PIL import Image
+
+    out = io.BytesIO()
+    with av.open(out, mode="w", format="mp4") as container:
+        stream: Any = container.add_stream("libx264", rate=8)
+        stream.width = stream.height = 16
+        stream.pix_fmt = "yuv420p"
+        for n in range(8):
+            frames: Any = av.VideoFrame  # from_image is untyped
+            frame = frames.from_image(Image.new("RGB", (16, 16), (n * 30, 0, 0)))
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return out.getvalue()
 
 
 def png_bytes(size: tuple[int, int] = (4, 3)) -> bytes:
@@ -51,10 +75,55 @@ def test_a_tilde_path_is_expanded(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     assert load_local_ref("~/pic.png").media_type == "image/png"
 
 
-def test_a_video_loads_where_a_video_is_wanted(tmp_path: Path) -> None:
+def test_a_video_loads_where_a_video_is_wanted(tmp_path: Path, mp4: bytes) -> None:
+    path = tmp_path / "clip.mp4"
+    path.write_bytes(mp4)
+    assert load_local_ref(path, want="video").media_type == "video/mp4"
+
+
+def test_a_video_that_is_only_a_header_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "clip.mp4"
     path.write_bytes(MP4_HEAD)
-    assert load_local_ref(path, want="video").media_type == "video/mp4"
+    assert "cannot be used: not a playable video" in refused(path, want="video")
+
+
+def test_a_cut_video_is_refused(tmp_path: Path, mp4: bytes) -> None:
+    path = tmp_path / "clip.mp4"
+    path.write_bytes(mp4[: len(mp4) // 2])
+    assert "cannot be used" in refused(path, want="video")
+
+
+def test_a_png_with_garbage_after_its_header_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "pic.png"
+    path.write_bytes(png_bytes()[:33] + os.urandom(200))  # signature and IHDR, then noise
+    assert "cannot be used: corrupt or truncated PNG" in refused(path)
+
+
+def test_a_png_with_an_archive_appended_is_refused(tmp_path: Path) -> None:
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.writestr("payload.txt", "not an image")
+    path = tmp_path / "polyglot.png"
+    path.write_bytes(png_bytes() + archive.getvalue())
+    assert "an archive (ZIP) is appended to it" in refused(path)
+
+
+def test_bytes_after_the_end_of_a_png_are_refused(tmp_path: Path) -> None:
+    path = tmp_path / "pic.png"
+    path.write_bytes(png_bytes() + b"hidden")
+    assert "6 bytes follow the end of the PNG" in refused(path)
+
+
+def test_a_decompression_bomb_is_refused_before_decoding(tmp_path: Path) -> None:
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = struct.pack(">I", zlib.crc32(kind + data))
+        return struct.pack(">I", len(data)) + kind + data + crc
+
+    ihdr = struct.pack(">IIBBBBB", 100_000, 100_000, 8, 2, 0, 0, 0)
+    bomb = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 64))
+    path = tmp_path / "bomb.png"
+    path.write_bytes(bomb + chunk(b"IEND", b""))
+    assert "image too large" in refused(path)
 
 
 def refused(path: str | Path, **kwargs: object) -> str:

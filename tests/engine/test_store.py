@@ -67,12 +67,14 @@ def test_post_answer_gives_the_job_its_id(store: JobStore) -> None:
 def test_state_changes_are_recorded_once(store: JobStore) -> None:
     job_id = submit(store)
     gen_id = store.get(job_id).generation_id
-    assert store.record_state(job_id, generation("processing", id=gen_id), now=5.0)
-    assert not store.record_state(job_id, generation("processing", id=gen_id), now=6.0)
-    assert store.record_state(
+    processing, changed = store.record_state(job_id, generation("processing", id=gen_id), now=5.0)
+    assert changed and processing.state is JobState.PROCESSING
+    assert not store.record_state(job_id, generation("processing", id=gen_id), now=6.0)[1]
+    failed, changed = store.record_state(
         job_id,
         generation("failed", id=gen_id, failure_code="content_moderated", failure_reason="no"),
     )
+    assert changed and failed == store.get(job_id), "a write returns the row as stored"
     job = store.get(job_id)
     assert (job.state, job.failure_code, job.failure_reason) == (
         JobState.FAILED,
@@ -91,12 +93,13 @@ def test_unknown_api_state_keeps_the_job_polled(store: JobStore) -> None:
     assert [j.id for j in store.polled()] == [job_id]
 
 
-def test_interrupted_submission_becomes_uncertain_not_resent(store: JobStore) -> None:
+def test_an_unowned_submission_is_adopted_as_uncertain_not_resent(store: JobStore) -> None:
     job = store.record_submission(GenerationRequest(prompt="p"))
-    (recovered,) = store.recover_interrupted()
+    (recovered,) = store.adopt("primary", [])
     assert recovered.id == job.id
     assert recovered.state is JobState.UNCERTAIN
     assert recovered.note and "may have been created" in recovered.note
+    assert recovered.owner is None, "nothing is left to do for it"
     assert store.in_state(JobState.SUBMITTING) == []
 
 

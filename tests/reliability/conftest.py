@@ -181,7 +181,7 @@ async def close_engine(engine: Engine) -> None:
     await engine.stop()
     await engine.client.aclose()
     with contextlib.suppress(Exception):
-        engine.store.close()
+        engine.close()
 
 
 @pytest.fixture

@@ -70,7 +70,7 @@ async def test_thirty_mixed_jobs_through_a_twenty_percent_fault_rate(
     engine = build_engine(sim.base_url, tmp_path, read_timeout=5.0)
     engines.append(engine)
     await engine.start()
-    jobs = [engine.submit(request(**body)) for body in mixed_bodies(30)]
+    jobs = [await engine.submit(request(**body)) for body in mixed_bodies(30)]
     done = await engine.wait_for([j.id for j in jobs], timeout=WAIT_S * 2)
 
     simulator = sim.simulator

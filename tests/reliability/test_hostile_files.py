@@ -9,6 +9,7 @@ base URL point at a port where nothing listens, and no job is stored).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import subprocess
@@ -127,5 +128,5 @@ def test_the_cli_refuses_each_and_sends_nothing(
         assert "\x1b" not in message and not out
     database = isolated_home / "data" / "lumatui.db"
     if database.exists():
-        with sqlite3.connect(database) as db:
+        with contextlib.closing(sqlite3.connect(database)) as db, db:
             assert db.execute("SELECT COUNT(*) FROM jobs").fetchone() == (0,)

@@ -115,10 +115,21 @@ def reached(corpus: Corpus, since: int, case: Case, job_id: str) -> bool:
     if case.sink in ("job_error", "connectivity"):
         return said
     store = corpus.engine.store
+    # An output that failed is tried again (never given up while the generation exists):
+    # the case is reached once it was refused for good, or tried and refused twice.
     settled = store.get(job_id).state.is_finished and all(
-        o.is_downloaded or o.error for o in store.outputs(job_id)
+        o.is_settled or (o.error and o.attempts >= 2) for o in store.outputs(job_id)
     )
     return settled and (said or case.sink != "paused")
+
+
+def outputs_settled(corpus: Corpus, job_id: str) -> bool:
+    """Every output of the job on disk, or given up for good (nothing being fetched)."""
+    store = corpus.engine.store
+    job = store.get(job_id)
+    if job.state is not JobState.COMPLETED:
+        return True
+    return all(o.is_settled for o in store.outputs(job_id))
 
 
 def every_text(corpus: Corpus, since: int) -> Iterator[tuple[str, str | None]]:
@@ -164,12 +175,12 @@ async def test_hostile_reply(case: Case, corpus: Corpus) -> None:
     since = len(corpus.log.events)
     armed = corpus.api.arm(case)
     try:
-        first = engine.submit(request("normal job before"))
-        hostile = engine.submit(request(f"{HOSTILE} {case.id}", **case.body))
-        second = engine.submit(request("normal job after"))
+        first = await engine.submit(request("normal job before"))
+        hostile = await engine.submit(request(f"{HOSTILE} {case.id}", **case.body))
+        second = await engine.submit(request("normal job after"))
         await corpus.log.until(lambda: reached(corpus, since, case, hostile.id))
         normal = await engine.wait_for([first.id, second.id], timeout=WAIT_S)
-        later = engine.submit(request("submitted after the hostile reply"))
+        later = await engine.submit(request("submitted after the hostile reply"))
         normal += await engine.wait_for([later.id], timeout=WAIT_S)
         assert all(not task.done() for task in engine._tasks), "an engine task stopped"
 
@@ -190,5 +201,7 @@ async def test_hostile_reply(case: Case, corpus: Corpus) -> None:
         assert all("authorization" not in h for h in corpus.files.headers_seen)
     finally:
         armed.retired = True  # its job may finish now, and stops costing requests
+    # The server answers normally now: an output that was only tried again arrives.
+    await corpus.log.until(lambda: outputs_settled(corpus, hostile.id))
     check_files(root, before, tree(root))
     assert tree(outside, exclude=(root, sim_dir)) == before_outside, "files appeared elsewhere"

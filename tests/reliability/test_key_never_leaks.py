@@ -146,10 +146,13 @@ async def engine_session(home: Path, base_url: str, files: str, elsewhere: str) 
     log = EventLog(engine)
     try:
         await engine.start()
-        jobs = [engine.submit(request("an ordinary job")), engine.submit(request("[fail] job"))]
+        jobs = [
+            await engine.submit(request("an ordinary job")),
+            await engine.submit(request("[fail] job")),
+        ]
         for case in cases:
             api.arm(case)
-            jobs.append(engine.submit(request(f"{HOSTILE} {case.id}")))
+            jobs.append(await engine.submit(request(f"{HOSTILE} {case.id}")))
         done = await engine.wait_for([j.id for j in jobs], timeout=30.0)
         by_prompt = {j.prompt: j for j in done}
         assert by_prompt[f"{HOSTILE} echo-post"].state is JobState.REJECTED
@@ -163,7 +166,7 @@ async def engine_session(home: Path, base_url: str, files: str, elsewhere: str) 
     finally:
         await engine.stop()
         await client.aclose()
-        engine.store.close()
+        engine.close()
         logging.getLogger().removeHandler(handler)
         handler.close()
 

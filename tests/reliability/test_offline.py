@@ -71,7 +71,7 @@ async def test_the_backend_disappears_and_comes_back(
     log = EventLog(engine)
     await engine.start()
     before = [
-        engine.submit(request(f"before the outage {i}", **kind))
+        await engine.submit(request(f"before the outage {i}", **kind))
         for i, kind in enumerate(
             [{}, {}, {"type": "video", "video": {"duration": "5s", "resolution": "360p"}}]
         )
@@ -80,7 +80,7 @@ async def test_the_backend_disappears_and_comes_back(
 
     sim.stop()  # the backend is gone; its state stays on disk
     down_at = time.monotonic()
-    during = [engine.submit(request(f"during the outage {i}")) for i in range(2)]
+    during = [await engine.submit(request(f"during the outage {i}")) for i in range(2)]
 
     def held(job_id: str) -> bool:
         history = engine.store.state_history(job_id)
@@ -147,7 +147,7 @@ async def test_a_download_waits_out_a_long_outage_of_the_file_server(
     engine = build_engine(sim.base_url, tmp_path, time_scale=SCALE, download_transport=files)
     engines.append(engine)
     await engine.start()
-    job = engine.submit(request("downloaded after the outage"))
+    job = await engine.submit(request("downloaded after the outage"))
     (done,) = await engine.wait_for([job.id], timeout=20.0)
     (output,) = engine.store.outputs(done.id)
     assert output.is_downloaded and not output.error, output.error

@@ -19,7 +19,7 @@ import asyncio
 from typing import TYPE_CHECKING
 
 from lumatui.api.pricing import DEFAULT_PRICES
-from lumatui.engine.events import QueueStatus
+from lumatui.engine.events import QueueStatus, SendRefused
 from lumatui.engine.jobs import JobState
 from tests.reliability.conftest import (
     EventLog,
@@ -83,8 +83,7 @@ async def test_a_hundred_jobs_through_the_limits_and_a_402_half_way(
     sim, engine, scaler = start_limited(sim_factory, tmp_path, engines, jobs=40)
     log = EventLog(engine)
     await engine.start()
-    jobs = [engine.submit(request(f"queued job {i}")) for i in range(100)]
-    assert max(e.waiting for e in log.of(QueueStatus)) >= 90, "held in the local queue"
+    jobs = [await engine.submit(request(f"queued job {i}")) for i in range(100)]
 
     await log.until(lambda: len(pauses(log)) >= 3)  # paused, and still paused when retried
     done_before = sum(engine.store.get(j.id).state is JobState.COMPLETED for j in jobs)
@@ -101,9 +100,11 @@ async def test_a_hundred_jobs_through_the_limits_and_a_402_half_way(
     seen = sim_prompts(sim.simulator.settings.state_dir)
     assert len(seen) == 100 and set(seen.values()) == {1}
     assert len({j.generation_id for j in done}) == 100
-    # The limits refused requests (which one binds more depends on how fast this machine
-    # sends, on a clock 150 times fast), and the queue waited them out.
-    assert scaler.refusals["Rate limit"] + scaler.refusals["Concurrent job"] > 0
+    # Whether the rate or concurrency limit refuses anything depends on how fast this machine
+    # sends on a clock 150 times fast (a busy machine sends too slowly for either to bind),
+    # so only the 402 pause, which does not depend on speed, must have happened; any 429
+    # was waited out (every job completed, none twice).
+    assert set(scaler.statuses) <= {201, 402, 429}, scaler.statuses
     assert scaler.statuses[402] >= 3
     held = [
         j for j in jobs if JobState.WAITING in {s for s, _, _ in engine.store.state_history(j.id)}
@@ -119,10 +120,13 @@ async def test_resume_lifts_a_balance_pause_at_once(
     engine.submitter._time_scale = 1.0
     log = EventLog(engine)
     await engine.start()
-    jobs = [engine.submit(request(f"paused job {i}")) for i in range(5)]
-    await log.until(lambda: bool(pauses(log)))
-    waiting = engine.store.in_state(JobState.WAITING)
-    assert waiting and all("402" in (j.note or "") for j in waiting[:1])
+    jobs = [await engine.submit(request(f"paused job {i}")) for i in range(5)]
+    await log.until(lambda: bool(log.of(SendRefused)))  # said once the job is held
+    (refused,) = log.of(SendRefused)
+    assert refused.kind == "balance" and "402" in refused.message
+    head = engine.store.get(refused.job.id)
+    assert head.state is JobState.WAITING and "402" in (head.note or "")
+    assert head.due_at is not None, "the next try is stored, for every process to show"
     top_up(sim, 1000.0)
     engine.submitter.resume()
     done = await engine.wait_for([j.id for j in jobs], timeout=10.0)

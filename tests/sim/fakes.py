@@ -36,3 +36,21 @@ def mp4_bytes(seconds: int, fps: int = 1, size: int = 16) -> bytes:
         for packet in stream.encode():
             container.mux(packet)
     return out.getvalue()
+
+
+def write_padded_mp4(path: Any, seconds: int, total_bytes: int) -> None:
+    """A valid MP4 of `total_bytes`: a tiny video, then an MP4 `free` box of zeros (sparse).
+
+    Players and decoders skip `free` boxes, so the file decodes as the short video while
+    weighing what a long, high-bitrate one would: an upload of real size without encoding it.
+    """
+    import struct
+
+    video = mp4_bytes(seconds)
+    padding = total_bytes - len(video)
+    if padding < 8 or padding >= 2**32:
+        raise ValueError("total_bytes must leave room for one 32-bit free box")
+    with open(path, "wb") as handle:
+        handle.write(video)
+        handle.write(struct.pack(">I4s", padding, b"free"))
+        handle.truncate(total_bytes)

@@ -95,6 +95,9 @@ async def test_a_render_that_breaks_fails_as_generation_failed(
         def probe(self, data: bytes) -> Any:
             return media.probe(data)
 
+        def render_layers(self, job: object) -> Any:
+            raise RuntimeError("scissors ran out")
+
     app, sim = create_app(SimSettings.for_tests(tmp_path), clock=clock, media=Broken())
     try:
         async with asgi_client(app) as client:

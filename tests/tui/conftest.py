@@ -7,6 +7,7 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from textual.worker import WorkerCancelled, WorkerState
 
 from lumatui.api.client import AgentsClient
 from lumatui.api.schema import Generation, GenerationRequest
@@ -83,6 +84,21 @@ async def wait_until(
             return
         await pilot.pause()
     assert condition(), "the condition never held"
+
+
+_UNFINISHED = (WorkerState.PENDING, WorkerState.RUNNING)
+
+
+async def settle(pilot: Pilot[Any], *, rounds: int = 200) -> None:
+    """Let every worker finish (store reads run in workers), and the messages they posted."""
+    for _ in range(rounds):
+        with contextlib.suppress(WorkerCancelled):  # a newer read replaced it
+            await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        # A worker not started yet is pending, not running: wait for those too.
+        if not any(worker.state in _UNFINISHED for worker in pilot.app.workers):
+            return
+    raise AssertionError("the workers never settled")
 
 
 def generation_id(n: int) -> str:

@@ -10,6 +10,7 @@ data folder and time zone are fixed, so every run draws the same picture.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import io
 import os
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PIL import Image
+from textual.worker import WorkerCancelled
 
 from lumatui.api.client import AgentsClient
 from lumatui.api.schema import Generation, GenerationOutput, GenerationRequest
@@ -37,6 +39,7 @@ if TYPE_CHECKING:
     import pytest
     from textual.pilot import Pilot
 
+    from lumatui.api.sending import SendProbe
     from lumatui.config import AppPaths
     from lumatui.engine.jobs import Job
     from lumatui.tui.app import LumaApp
@@ -54,7 +57,9 @@ class SilentClient(AgentsClient):
         await asyncio.Event().wait()
         raise AssertionError("unreachable")
 
-    async def create(self, request: GenerationRequest) -> Generation:
+    async def create(
+        self, request: GenerationRequest, *, probe: SendProbe | None = None
+    ) -> Generation:
         await asyncio.Event().wait()
         raise AssertionError("unreachable")
 
@@ -223,31 +228,41 @@ def snapshot_app(home: Path) -> LumaApp:
     return LumaApp(settings, paths, backend, clock=clock, image_renderer="halfcell")
 
 
+async def _workers_done(pilot: Pilot[Any]) -> None:
+    """Until no worker runs: a store read's worker may start a decoding worker of its own."""
+    for _ in range(200):
+        await pilot.pause()
+        with contextlib.suppress(WorkerCancelled):  # a newer read replaced it
+            await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        if not any(worker.is_running for worker in pilot.app.workers):
+            return
+    raise AssertionError("the workers never settled")
+
+
 async def settle(pilot: Pilot[Any], *keys: str) -> None:
     """Wait for the engine, the thumbnails and the first frame; then press `keys`."""
     app: Any = pilot.app
     await wait_until(pilot, lambda: app.engine_started)
-    await pilot.pause()
-    await app.workers.wait_for_complete()
+    await _workers_done(pilot)
     if keys:
         await pilot.press(*keys)
-        await app.workers.wait_for_complete()
+        await _workers_done(pilot)
     await pilot.pause()
-    # A caret blinks on a timer: on a busy machine the picture could catch it hidden.
+    # A caret blinks on a timer: on a busy machine the picture could catch it hidden. With
+    # blinking off, TextArea's line cache keys a line the same with and without its caret, so
+    # a line cached while the caret was blinked away would be drawn without it: drop the cache.
     for screen in app.screen_stack:
         for widget in screen.query("TextArea, Input"):
             widget.cursor_blink = False
     await pilot.pause()
     # A blink already queued when blinking stopped may still hide the caret: show it (where
-    # the widget has focus) as a steady caret, whatever phase the blink was in.
+    # the widget has focus) as a steady caret, whatever phase the blink was in, and draw the
+    # lines again (a line cached before focus arrived would keep no caret).
     for screen in app.screen_stack:
         for widget in screen.query("TextArea, Input"):
             widget._cursor_visible = widget.has_focus
-            # TextArea caches its lines without the focus in the key: a line drawn before
-            # focus arrived would keep no caret. Draw them again.
-            line_cache = getattr(widget, "_line_cache", None)
-            if line_cache is not None:
-                line_cache.clear()
+            widget.notify_style_update()
             widget.refresh()
     focused = app.focused
     await wait_until(pilot, lambda: focused is None or focused.has_focus)

@@ -214,7 +214,7 @@ async def test_failures_refusals_filters_and_pause(
         assert "$0.0404 this session" in str(s.screen.header.render())  # only the failed one
 
         # Filter by state from the keyboard, then hide finished jobs.
-        good = engine.submit(GenerationRequest.model_validate({"prompt": "an owl"}))
+        good = await engine.submit(GenerationRequest.model_validate({"prompt": "an owl"}))
         await engine.wait_for([good.id], timeout=30)
         await s.until(lambda: s.jobs.table.row_count == 3)
         await s.pilot.press("f3", "slash", *"state:failed", "enter")

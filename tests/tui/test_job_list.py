@@ -17,7 +17,7 @@ from lumatui.resources import stylesheets
 from lumatui.tui.widgets.jobs.cells import bar, format_duration, progress_cell
 from lumatui.tui.widgets.jobs.filters import describe, matches, next_sort, parse_filter
 from lumatui.tui.widgets.jobs.job_list import JobList
-from tests.tui.conftest import FIXED_NOW, generation_id, seed_job
+from tests.tui.conftest import FIXED_NOW, generation_id, seed_job, settle
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterator
@@ -60,10 +60,10 @@ async def listing(
 ) -> AsyncIterator[tuple[ListHost, JobList, Pilot[None]]]:
     app = ListHost(store, page_size)
     async with app.run_test(size=size) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         job_list = app.query_one(JobList)
         job_list.table.focus()
-        await pilot.pause()
+        await settle(pilot)
         yield app, job_list, pilot
 
 
@@ -82,7 +82,7 @@ async def test_only_the_first_page_is_read_and_more_loads_near_the_end(store: Jo
         assert job_list.total == 250
         assert keys(job_list)[0] == jobs[-1].id  # newest first
         await pilot.press("G")  # to the last loaded row: the next page arrives
-        await pilot.pause()
+        await settle(pilot)
         assert job_list.table.row_count == 200
         assert len(set(keys(job_list))) == 200
 
@@ -108,7 +108,7 @@ async def test_a_change_updates_only_its_cells_and_never_rebuilds(
             running, state=JobState.FAILED, failure_code="content_moderated", finished_at=FIXED_NOW
         )
         job_list.jobs_changed([finished])
-        await pilot.pause()
+        await settle(pilot)
         assert keys(job_list) == before
         assert reloads == []
         assert {row for row, _ in updates} == {running.id}
@@ -126,7 +126,7 @@ async def test_a_new_job_goes_on_top_and_the_cursor_stays_on_its_job(store: JobS
         assert job_list.selected_job_id == first.id
         new = seed_job(store, 3, "three", state=JobState.QUEUED)
         job_list.jobs_changed([new])
-        await pilot.pause()
+        await settle(pilot)
         assert keys(job_list) == [new.id, second.id, first.id]
         assert job_list.selected_job_id == first.id
         assert job_list.total == 3
@@ -173,7 +173,7 @@ async def test_filter_tokens_text_and_hide_finished(store: JobStore) -> None:
         assert keys(job_list) == [waiting.id]
         # A job that finishes while finished ones are hidden leaves the list.
         job_list.jobs_changed([replace(waiting, state=JobState.COMPLETED)])
-        await pilot.pause()
+        await settle(pilot)
         assert job_list.table.row_count == 0
 
 
@@ -187,7 +187,7 @@ async def test_sorting_by_key_and_direction(store: JobStore) -> None:
         await pilot.press("T")
         assert job_list.job_query.descending is False
         job_list.job_query = replace(job_list.job_query, sort="prompt")
-        await pilot.pause()
+        await settle(pilot)
         assert [str(job_list.table.get_cell(k, "prompt")) for k in keys(job_list)] == ["a", "b"]
 
 
@@ -202,12 +202,13 @@ async def test_prompt_and_failure_text_is_shown_literally(store: JobStore) -> No
 async def test_select_job_loads_pages_until_the_job_is_there(store: JobStore) -> None:
     jobs = [seed_job(store, n, f"job {n}") for n in range(60)]
     async with listing(store, page_size=20) as (_app, job_list, pilot):
-        assert job_list.select_job(jobs[0].id)
+        assert job_list.select_job(jobs[0]), "it matches the filter: pages are read for it"
+        await settle(pilot)  # the pages are read in workers, never on the event loop
         assert job_list.selected_job_id == jobs[0].id
         assert job_list.table.row_count == 60
         job_list.job_query = replace(job_list.job_query, states=frozenset({"failed"}))
-        await pilot.pause()
-        assert not job_list.select_job(jobs[1].id)
+        await settle(pilot)
+        assert not job_list.select_job(jobs[1]), "hidden by the filter"
 
 
 async def test_the_highlighted_job_is_posted_and_explained(store: JobStore) -> None:

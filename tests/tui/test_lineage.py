@@ -10,6 +10,7 @@ from rich.text import Text
 from lumatui.api.schema import Generation, GenerationRequest
 from lumatui.tui.widgets.lineage import LineageTree
 from lumatui.tui.widgets.lineage.labels import NodeData, node_label, visible_text
+from tests.tui.conftest import settle
 from tests.tui.test_preview_host import SIZE, Host, Seeder, seed, store, thumbnails
 
 if TYPE_CHECKING:
@@ -64,7 +65,7 @@ async def test_a_three_level_chain_renders_roots_to_leaves(
     app = Host(store, thumbnails, preview=False)
     async with app.run_test(size=SIZE) as pilot:
         app.family.show_family(edit)
-        await pilot.pause()
+        await settle(pilot)
         assert outline(app.family) == [
             f"✓ image {image.short_id} a fox",
             f"  source ✓ image_edit {edit.short_id} ink",
@@ -94,7 +95,7 @@ async def test_a_node_with_two_parents_is_under_both_marked_subtree_once(
     app = Host(store, thumbnails, preview=False)
     async with app.run_test(size=SIZE) as pilot:
         app.family.show_family(grandchild)
-        await pilot.pause()
+        await settle(pilot)
         lines = outline(app.family)
         both_lines = [line for line in lines if f"{both.short_id} both" in line]
         assert len(both_lines) == 2
@@ -113,7 +114,7 @@ async def test_an_outside_parent_shows_as_external(
     app = Host(store, thumbnails, preview=False)
     async with app.run_test(size=SIZE) as pilot:
         app.family.show_family(child)
-        await pilot.pause()
+        await settle(pilot)
         assert outline(app.family) == [
             "◇ external 0b7f3a4e",
             f"  source ✓ image_edit {child.short_id} mine",
@@ -128,20 +129,20 @@ async def test_moving_the_cursor_posts_job_selected_and_select_job_does_not(
     async with app.run_test(size=SIZE) as pilot:
         app.family.show_family(image)
         app.family.focus()
-        await pilot.pause()
+        await settle(pilot)
         await pilot.press("down")
-        await pilot.pause()
+        await settle(pilot)
         assert selected(app) == [edit.id]
         await pilot.press("down")
-        await pilot.pause()
+        await settle(pilot)
         assert selected(app) == [edit.id, video.id]
         app.family.select_job(image.id)  # the app echoing a selection from the list
-        await pilot.pause()
+        await settle(pilot)
         assert selected(app) == [edit.id, video.id]
         cursor = app.family.cursor_node
         assert cursor is not None and cursor.data is not None and cursor.data.job_id == image.id
         app.family.show_family(video)  # same family: only the cursor moves
-        await pilot.pause()
+        await settle(pilot)
         assert len(app.seen) == 2
         assert app.family.selected_job_id == video.id
 
@@ -153,7 +154,7 @@ async def test_labels_show_markup_and_escapes_literally(
     app = Host(store, thumbnails, preview=False)
     async with app.run_test(size=SIZE) as pilot:
         app.family.show_family(job)
-        await pilot.pause()
+        await settle(pilot)
         (line,) = outline(app.family)
         assert "[bold]x[/bold] ␛[31mred" in line
         strip = app.family.render_line(0)
@@ -169,7 +170,7 @@ async def test_job_updated_relabels_and_adds_new_children(
     app = Host(store, thumbnails, preview=False)
     async with app.run_test(size=SIZE) as pilot:
         app.family.show_family(image)
-        await pilot.pause()
+        await settle(pilot)
         assert outline(app.family) == [f"◐ image {image.short_id} a fox"]
         assert image.generation_id is not None
         done = Generation.model_validate(
@@ -194,7 +195,7 @@ async def test_job_updated_relabels_and_adds_new_children(
         app.family.job_updated(child)
         unrelated = seed.job(prompt="elsewhere")
         app.family.job_updated(unrelated)
-        await pilot.pause()
+        await settle(pilot)
         assert outline(app.family) == [
             f"✓ image {image.short_id} a fox",
             f"  source ↑ image_edit {child.short_id} ink",
@@ -208,9 +209,9 @@ async def test_an_empty_selection_clears_the_tree(
     app = Host(store, thumbnails, preview=False)
     async with app.run_test(size=SIZE) as pilot:
         app.family.show_family(seed.job())
-        await pilot.pause()
+        await settle(pilot)
         app.family.show_family(None)
-        await pilot.pause()
+        await settle(pilot)
         assert outline(app.family) == []
         app.family.job_updated(seed.job())  # nothing shown: nothing to add to
         assert outline(app.family) == []

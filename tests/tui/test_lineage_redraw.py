@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from lumatui.tui.widgets.lineage import LineageTree
+from tests.tui.conftest import settle
 from tests.tui.test_preview_host import SIZE, Host, Seeder, seed, store, thumbnails
 
 if TYPE_CHECKING:
@@ -33,12 +34,12 @@ async def test_redraws_in_a_row_post_nothing(
     app = Host(store, thumbnails, preview=False)
     async with app.run_test(size=SIZE) as pilot:
         app.family.focus()
-        await pilot.pause()
+        await settle(pilot)
         # The list's cursor racing through jobs of different families, faster than a frame.
         for job in (fox_edit, owl, fox, owl_edit, fox_edit, owl_edit):
             app.family.show_family(job)
-        await pilot.pause()
-        await pilot.pause()
+        await settle(pilot)
+        await settle(pilot)
         assert selected(app) == []
         assert app.family.selected_job_id == owl_edit.id
         cursor = app.family.cursor_node
@@ -46,5 +47,5 @@ async def test_redraws_in_a_row_post_nothing(
         assert cursor.data.job_id == owl_edit.id
         # The person's own moves still select.
         await pilot.press("up")
-        await pilot.pause()
+        await settle(pilot)
         assert selected(app) == [owl.id]

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from lumatui.engine.media import ThumbnailCache
+from tests.tui.conftest import settle
 from tests.tui.test_preview_host import Host, snapshot_family, stable, utc
 
 if TYPE_CHECKING:
@@ -30,7 +31,7 @@ def test_lineage_tree_snapshot(
         """Show the two-parent job's family and focus the tree."""
         host.family.show_family(jobs["both"])
         host.family.focus()
-        await pilot.pause()
+        await settle(pilot)  # the family is read in a worker
 
     try:
         assert snap_compare(host, terminal_size=(72, 12), run_before=run_before)

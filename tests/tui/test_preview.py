@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from typing import TYPE_CHECKING, Any
 
 import pytest
 from textual.widgets import ProgressBar, Static
+from textual.worker import WorkerCancelled
 
 from lumatui.api.enums import FailureCode
 from lumatui.engine.jobs import JobState
@@ -43,10 +45,15 @@ pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 
 async def settle(pilot: Pilot[None]) -> None:
-    """Let messages and the thumbnail worker finish."""
-    await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
+    """Let messages and the workers finish (reading the job's rows, then its thumbnails)."""
+    for _ in range(200):
+        await pilot.pause()
+        with contextlib.suppress(WorkerCancelled):  # a newer read replaced it
+            await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        if not any(worker.is_running for worker in pilot.app.workers):
+            return
+    raise AssertionError("the workers never settled")
 
 
 def details(preview: Preview) -> str:
@@ -99,7 +106,8 @@ async def test_an_image_is_shown_half_cell_beside_its_details(
         assert message(app.preview) is None
         text = details(app.preview)
         assert "16:9 · style manga" in text
-        assert f"file      {seed.media_dir / 'fox.png'}" in text
+        # The path wraps where the pane ends, which depends on how long tmp paths are here.
+        assert f"file{seed.media_dir / 'fox.png'}" in "".join(text.split())
         drawn = "".join(s.text for s in app.preview.query_one(".preview-image").render_line(3))
         assert "▀" in drawn  # half-cell blocks
 

@@ -53,7 +53,7 @@ class Session:
         """A completed job made from `body`, selected in the list."""
         engine = self.app.engine
         assert engine is not None
-        job = engine.submit(GenerationRequest.model_validate(body))
+        job = await engine.submit(GenerationRequest.model_validate(body))
         [done] = await engine.wait_for([job.id], timeout=60, downloads=False)
         assert done.state is JobState.COMPLETED
         await wait_until(self.pilot, lambda: self.screen.job_list.select_job(job.id))

@@ -14,18 +14,22 @@ from lumatui.sim.media.jobs import (
     UnsupportedMedia,
     VideoJob,
 )
+from lumatui.sim.media.layers import LayerJob, RenderedLayer, render_layers
 from lumatui.sim.media.probe import probe
 from lumatui.sim.media.video import frames_of, render_video
 
 __all__ = [
     "ImageJob",
+    "LayerJob",
     "MediaInfo",
     "MediaTooLarge",
+    "RenderedLayer",
     "UndecodableMedia",
     "UnsupportedMedia",
     "VideoJob",
     "frames_of",
     "probe",
     "render_image",
+    "render_layers",
     "render_video",
 ]

@@ -15,7 +15,7 @@ import av
 from PIL import Image, ImageOps
 
 from lumatui.sim.media.jobs import MediaTooLarge, UndecodableMedia, UnsupportedMedia
-from lumatui.sim.media.probe import sniff
+from lumatui.sim.media.sniff import sniff
 
 if TYPE_CHECKING:
     from collections.abc import Generator, Iterator, Sequence

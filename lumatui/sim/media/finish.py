@@ -139,3 +139,27 @@ def ref_swatches(image: Image.Image, refs: Sequence[Image.Image]) -> None:
             break
         image.paste((250, 250, 250), (x, y, x + side + 2 * frame, y + side + 2 * frame))
         image.paste(cover(ref, (side, side)), (x + frame, y + frame))
+
+
+def web_search_mark(image: Image.Image) -> None:
+    """A small globe and "WEB" in the top-left corner: this job was allowed to search the web."""
+    width, height = image.size
+    short = min(width, height)
+    if short < CAPTION_MIN_SIDE // 2:
+        image.paste((30, 110, 200), (0, 0, max(2, width // 6), max(2, height // 6)))
+        return
+    side = max(12, round(short * 0.12))
+    pad = max(2, side // 6)
+    draw = ImageDraw.Draw(image, "RGBA")
+    draw.rounded_rectangle(
+        (pad, pad, pad + side * 2.2, pad + side), radius=side // 4, fill=(20, 60, 140, 230)
+    )
+    r = side * 0.38
+    cx, cy = pad + side * 0.5, pad + side * 0.5
+    line = max(1, side // 14)
+    ink = (235, 245, 255, 255)
+    draw.ellipse((cx - r, cy - r, cx + r, cy + r), outline=ink, width=line)
+    draw.ellipse((cx - r * 0.45, cy - r, cx + r * 0.45, cy + r), outline=ink, width=line)
+    draw.line((cx - r, cy, cx + r, cy), fill=ink, width=line)
+    font = _font(max(8, round(side * 0.45)))
+    draw.text((pad + side * 0.95, cy), "WEB", font=font, fill=ink, anchor="lm")

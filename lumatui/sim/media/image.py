@@ -69,6 +69,8 @@ def _picture(job: ImageJob, size: tuple[int, int]) -> Image.Image:
         picture = finish.manga(picture, rng_for("manga", job.prompt, job.seed))
     finish.ref_swatches(picture, refs)
     finish.caption(picture, job.prompt)
+    if job.web_search:
+        finish.web_search_mark(picture)
     return picture
 
 

@@ -34,6 +34,7 @@ class ImageJob:
     long_side: int
     source: bytes | None = None
     refs: tuple[bytes, ...] = ()
+    web_search: bool = False
 
 
 @dataclass(frozen=True)

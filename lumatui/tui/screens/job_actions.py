@@ -19,7 +19,6 @@ from lumatui.api.enums import GenerationType
 from lumatui.api.pricing import price_of
 from lumatui.engine import actions
 from lumatui.engine.actions import ActionNotPossible
-from lumatui.engine.jobs import POLLED_STATES
 from lumatui.tui.screens.confirm import YES_NO, ConfirmScreen
 
 if TYPE_CHECKING:
@@ -43,9 +42,9 @@ JOB_ACTIONS = (
     "copy_curl",
     "open_output",
     "use_selected",
-    "poll_now",
 )
-"""Every action on the selected job, by the name its binding passes."""
+"""Every action on the selected job done here, by the name its binding passes (cancel, remove,
+poll_now and re-runs of marked jobs are in `job_bulk.py`)."""
 
 CHAINS: dict[str, Callable[[Job], dict[str, Any]]] = {
     "edit": actions.edit_body,
@@ -81,7 +80,7 @@ class Host(Protocol):
     def focus_prompt(self) -> None:
         """Show the composer and put the cursor in its prompt."""
 
-    def submit(self, request: GenerationRequest) -> Job:
+    async def submit(self, request: GenerationRequest) -> Job:
         """Send a request through the engine, counting its price."""
 
 
@@ -137,9 +136,9 @@ class JobActions:
         if warning := actions.rerun_warning(job):
             lines.append(warning)
 
-        def answered(answer: str | None) -> None:
+        async def answered(answer: str | None) -> None:
             if answer == "yes":
-                new = self.host.submit(request)
+                new = await self.host.submit(request)
                 self.app.notify(f"Re-run sent as {new.short_id}.", markup=False)
 
         self.app.push_screen(ConfirmScreen("Re-run", "\n".join(lines), YES_NO), callback=answered)
@@ -190,12 +189,6 @@ class JobActions:
         self.host.composer.know_reference(job.generation_id, kind)
         self.host.composer.use_selected(job.generation_id)
         self.app.notify(f"{job.short_id} is in the composer's reference.", markup=False)
-
-    def _poll_now(self, job: Job) -> None:
-        if job.state not in POLLED_STATES:
-            raise ActionNotPossible(f"{job.short_id} is {job.state}: there is nothing to poll.")
-        self.engine.poller.poll_now(job.id)
-        self.app.notify(f"Polling {job.short_id} now.", markup=False)
 
 
 def job_makes_video(job: Job) -> bool:

@@ -22,7 +22,14 @@ JOB_BINDINGS = (
     ("c", "copy_curl", "Copy curl", "Copy the request as a curl command ($LUMA_AGENTS_API_KEY)"),
     ("o", "open_output", "Open", "Open the selected job's output with the system viewer"),
     ("s", "use_selected", "Use", "Put the selected job in the composer's reference field"),
-    ("n", "poll_now", "Poll now", "Ask the API about the selected job now"),
+    (
+        "n",
+        "poll_now",
+        "Now",
+        "Now: poll the selected job, fetch its missing outputs, or send it if it waits",
+    ),
+    ("C", "cancel", "Cancel", "Cancel the selected (or marked) waiting jobs: never sent"),
+    ("d", "remove", "Remove", "Remove the selected (or marked) finished jobs (asks first)"),
 )
 """Key, action name (JobActions), label and tooltip of each action on the selected job."""
 
@@ -78,7 +85,7 @@ def job_bindings() -> list[BindingType]:
             "Resume queue",
             show=False,
             id="engine.resume_queue",
-            tooltip="Try the paused submission queue again",
+            tooltip="Send the waiting jobs now (cut a 429, 402 or refused-key wait short)",
         ),
     ]
     return bindings

@@ -1,9 +1,9 @@
 """The workstation: composer, live job list, lineage tree and preview, with header and footer.
 
-Wide terminals show the four panes at once; narrow or short ones (under 110x28) show one
-pane at a time with a pane bar on top, and every pane is one key away either way (F2..F5,
-alt+1..4, ctrl+up/down). The screen receives the bridge's messages and hands each to the
-widgets that draw it; it keeps the selected job and the session's spend.
+Wide terminals show the four panes at once; narrow or short ones (under 110x28) one at a time
+with a pane bar on top; every pane is one key away (F2..F5, alt+1..4, ctrl+up/down). The
+screen hands the bridge's messages and the change feed's (`live.py`) to the widgets that draw
+them; it keeps the selected job and the session's spend.
 """
 
 from __future__ import annotations
@@ -18,8 +18,10 @@ from textual.widgets import Footer, Static
 
 from lumatui.api.pricing import price_of
 from lumatui.tui.bridge import EngineBridge
+from lumatui.tui.deferred import deferred
 from lumatui.tui.screens.draft_keeper import AUTOSAVE_S, DraftKeeper
 from lumatui.tui.screens.job_actions import JobActions, history_kind
+from lumatui.tui.screens.job_bulk import BulkActions
 from lumatui.tui.screens.keys import (
     GUARDED_ACTIONS,
     PANE_TITLES,
@@ -28,6 +30,7 @@ from lumatui.tui.screens.keys import (
     pane_bar_markup,
     pane_bindings,
 )
+from lumatui.tui.screens.live import REFRESH_S, LiveView
 from lumatui.tui.screens.panes import first_focusable, paint_panes
 from lumatui.tui.screens.session import SessionStatus
 from lumatui.tui.widgets.composer import Composer
@@ -61,9 +64,9 @@ class MainScreen(Screen[None]):
     """The four panes, the header and the footer; the selected job lives here."""
 
     BINDINGS: ClassVar[list[BindingType]] = [*pane_bindings(), *job_bindings()]
-    # Focus starts in the prompt; Textual's default ("*") would first focus the scrolling
-    # form around it, restyling the whole form twice before the first frame.
-    AUTO_FOCUS = "#prompt-text"
+    # Focus starts in the prompt (`on_mount` asks the composer); Textual's default ("*")
+    # would first focus the scrolling form around it, restyling the whole form twice.
+    AUTO_FOCUS = None
 
     active_pane: reactive[str] = reactive("composer")
     """The pane shown when the screen is too small for all four."""
@@ -89,6 +92,8 @@ class MainScreen(Screen[None]):
         self.image_renderer = image_renderer
         self.bridge = EngineBridge(self)
         self.job_actions = JobActions(self, engine, settings, paths, base_url)
+        self.bulk = BulkActions(self, engine, settings, paths)
+        self.live = LiveView(self, engine.db)
         self.drafts = DraftKeeper(self, paths)
         self._composer = Composer(  # kept: its draft is saved after it is unmounted
             price_overrides=settings.prices,
@@ -97,26 +102,21 @@ class MainScreen(Screen[None]):
             classes="pane",
         )
         self.selected_job_id: str | None = None
+        self.selected: Job | None = None  # as last read: the list, tree and feed keep it
         self._last_submitted: str | None = None
         self._last_focus: dict[str, Widget] = {}
 
     def compose(self) -> ComposeResult:
         """Header, the pane bar (narrow screens), the panes, the footer."""
-        store = self.engine.store
+        store, clock = self.engine.db, self.clock
         yield StatusHeader(id="status-header")
         yield Static("", id="pane-bar")
         with Container(id="panes"):
             yield self._composer
-            yield JobList(store, clock=self.clock, id="pane-jobs", classes="pane")
+            yield JobList(store, clock=clock, id="pane-jobs", classes="pane")
             yield LineageTree(store, id="pane-lineage", classes="pane")
-            yield Preview(
-                store,
-                self.thumbnails,
-                renderer=self.image_renderer,
-                clock=self.clock,
-                id="pane-preview",
-                classes="pane",
-            )
+            options = {"renderer": self.image_renderer, "id": "pane-preview", "classes": "pane"}
+            yield Preview(store, self.thumbnails, clock=clock, **options)
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
@@ -129,7 +129,8 @@ class MainScreen(Screen[None]):
         header.polling_paused = self.engine.poller.paused
         header.queue_paused = self.engine.submitter.paused_reason
         self.session = SessionStatus(header, self.app, bell=self.settings.bell)
-        self.session.load(self.engine.store)
+        self.run_worker(deferred(self.live.load_running), group="session", exit_on_error=False)
+        self.set_interval(REFRESH_S, self.live.refresh_from_store, name="history-feed")
         self._apply_layout(self.size.width, self.size.height)
         self.watch_active_pane(self.active_pane)
         self.preview.show(None)  # until the list selects a job
@@ -139,8 +140,9 @@ class MainScreen(Screen[None]):
         self.set_interval(AUTOSAVE_S, self.drafts.autosave, name="draft-autosave")
 
     def on_unmount(self) -> None:
-        """Stop receiving engine events; keep the composer's unsent draft for the next start."""
+        """Stop receiving engine events and changes; keep the composer's unsent draft."""
         self.bridge.detach()
+        self.live.close()
         self.drafts.save_on_exit()
 
     # -- widgets --------------------------------------------------------------------------
@@ -176,13 +178,10 @@ class MainScreen(Screen[None]):
 
     @property
     def selected_job(self) -> Job | None:
-        """The job selected in the list or the tree."""
-        if self.selected_job_id is None:
-            return None
-        try:
-            return self.engine.store.get(self.selected_job_id)
-        except KeyError:
-            return None
+        """The job selected in the list or the tree (as last read; never a store read)."""
+        if self.selected is not None and self.selected.id == self.selected_job_id:
+            return self.selected
+        return None
 
     # -- layout and focus -----------------------------------------------------------------
 
@@ -260,8 +259,11 @@ class MainScreen(Screen[None]):
     # -- actions --------------------------------------------------------------------------
 
     def action_job(self, name: str) -> None:
-        """Run an action on the selected job."""
-        self.job_actions.run(name)
+        """Run an action on the selected job (or on the marked ones)."""
+        if self.bulk.handles(name):
+            self.bulk.run(name)
+        else:
+            self.job_actions.run(name)
 
     def action_toggle_polling(self) -> None:
         """Pause or resume polling."""
@@ -273,30 +275,31 @@ class MainScreen(Screen[None]):
         self.header.polling_paused = poller.paused
 
     def action_resume_queue(self) -> None:
-        """Try the paused submission queue again."""
+        """Send the waiting jobs now: cut the wait after a 429, a 402 or a refused key."""
         self.engine.submitter.resume()
-        self.notify("Trying the submission queue again.")
+        self.notify("Trying the submission queue again now.")
 
     def palette_extras(self) -> Iterable[ActionEntry]:
         """Commands only the palette offers."""
         yield self.drafts.palette_entry()
+        yield from self.bulk.palette_entries()
 
-    def submit(self, request: GenerationRequest, price: Price | None = None) -> Job:
+    async def submit(self, request: GenerationRequest, price: Price | None = None) -> Job:
         """Send a request through the engine, select it, and count its price."""
-        job = self.engine.submit(request)
+        job = await self.engine.submit(request)
         self.session.submitted(job, price or price_of(request, self.settings.prices))
         self._last_submitted = job.id
-        self._jobs_changed([job])
-        self.job_list.select_job(job.id)
-        self._select(job.id)
+        self.live.jobs_changed([job])
+        self.job_list.select_job(job)
+        self._select(job)
         return job
 
     # -- messages from the widgets --------------------------------------------------------
 
     def on_composer_submit_requested(self, message: Composer.SubmitRequested) -> None:
-        """ctrl+j on a valid form: send it and remember its prompt."""
+        """ctrl+j on a valid form: send it (in a worker: the store write never blocks keys)."""
         message.stop()
-        self.submit(message.request, message.price)
+        self.run_worker(deferred(self.submit, message.request, message.price), group="submit")
         self.composer.mark_sent(message.request)
         if message.request.prompt:
             self.composer.remember(message.request.prompt)
@@ -304,8 +307,9 @@ class MainScreen(Screen[None]):
     def on_job_list_job_selected(self, message: JobList.JobSelected) -> None:
         """The list's cursor moved: the tree and the preview follow."""
         message.stop()
-        if message.job_id != self.selected_job_id:
-            self._select(message.job_id)
+        job = self.job_list.job(message.job_id)
+        if job is not None and message.job_id != self.selected_job_id:
+            self._select(job)
 
     def on_lineage_tree_job_selected(self, message: LineageTree.JobSelected) -> None:
         """The tree's cursor moved: the list and the preview follow."""
@@ -313,15 +317,14 @@ class MainScreen(Screen[None]):
         # Only a move the person made: the tree also highlights nodes while it is redrawn.
         if not self.lineage.has_focus or message.job_id == self.selected_job_id:
             return
-        self.selected_job_id = message.job_id
-        job = self.selected_job
+        job = self.lineage.job(message.job_id) or self.job_list.job(message.job_id)
+        self.selected_job_id, self.selected = message.job_id, job
         self.preview.show(job)
-        if not self.job_list.select_job(message.job_id):
+        if job is None or not self.job_list.select_job(job):
             self.notify("That job is hidden by the list's filter.", severity="information")
 
-    def _select(self, job_id: str) -> None:
-        self.selected_job_id = job_id
-        job = self.selected_job
+    def _select(self, job: Job) -> None:
+        self.selected_job_id, self.selected = job.id, job
         self.preview.show(job)
         self.lineage.show_family(job)
 
@@ -329,16 +332,19 @@ class MainScreen(Screen[None]):
 
     def on_engine_bridge_jobs_changed(self, message: EngineBridge.JobsChanged) -> None:
         """Jobs changed: update their rows, nodes, the preview, counts and toasts."""
-        self._jobs_changed(message.jobs)
+        self.live.jobs_changed(message.jobs)
 
-    def _jobs_changed(self, jobs: list[Job]) -> None:
-        self.job_list.jobs_changed(jobs)
-        lineage = self.lineage
-        for job in jobs:
-            lineage.job_updated(job)
-            if job.id == self.selected_job_id:
-                self.preview.job_updated(job)
-        self.session.jobs_changed(jobs)
+    def on_engine_bridge_jobs_removed(self, message: EngineBridge.JobsRemoved) -> None:
+        """Jobs were removed from the history."""
+        self.live.jobs_removed(message.job_ids)
+
+    def on_engine_bridge_role_changed(self, message: EngineBridge.RoleChanged) -> None:
+        """This process became primary, or another one is."""
+        self.live.role_changed(message.role, message.primary)
+
+    def on_engine_bridge_sending_refused(self, message: EngineBridge.SendingRefused) -> None:
+        """401, 403 or 402: said at once, with the API's reason (u tries again)."""
+        self.notify(f"{message.message}. Press u to try again.", severity="error", markup=False)
 
     def on_engine_bridge_output_downloaded(self, message: EngineBridge.OutputDownloaded) -> None:
         """An output is on disk: the list's mark and the preview's picture."""
@@ -370,13 +376,7 @@ class MainScreen(Screen[None]):
         )
 
     def on_engine_bridge_queue_changed(self, message: EngineBridge.QueueChanged) -> None:
-        """The local queue paused or resumed."""
-        if message.paused_reason and message.paused_reason != self.header.queue_paused:
-            self.notify(
-                f"Submission queue paused: {message.paused_reason}. Press u to try again.",
-                severity="warning",
-                markup=False,
-            )
+        """The local queue paused or resumed (a refusal is said by `sending_refused`)."""
         self.header.queue_paused = message.paused_reason
 
     def on_engine_bridge_connectivity_changed(

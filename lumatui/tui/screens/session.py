@@ -19,7 +19,6 @@ if TYPE_CHECKING:
 
     from lumatui.api.pricing import Price
     from lumatui.engine.jobs import Job
-    from lumatui.engine.store import JobStore
     from lumatui.tui.widgets.header import StatusHeader
 
 
@@ -33,11 +32,17 @@ class SessionStatus:
         self._active: dict[str, JobState] = {}
         self._spend: dict[str, Price | None] = {}
 
-    def load(self, store: JobStore) -> None:
-        """Read the jobs on their way now (a few, through the state index)."""
-        for state in sorted(RUNNING_STATES):
-            for job in store.in_state(state):
-                self._active[job.id] = state
+    def load_jobs(self, jobs: Iterable[Job]) -> None:
+        """The jobs on their way now (read by the caller, off the event loop)."""
+        for job in jobs:
+            if job.state in RUNNING_STATES:
+                self._active.setdefault(job.id, job.state)
+        self._count()
+
+    def jobs_removed(self, job_ids: Iterable[str]) -> None:
+        """Removed jobs no longer count."""
+        for job_id in job_ids:
+            self._active.pop(job_id, None)
         self._count()
 
     def jobs_changed(self, jobs: Iterable[Job]) -> None:

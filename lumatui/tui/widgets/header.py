@@ -39,6 +39,8 @@ class StatusHeader(Widget):
     """True while the person has paused polling."""
     queue_paused: reactive[str | None] = reactive(None)
     """Why the submission queue is paused (None while it runs)."""
+    role: reactive[str] = reactive("")
+    """"primary", or "viewer · primary: workstation (pid 4242)" when another process leads."""
 
     def render(self) -> Text:
         """The facts, most important first, as many as fit."""
@@ -74,6 +76,8 @@ class StatusHeader(Widget):
         if not self.online:
             detail = f": {clean_text(self.offline_detail, 40)}" if self.offline_detail else ""
             required.append(Text(f"offline{detail}", style=f"bold {error}"))
+        if self.role and self.role != "primary":
+            required.append(Text(clean_text(self.role, 60), style=f"bold {warning}"))
         optional: list[Text] = []
         approx = "~" if self.spend_estimated else ""
         optional.append(Text(f"{approx}${self.spend:.4f} this session"))

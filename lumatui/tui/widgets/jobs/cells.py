@@ -28,6 +28,7 @@ STATE_ICONS: Mapping[JobState, str] = {
     JobState.FAILED: "✗",
     JobState.UNCERTAIN: "?",
     JobState.REJECTED: "⊘",
+    JobState.CANCELLED: "⊖",
 }
 """One narrow icon per state; the word is always shown beside it."""
 
@@ -40,6 +41,7 @@ STATE_ROLES: Mapping[JobState, str] = {
     JobState.FAILED: "error",
     JobState.UNCERTAIN: "warning",
     JobState.REJECTED: "error",
+    JobState.CANCELLED: "secondary",
 }
 """The theme colour each state is drawn in (a theme variable's name)."""
 
@@ -152,11 +154,17 @@ def progress_cell(
     return Text("")
 
 
-def note_text(job: Job) -> str:
-    """What the job's state means, and why it is in it when that is known."""
+def note_text(job: Job, now: float | None = None) -> str:
+    """What the job's state means, and why it is in it when that is known.
+
+    A waiting job also says when it is tried next (the real next try, from the store).
+    """
     text = f"{job.state.value}: {job.state.explanation}"
     if job.note:
         text += f" — {job.note}"
     if job.failure_reason:
         text += f" — {job.failure_reason}"
+    if job.state.value == "waiting" and job.due_at is not None and now is not None:
+        wait = max(0, round(job.due_at - now))
+        text += f" — next try in {wait} s (u: now)" if wait else " — trying again now"
     return text

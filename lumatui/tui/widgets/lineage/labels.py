@@ -37,6 +37,7 @@ STATE_STYLE_NAMES: Mapping[JobState, str] = {
     JobState.FAILED: "failed",
     JobState.UNCERTAIN: "waiting",
     JobState.REJECTED: "failed",
+    JobState.CANCELLED: "waiting",
 }
 """The style (a component class suffix) each state's icon is drawn in."""
 

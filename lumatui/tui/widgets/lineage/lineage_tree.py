@@ -21,7 +21,9 @@ from rich.text import Text
 from textual.message import Message
 from textual.widgets import Tree
 
+from lumatui.engine.astore import AsyncJobStore
 from lumatui.engine.lineage import Lineage
+from lumatui.tui.deferred import deferred
 from lumatui.tui.widgets.lineage.labels import STATE_STYLE_NAMES, NodeData, node_label
 
 if TYPE_CHECKING:
@@ -50,7 +52,7 @@ class LineageTree(Tree[NodeData]):
 
     def __init__(
         self,
-        store: JobStore,
+        store: AsyncJobStore | JobStore,
         *,
         name: str | None = None,
         id: str | None = None,
@@ -60,8 +62,8 @@ class LineageTree(Tree[NodeData]):
         super().__init__("family", name=name, id=id, classes=classes)
         self.show_root = False
         self.guide_depth = 3
-        self._store = store
-        self._lineage = Lineage(store)
+        self._store = store if isinstance(store, AsyncJobStore) else AsyncJobStore(store)
+        self._token = 0
         self._family_nodes: dict[str, list[TreeNode[NodeData]]] = {}
         self._holders: dict[str, TreeNode[NodeData]] = {}  # generation id -> its full subtree
         self._roots: tuple[str, ...] = ()
@@ -82,20 +84,50 @@ class LineageTree(Tree[NodeData]):
             if data is not None and data.job is not None
         }
 
+    def job(self, job_id: str) -> Job | None:
+        """The job as the tree shows it (None when it is not drawn)."""
+        for node in self._family_nodes.get(job_id, ()):
+            if node.data is not None and node.data.job is not None:
+                return node.data.job
+        return None
+
     def show_family(self, job: Job | None) -> None:
-        """Draw `job`'s family with the cursor on it (only move the cursor if it is drawn)."""
-        with self.prevent(Tree.NodeHighlighted):
-            if job is None:
+        """Draw `job`'s family with the cursor on it (the family is read in a worker)."""
+        self._token += 1
+        if job is None:
+            with self.prevent(Tree.NodeHighlighted):
                 self._reset_family()
-                return
-            roots = tuple(self._lineage.roots(job))
-            if roots == self._roots and job.id in self._family_nodes:
-                self.select_job(job.id)
-                return
-            self._reset_family()
-            self._roots = roots
-            for family_root in self._lineage.family(job):
-                self._add_family(self.root, family_root)
+            return
+        if job.id in self._family_nodes:
+            self.select_job(job.id)  # at once; the worker redraws if the family changed
+        self.run_worker(
+            deferred(self._read_family, self._token, job),
+            group="lineage-family",
+            exclusive=True,
+            exit_on_error=False,
+        )
+
+    async def _read_family(self, token: int, job: Job) -> None:
+        """Read the family off the event loop; draw it unless the selection moved on."""
+
+        shown_roots, drawn = self._roots, job.id in self._family_nodes
+
+        def read(store: JobStore) -> tuple[tuple[str, ...], list[FamilyNode] | None]:
+            lineage = Lineage(store)
+            roots = tuple(lineage.roots(job))
+            if roots == shown_roots and drawn:
+                return roots, None  # the same family, already drawn
+            return roots, lineage.family(job)
+
+        roots, family = await self._store.read(read)
+        if token != self._token:
+            return
+        with self.prevent(Tree.NodeHighlighted):
+            if family is not None:
+                self._reset_family()
+                self._roots = roots
+                for family_root in family:
+                    self._add_family(self.root, family_root)
             self.select_job(job.id)
 
     def select_job(self, job_id: str) -> None:
@@ -129,8 +161,17 @@ class LineageTree(Tree[NodeData]):
             return
         if not self._roots:
             return
+        self.run_worker(
+            deferred(self._add_new_job, self._token, job), group="lineage-new", exit_on_error=False
+        )
+
+    async def _add_new_job(self, token: int, job: Job) -> None:
+        """A job new to the tree: draw it under the shown parents it was made from."""
+        edges = await self._store.read(lambda s: s.edges_from(job.id))
+        if token != self._token or job.id in self._family_nodes:
+            return
         roles_by_parent: dict[str, list[str]] = {}
-        for edge in self._store.edges_from(job.id):
+        for edge in edges:
             roles_by_parent.setdefault(edge.parent_generation_id, []).append(edge.role)
         drawn = False
         for parent_id, roles in roles_by_parent.items():

@@ -65,5 +65,7 @@ def state_advice(job: Job) -> str | None:
     if job.state is JobState.REJECTED:
         return "Fix the request (b branches it into the composer) and send it again."
     if job.state is JobState.WAITING:
-        return "It is sent automatically when the limit allows; nothing to do."
+        return "It is sent automatically when the limit allows (u: try now; C: cancel it)."
+    if job.state is JobState.CANCELLED:
+        return "Nothing was sent or charged; r runs the same request as a new job."
     return None

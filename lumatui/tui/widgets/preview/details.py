@@ -77,7 +77,8 @@ def phase_durations(
 ) -> list[tuple[JobState, float]]:
     """How long the job spent in each state before `end`, merged, in order."""
     phases: list[tuple[JobState, float]] = []
-    for (state, at, _), following in zip(history, [*history[1:], None], strict=True):
+    followers: list[tuple[JobState, float, str | None] | None] = [*history[1:], None]
+    for (state, at, _), following in zip(history, followers[: len(history)], strict=True):
         until = following[1] if following is not None else end
         if state.is_finished:
             break
@@ -140,19 +141,14 @@ def request_lines(job: Job) -> list[Content]:
 
 
 def _refs(body: dict[str, Any]) -> list[str]:
-    video = body.get("video") or {}
-    found: list[tuple[str, Any]] = [("source", body.get("source"))]
-    found += [(f"image_ref[{i}]", ref) for i, ref in enumerate(body.get("image_ref") or [])]
-    found += [("start_frame", video.get("start_frame")), ("end_frame", video.get("end_frame"))]
-    found += [(f"keyframes[{i}]", ref) for i, ref in enumerate(video.get("keyframes") or [])]
-    edit = video.get("edit") or {}
-    found += [(f"edit.keyframes[{i}]", ref) for i, ref in enumerate(edit.get("keyframes") or [])]
+    from lumatui.api.refs import body_ref_sites
+
     shown = []
-    for role, ref in found:
-        if not isinstance(ref, dict):
-            continue
+    for _, role, ref in body_ref_sites(body):
         if ref.get("generation_id"):
             what = f"generation {str(ref['generation_id'])[:8]}"
+        elif ref.get("file_id"):
+            what = f"file {str(ref['file_id'])[:8]}"
         elif ref.get("url"):
             what = f"url {clean_text(str(ref['url']), 60)}"
         else:
@@ -169,7 +165,8 @@ def failure_lines(job: Job) -> list[Content]:
         lines.append(row("failure", (clean_text(job.failure_code or "unknown", 60), "$error bold")))
         if job.failure_reason:
             lines.append(row("reason", clean_text(job.failure_reason)))
-    if job.note and job.state in (JobState.REJECTED, JobState.UNCERTAIN, JobState.WAITING):
+    noted = (JobState.REJECTED, JobState.UNCERTAIN, JobState.WAITING, JobState.CANCELLED)
+    if job.note and job.state in noted:
         label = "waits" if job.state is JobState.WAITING else "note"
         lines.append(row(label, clean_text(job.note)))
     advice = state_advice(job)
@@ -198,8 +195,13 @@ def output_lines(
     if output.size_bytes is not None:
         what.append(_bytes(output.size_bytes))
     lines = [row("output", " · ".join(what) + ("   [ ] step" if len(outputs) > 1 else ""))]
-    if output.error:
-        lines.append(row("problem", (clean_text(output.error), "$error")))
+    if output.error and output.local_path is None:
+        retry = ""
+        if not output.final and output.next_try_at is not None:
+            retry = f"; next try in {format_wait(output.next_try_at - now)} (n: now)"
+        elif output.final:
+            retry = "; given up (n: try again)"
+        lines.append(row("problem", (clean_text(output.error) + retry, "$error")))
     elif output.local_path:
         lines.append(row("file", clean_text(output.local_path, 500)))
     elif download is not None:
@@ -270,3 +272,11 @@ def _bytes(size: int) -> str:
     if size < 1024 * 1024:
         return f"{size / 1024:.1f} KB"
     return f"{size / (1024 * 1024):.1f} MB"
+
+
+def format_wait(seconds: float) -> str:
+    """`12s`, `3m05s`: a short wait for a person."""
+    seconds = max(0, round(seconds))
+    if seconds < 60:
+        return f"{seconds}s"
+    return f"{seconds // 60}m{seconds % 60:02d}s"

@@ -18,6 +18,8 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import ProgressBar, Static
 
+from lumatui.engine.astore import AsyncJobStore
+from lumatui.tui.deferred import deferred
 from lumatui.tui.widgets.preview.details import DownloadState, MediaInfo, details_content
 from lumatui.tui.widgets.preview.thumbnail import (
     LoadedMedia,
@@ -70,7 +72,7 @@ class Preview(VerticalScroll, can_focus=True):
 
     def __init__(
         self,
-        store: JobStore,
+        store: AsyncJobStore | JobStore,
         thumbnails: ThumbnailCache,
         *,
         renderer: str | None = None,
@@ -82,7 +84,8 @@ class Preview(VerticalScroll, can_focus=True):
         """Preview jobs from `store`; `renderer` forces a textual-image renderer (halfcell, ...)."""
         super().__init__(name=name, id=id, classes=classes)
         self.protocol = requested_protocol(renderer)
-        self._store = store
+        self._store = store if isinstance(store, AsyncJobStore) else AsyncJobStore(store)
+        self._rows_token = 0
         self._thumbnails = thumbnails
         self._clock = clock
         self._job: Job | None = None
@@ -138,6 +141,7 @@ class Preview(VerticalScroll, can_focus=True):
             self._index = 0
             self._downloads.clear()
             self._media = None
+            self._outputs, self._history = [], []  # until the worker has read this job's
         self._job = job
         self._reload()
 
@@ -188,8 +192,24 @@ class Preview(VerticalScroll, can_focus=True):
             self._show_media(None, "Select a job to see its output here.")
             self._render_details()
             return
-        self._outputs = self._store.outputs(job.id)
-        self._history = self._store.state_history(job.id)
+        self._render_details()
+        self._rows_token += 1
+        self.run_worker(
+            deferred(self._read_rows, self._rows_token, job.id),
+            group="preview-rows",
+            exclusive=True,
+            exit_on_error=False,
+        )
+
+    async def _read_rows(self, token: int, job_id: str) -> None:
+        """Read the job's outputs and history off the event loop, then show them."""
+        outputs, history = await self._store.read(
+            lambda s: (s.outputs(job_id), s.state_history(job_id))
+        )
+        if token != self._rows_token or self._job is None or self._job.id != job_id:
+            self.stale_results += 1  # the selection moved on meanwhile
+            return
+        self._outputs, self._history = outputs, history
         self._index = min(self._index, max(len(self._outputs) - 1, 0))
         self._render_details()
         self._request_media()
@@ -210,8 +230,12 @@ class Preview(VerticalScroll, can_focus=True):
             return
         self._shown_key = None
         self._token += 1
-        if output.error:
+        if output.local_path is None and output.final:
             self._show_media(None, f"Output {output.index + 1} could not be downloaded.")
+        elif output.local_path is None and output.error:
+            self._show_media(
+                None, f"Output {output.index + 1} is not here yet; it is tried again (n: now)."
+            )
         elif output.local_path is None:
             self._show_media(None, f"Output {output.index + 1} is downloading…")
         else:
