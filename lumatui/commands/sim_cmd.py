@@ -50,6 +50,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--allow-remote", action="store_true", help="allow binding a non-loopback address"
     )
+    parser.add_argument(
+        "--refuse-keyframe-ids",
+        action="store_true",
+        help="refuse an image's generation_id in video.keyframes (422), as Luma may",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -90,6 +95,7 @@ def run(args: argparse.Namespace) -> int:
             url_ttl_s=args.url_ttl,
             faults=args.faults,
             seed=args.seed,
+            keyframe_generation_ids=not args.refuse_keyframe_ids,
         )
     except (FaultSpecError, ValueError) as exc:
         print(f"lumatui sim: {exc}", file=sys.stderr)

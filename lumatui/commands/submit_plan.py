@@ -56,6 +56,7 @@ def validate_request(
     from pydantic import ValidationError
 
     from lumatui.api.capabilities import server_problems
+    from lumatui.api.client_rules import client_problems
     from lumatui.api.field_errors import FieldError, field_errors, json_path
     from lumatui.api.schema import GenerationRequest
     from lumatui.api.unknown_fields import split_unknown_fields, unknown_field_warning
@@ -78,6 +79,8 @@ def validate_request(
         raise CommandError(
             "the request is not valid; nothing was sent", EXIT_USAGE, field_errors(exc)
         ) from None
+    if mistakes := client_problems(request):
+        raise CommandError("the request is not valid; nothing was sent", EXIT_USAGE, mistakes)
     problems = [FieldError(json_path(p.loc), p.message) for p in server_problems(request)]
     if problems:
         raise CommandError(

@@ -37,6 +37,7 @@ from lumatui.engine.events import (
     SubmissionRejected,
 )
 from lumatui.engine.jobs import JobState
+from lumatui.engine.keyframe_refs import KeyframeRefs
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -87,6 +88,7 @@ class Submitter:
         self._probe: SendProbe | None = None
         self.paused_reason: str | None = None
         self.sent_posts = 0
+        self.keyframes = KeyframeRefs.beside(store)  # image ids in keyframes, or their data
 
     @property
     def waiting(self) -> int:
@@ -173,13 +175,17 @@ class Submitter:
             self._queue.popleft()
         self._publish_status()
 
+    def _new_probe(self) -> SendProbe:
+        """The probe of the next POST, kept for `settle` (the keyframe fallback POSTs twice)."""
+        self.sent_posts += 1
+        self._probe = SendProbe()
+        return self._probe
+
     async def _send(self, job: Job, failures: int) -> float | None:
         """POST one job; None when it is done with the queue, else seconds to hold it."""
         request = GenerationRequest.from_stored(job.request_json)
-        self._probe = probe = SendProbe()
         try:
-            self.sent_posts += 1
-            generation = await self._client.create(request, probe=probe)
+            generation = await self.keyframes.create(self._client, request, self._new_probe)
         except errors.OutcomeUncertain as err:
             message = err.message
             self._changed(

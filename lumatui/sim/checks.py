@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from lumatui.api.capabilities import MAX_EDIT_SOURCE_SECONDS
+from lumatui.api.chaining import a_kind, wanted_kind
 from lumatui.api.enums import GenerationState, GenerationType
 from lumatui.api.refs import image_refs
 from lumatui.api.rules import Problem
@@ -21,19 +22,6 @@ if TYPE_CHECKING:
     from lumatui.api.schema import GenerationRequest
     from lumatui.sim.files import SimFiles
     from lumatui.sim.store import SimStore
-
-
-def wanted_kind(loc: Loc, kind: GenerationType, *, by_generation: bool) -> str:
-    """The media kind ("image" or "video") a reference at `loc` must be."""
-    if loc == ("source",):
-        return (
-            "video"
-            if kind in (GenerationType.VIDEO_EDIT, GenerationType.VIDEO_REFRAME)
-            else "image"
-        )
-    if by_generation and loc in (("video", "start_frame"), ("video", "end_frame")):
-        return "video"
-    return "image"
 
 
 def chain_problems(
@@ -68,7 +56,8 @@ def chain_problems(
             problems.append(
                 Problem(
                     where,
-                    f"generation {gid} made {_a(row.output_kind)}, but {_a(wanted)} is needed here",
+                    f"generation {gid} made {a_kind(row.output_kind)}, "
+                    f"but {a_kind(wanted)} is needed here",
                     gid,
                 )
             )
@@ -92,7 +81,8 @@ def file_problems(
         return [
             Problem(
                 where,
-                f"file {file_id} holds {_a(row.kind or 'file')}, but {_a(wanted)} is needed here",
+                f"file {file_id} holds {a_kind(row.kind or 'file')}, "
+                f"but {a_kind(wanted)} is needed here",
                 file_id,
             )
         ]
@@ -102,13 +92,23 @@ def file_problems(
     return []
 
 
-def _a(kind: str) -> str:
-    return f"an {kind}" if kind[0] in "aeiou" else f"a {kind}"
-
-
 def source_too_long(seconds: float) -> str:
     """The message for a video_edit source over the length limit."""
     return (
         f"the source video is {seconds:.1f} s; video_edit takes sources of "
         f"{MAX_EDIT_SOURCE_SECONDS:g} s or less"
     )
+
+
+def keyframe_id_problems(request: GenerationRequest) -> list[Problem]:
+    """Each keyframe given by generation id (for a server that takes only url or data there)."""
+    video = request.video
+    return [
+        Problem(
+            ("video", "keyframes", i, "generation_id"),
+            "a generation_id is not accepted in keyframes; send the image as url or data",
+            ref.generation_id,
+        )
+        for i, ref in enumerate((video.keyframes if video else None) or [])
+        if ref.generation_id is not None
+    ]

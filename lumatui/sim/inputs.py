@@ -24,12 +24,13 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from lumatui.api.capabilities import MAX_EDIT_SOURCE_SECONDS
+from lumatui.api.chaining import wanted_kind
 from lumatui.api.enums import FailureCode, GenerationType
 from lumatui.api.field_errors import json_path
 from lumatui.api.hosts import is_loopback
 from lumatui.api.refs import image_refs
 from lumatui.api.rules import Problem
-from lumatui.sim.checks import source_too_long, wanted_kind
+from lumatui.sim.checks import source_too_long
 from lumatui.sim.outcomes import Outcome, failure
 
 if TYPE_CHECKING:

@@ -25,7 +25,7 @@ from lumatui.api.field_errors import json_path
 from lumatui.api.pricing import price_of
 from lumatui.api.schema import GenerationRequest
 from lumatui.sim import outcomes, timing
-from lumatui.sim.checks import chain_problems
+from lumatui.sim.checks import chain_problems, keyframe_id_problems
 from lumatui.sim.clock import system_clock
 from lumatui.sim.errors import ApiError, field_error, rejected, validation_detail
 from lumatui.sim.faults import FaultInjector, FaultProfile
@@ -116,6 +116,8 @@ class Simulator:
             reframe_1080p=self.settings.reframe_1080p,
         )
         problems += chain_problems(request, caller, self.store, now, self.files)
+        if not self.settings.keyframe_generation_ids:
+            problems += keyframe_id_problems(request)
         if problems:
             raise rejected(problems)
         generation_id = str(uuid.uuid4())

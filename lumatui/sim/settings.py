@@ -20,7 +20,9 @@ class SimSettings:
     such as "500=0.05,429=0.05,reset=0.02,slow=0.05,badjson=0.01,truncate=0.02", drawn
     reproducibly from `seed`. `budget_usd`, when set, is a per-key spending budget that
     makes jobs fail with `budget_exhausted` halfway through processing (see
-    `lumatui.sim.outcomes`).
+    `lumatui.sim.outcomes`). `keyframe_generation_ids` False makes the simulator refuse
+    an image's generation_id inside `video.keyframes` (the reference leaves it open whether
+    Luma takes one there), so the client's fallback to inline data can be exercised.
     """
 
     state_dir: Path
@@ -41,6 +43,7 @@ class SimSettings:
     reframe_1080p: bool = True
     render_workers: int = 2
     fetch_loopback_urls: bool = True
+    keyframe_generation_ids: bool = True
     max_multipart_bytes: int = 10 * 1024 * 1024
     max_file_bytes: int = MAX_FILE_BYTES
     upload_url_ttl_s: int = 3600

@@ -14,7 +14,6 @@ import contextlib
 import time
 from typing import TYPE_CHECKING, ClassVar
 
-from textual.app import App
 from textual.binding import Binding, BindingType
 
 from lumatui.resources import stylesheets
@@ -25,11 +24,16 @@ from lumatui.tui.crash import (
     take_unseen_report,
     write_crash_report,
 )
+from lumatui.tui.key_order import OrderedKeysApp
+from lumatui.tui.screens.keys import PANES
+from lumatui.tui.screens.panes import key_scope
 from lumatui.tui.theme import HOUSE_THEME_NAME, register_house_theme
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterable
     from pathlib import Path, PurePath
+
+    from textual.dom import DOMNode
 
     from lumatui.backend import Backend
     from lumatui.config import AppPaths, Settings
@@ -44,12 +48,12 @@ PREVIEW_MEMORY_ITEMS = 12
 PREVIEW_MEMORY_PIXELS = PREVIEW_MEMORY_ITEMS * 480 * 480
 
 
-class LumaApp(App[None]):
+class LumaApp(OrderedKeysApp):
     """The workstation app: one main screen over one engine."""
 
     TITLE = "lumatui"
     CSS_PATH = _STYLESHEETS
-    COMMANDS = App.COMMANDS | {WorkstationCommands}
+    COMMANDS = OrderedKeysApp.COMMANDS | {WorkstationCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+q", "quit", "Quit", priority=True, id="app.quit", tooltip="Leave lumatui"),
         Binding("f1", "help", "Help", id="app.help", tooltip="Every key and action"),
@@ -178,6 +182,14 @@ class LumaApp(App[None]):
         super()._handle_exception(error)
         if self.crash_report is not None:
             self._exit_renderables.clear()
+
+    def settle_nodes(self) -> Iterable[DOMNode]:
+        """Keys wait for the composer, the focused pane and dialogs, not for live updates."""
+        try:
+            main = self.main_screen
+        except LookupError:
+            return super().settle_nodes()
+        return key_scope(self.screen, {name: main.pane(name) for name in PANES})
 
     @property
     def main_screen(self) -> MainScreen:

@@ -61,6 +61,7 @@ def test_submit_without_wait_prints_the_server_id_once_accepted(
     ("argv", "path"),
     [
         (["--prompt", ""], "prompt: must not be empty"),
+        (["--prompt", " \n\t "], "prompt: is only spaces or line breaks"),
         (
             ["--prompt", "x", "--video-loop", "--video-duration", "10s", "--type", "video"],
             "video.loop",
@@ -77,6 +78,23 @@ def test_an_invalid_request_exits_2_with_the_field_path_and_stores_nothing(
     assert path in ran.err
     assert "nothing was sent" in ran.err
     assert "simulator" not in ran.err  # nothing was started either
+    assert stored_jobs() == []
+
+
+def test_a_prompt_holding_nul_is_refused_though_the_schema_takes_it(
+    cli: Callable[..., Ran], tmp_path: Path
+) -> None:
+    from lumatui.api.schema import GenerationRequest
+
+    body = {"prompt": "a fox\u0000\u0000 in snow"}
+    GenerationRequest.model_validate(body)  # the shared schema stays as strict as the API
+    request = tmp_path / "request.json"
+    request.write_text(json.dumps(body), encoding="utf-8")
+    ran = cli("submit", "--json", str(request))
+    assert ran.code == 2
+    error = json.loads(ran.out)["error"]
+    [problem] = error["field_errors"]
+    assert problem["path"] == "prompt" and problem["message"].startswith("holds 2 NUL characters")
     assert stored_jobs() == []
 
 

@@ -255,6 +255,13 @@ async def settle(pilot: Pilot[Any], *keys: str) -> None:
     for screen in app.screen_stack:
         for widget in screen.query("TextArea, Input"):
             widget.cursor_blink = False
+    await pilot.pause()
+    # A blink already queued when blinking stopped may still hide the caret: show it (where
+    # the widget has focus) as a steady caret, whatever phase the blink was in, and draw the
+    # lines again (a line cached before focus arrived would keep no caret).
+    for screen in app.screen_stack:
+        for widget in screen.query("TextArea, Input"):
+            widget._cursor_visible = widget.has_focus
             widget.notify_style_update()
             widget.refresh()
     focused = app.focused

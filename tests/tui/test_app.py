@@ -14,8 +14,10 @@ from lumatui.tui.commands import WorkstationCommands, own_bindings
 from lumatui.tui.screens.confirm import ConfirmScreen
 from lumatui.tui.screens.help import HelpScreen
 from lumatui.tui.screens.keys import JOB_BINDINGS
+from lumatui.tui.screens.stash_picker import StashPicker
 from lumatui.tui.widgets.composer import Composer
 from tests.tui.conftest import wait_until
+from tests.tui.keyboard import burst
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable
@@ -61,7 +63,7 @@ class Session:
     async def type_prompt(self, text: str) -> None:
         self.screen.composer.query_one("#prompt-text", TextArea).focus()
         await self.pilot.pause()
-        await self.pilot.press(*text)
+        await burst(self.pilot, *text)
 
     def toasts(self) -> list[str]:
         return [str(n.message) for n in self.app._notifications]
@@ -114,7 +116,7 @@ async def test_submit_watch_and_iterate(
         assert str(s.screen.composer.query_one("#type", Select).value) == "image_edit"
         focused = s.app.focused
         assert focused is not None and focused.id == "prompt-text"
-        await s.pilot.press(*"make it blue", "ctrl+j")
+        await burst(s.pilot, *"make it blue", "ctrl+j")
         await s.until(lambda: s.jobs.table.row_count == 2)
         child_id = next(iter(s.jobs.table.keys_in_order()))
         child = await s.until_state(child_id, JobState.COMPLETED)
@@ -153,7 +155,9 @@ async def test_submit_watch_and_iterate(
         await s.until(lambda: isinstance(s.app.screen, ConfirmScreen))
         await s.pilot.press("s")
         await s.until(lambda: prompt.text == "make it blue")
-        s.screen.action_restore_stash()
+        s.screen.drafts.pick_from_stash()  # the palette's "Restore a stashed draft"
+        await s.until(lambda: isinstance(s.app.screen, StashPicker))
+        await s.pilot.press("enter")
         await s.until(lambda: prompt.text == "my draft")
         await s.pilot.press("f3", "b")
         await s.until(lambda: isinstance(s.app.screen, ConfirmScreen))
@@ -291,7 +295,7 @@ async def test_help_and_palette_list_every_action(make_app: Callable[..., LumaAp
         rows = s.app.screen.plain_text().splitlines()
         for key, description in declared:
             assert any(row.startswith(f"{key} | {description}") for row in rows), (key, description)
-        assert any("Restore stashed form" in row for row in rows)
+        assert any("Restore a stashed draft" in row for row in rows)
         await s.pilot.press("escape")
         await s.until(lambda: s.app.screen is screen)
 
@@ -299,11 +303,11 @@ async def test_help_and_palette_list_every_action(make_app: Callable[..., LumaAp
         titles = [str(hit.text) async for hit in provider.discover()]
         for _, _, label, _ in JOB_BINDINGS:
             assert any(title.startswith(f"{label} (") for title in titles), label
-        for label in ("Filter", "Hide done", "Pause polling", "Submit", "Restore stashed form"):
+        for label in ("Filter", "Hide done", "Pause polling", "Submit", "Restore a stashed draft"):
             assert any(title.startswith(label) for title in titles), label
 
         # The palette acts wherever focus is (here: the composer's prompt).
         await s.pilot.press("ctrl+p")
         await s.pilot.pause()
-        await s.pilot.press(*"hide done", "enter")
+        await burst(s.pilot, *"hide done", "enter")
         await s.until(lambda: s.jobs.job_query.hide_finished)

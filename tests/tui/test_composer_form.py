@@ -14,7 +14,8 @@ from lumatui.tui.widgets.composer import Composer
 from lumatui.tui.widgets.composer.ref_field import RefField
 from lumatui.tui.widgets.composer.ref_list import RefList
 from lumatui.tui.widgets.composer.request_preview import RequestPreview
-from tests.tui.test_composer_host import running
+from tests.tui.composer_host import running
+from tests.tui.keyboard import burst
 
 ID = "182bd5e5-6e1a-4fe4-a799-aa6d9a6ab26e"
 ID2 = "0f6e3c4a-1b2d-4e5f-8a9b-0c1d2e3f4a5b"
@@ -219,10 +220,10 @@ async def test_markup_and_control_characters_are_sent_as_typed() -> None:
         request = s.composer.to_request()
         assert request is not None
         assert request.prompt == typed and request.user_id == "[i]me[/i]\x07"
-        preview = s.composer.query_one(RequestPreview)
-        assert json.loads(preview.json_text)["prompt"] == typed
         s.composer.action_toggle_preview()
         await s.settle()  # rendering the literal text must not raise a markup error
+        preview = s.composer.query_one(RequestPreview)
+        assert json.loads(preview.json_text)["prompt"] == typed
 
 
 async def test_price_for_uni_1_with_two_refs() -> None:
@@ -271,6 +272,7 @@ async def test_the_preview_abbreviates_inline_data_but_sends_it_whole() -> None:
     )
     async with running() as s:
         s.composer.load(request)
+        s.composer.action_toggle_preview()
         await s.settle()
         preview = s.composer.query_one(RequestPreview)
         assert "<base64, 2 KB>" in preview.json_text and data not in preview.json_text
@@ -283,7 +285,7 @@ async def test_prompt_history_recalls_with_up_and_down() -> None:
     async with running() as s:
         s.composer.remember("first idea")
         s.composer.remember("second idea")
-        await s.pilot.press(*"draft")
+        await burst(s.pilot, *"draft")
         await s.pilot.press("up")
         await s.settle()
         assert s.composer.query_one("#prompt-text", TextArea).text == "second idea"
@@ -299,7 +301,7 @@ async def test_prompt_history_recalls_with_up_and_down() -> None:
 async def test_up_inside_a_multi_line_prompt_moves_the_cursor() -> None:
     async with running() as s:
         s.composer.remember("old")
-        await s.pilot.press(*"line one", "enter", *"line two")
+        await burst(s.pilot, *"line one", "enter", *"line two")
         await s.pilot.press("up")
         area = s.composer.query_one("#prompt-text", TextArea)
         assert area.text == "line one\nline two" and area.cursor_location[0] == 0
@@ -313,10 +315,10 @@ async def test_rows_are_added_and_removed_by_key() -> None:
         await s.pilot.press("ctrl+n")
         await s.settle()
         assert len(refs.refs) == 1
-        await s.pilot.press(*ID)
+        await burst(s.pilot, *ID)
         await s.pilot.press("ctrl+n")
         await s.settle()
-        await s.pilot.press(*ID2)
+        await burst(s.pilot, *ID2)
         await s.settle()
         assert [r.text for r in refs.refs] == [ID, ID2]
         refs.refs[0].focus_text()

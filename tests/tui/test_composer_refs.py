@@ -11,7 +11,8 @@ from textual.widgets import Input
 
 from lumatui.tui.widgets.composer.ref_field import RefField
 from lumatui.tui.widgets.composer.ref_list import RefList
-from tests.tui.test_composer_host import running
+from tests.tui.composer_host import running
+from tests.tui.keyboard import burst
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -100,10 +101,11 @@ async def test_a_path_is_completed_as_you_type(tmp_path: Path) -> None:
     async with running() as s:
         await s.choose("type", "image_edit")
         box = s.composer.query_one("#source .ref-text", Input)
-        box.focus()
-        await s.pilot.press(*f"{tmp_path}/suns")
+        box.value = f"{tmp_path}/sun"  # set: typing a long path is not what is under test
+        s.app.set_focus(box)
+        await burst(s.pilot, "end", "s")  # focus selects it all: end, then type on
         await s.settle()
-        await s.pilot.press("right")  # accept the suggestion, as in a shell
+        await burst(s.pilot, "right")  # accept the suggestion, as in a shell
         await s.settle()
         assert box.value == f"{tmp_path}/sunset-final.png"
         assert "image/png" in str(s.composer.query_one("#source .ref-status").render())
@@ -122,3 +124,18 @@ async def test_rows_keep_their_loaded_files_when_another_row_goes(tmp_path: Path
         assert request is not None and request.image_ref is not None
         assert len(request.image_ref) == 1 and request.image_ref[0].media_type == "image/png"
         assert refs.refs[0].path == "image_ref[0]"
+
+
+async def test_ctrl_j_right_after_a_path_waits_for_the_file_and_sends_it(tmp_path: Path) -> None:
+    from lumatui.tui.widgets.composer import Composer
+
+    content = make_png(tmp_path / "still.png")
+    async with running() as s:
+        await s.prompt("make it snow")
+        await s.choose("type", "image_edit")
+        s.app.set_focus(s.composer.query_one("#source .ref-text", Input))
+        await burst(s.pilot, *str(tmp_path / "still.png"), "ctrl+j")
+        [sent] = s.posted(Composer.SubmitRequested)
+        source = sent.request.source
+        assert source is not None and source.media_type == "image/png"
+        assert source.data is not None and base64.b64decode(source.data) == content

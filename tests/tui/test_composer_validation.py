@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from lumatui.api.schema import GenerationRequest
 from lumatui.tui.widgets.composer import Composer
-from tests.tui.test_composer_host import running
+from tests.tui.composer_host import running
+from tests.tui.keyboard import burst
 
 ID = "182bd5e5-6e1a-4fe4-a799-aa6d9a6ab26e"
 IDS = [f"182bd5e5-6e1a-4fe4-a799-aa6d9a6ab2{i:02d}" for i in range(12)]
@@ -12,12 +13,11 @@ IDS = [f"182bd5e5-6e1a-4fe4-a799-aa6d9a6ab2{i:02d}" for i in range(12)]
 
 async def test_typing_a_prompt_makes_a_valid_request() -> None:
     async with running() as s:
-        await s.pilot.press(*"a red fox")
+        await burst(s.pilot, *"a red fox")
         await s.settle()
         assert s.composer.to_request() == GenerationRequest(prompt="a red fox", type="image")
         changed = s.posted(Composer.Changed)[-1]
-        assert changed.request is not None and changed.request.prompt == "a red fox"
-        assert changed.problems == []
+        assert changed.valid and changed.problems == []
         assert "ready" in s.bar()
 
 
@@ -128,7 +128,12 @@ async def test_source_missing_for_image_edit() -> None:
     async with running() as s:
         await s.prompt("cat")
         await s.choose("type", "image_edit")
+        assert s.under("source") == ""  # a new empty field is not an error yet...
+        assert "not ready" in s.bar() and "problem" not in s.bar()
+        await s.pilot.press("ctrl+j")  # ...until ctrl+j asks for the request
+        await s.settle()
         assert "is required for image_edit" in s.under("source")
+        assert "1 problem" in s.bar()
 
 
 async def test_a_partial_source_position() -> None:
@@ -160,7 +165,7 @@ async def test_ctrl_j_submits_only_a_valid_form() -> None:
         assert s.posted(Composer.SubmitRequested) == []
         notes = list(s.app._notifications)
         assert notes and "Not sent: 1 problem" in notes[-1].message
-        await s.pilot.press(*"a heron")
+        await burst(s.pilot, *"a heron")
         await s.pilot.press("ctrl+j")
         await s.settle()
         [sent] = s.posted(Composer.SubmitRequested)

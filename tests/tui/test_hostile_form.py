@@ -21,7 +21,8 @@ from lumatui.tui.widgets.composer.error_line import ErrorLine
 from lumatui.tui.widgets.composer.ref_field import RefField
 from lumatui.tui.widgets.composer.ref_list import RefList
 from lumatui.tui.widgets.composer.request_preview import RequestPreview
-from tests.tui.test_composer_host import Session, running
+from tests.tui.composer_host import Session, running
+from tests.tui.keyboard import burst
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -87,7 +88,7 @@ async def test_video_fields_keep_markup_frame_boxes_take_only_numbers() -> None:
         await s.rows("keyframes", HOSTILE_URL)
         box = index_box(ref_in_row(s, "keyframes", 0))
         box.focus()
-        await s.pilot.press(*"[b]", "4", *"[/b]")  # typed markup is refused, the digit kept
+        await burst(s.pilot, *"[b]", "4", *"[/b]")  # typed markup is refused, the digit kept
         await s.settle()
         assert box.value == "4"
         _, again = await submit(s)

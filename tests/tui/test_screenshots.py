@@ -21,7 +21,7 @@ pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 # A word each state's picture must show: its content, not an error screen.
 EXPECTED = {
-    "empty": "prompt: must not be empty",
+    "empty": "not ready",
     "jobs": "uncertain",
     "chain": "start_frame",
     "failed": "content_moderated",

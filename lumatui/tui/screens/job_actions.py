@@ -1,9 +1,10 @@
 """What the one-key actions do to the selected job: chain it, re-run it, copy it, open it.
 
 The main screen owns one `JobActions` and calls `run(name)` from its bindings and from the
-command palette. Chaining actions fill the composer and put the cursor in its prompt; a
-re-run asks first (it is a paid job) and shows the price; a branch never loses what the
-composer holds: replace it, stash it (restore it from the palette), or cancel.
+command palette. Chaining actions (edit, animate, extend, reframe, branch) fill the
+composer and put the cursor in its prompt before the next key is handled; over an unsent
+draft they ask first: replace it, stash it (restore it from the palette), or cancel (see
+`DraftKeeper`). A re-run asks first (it is a paid job) and shows the price.
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ import subprocess
 import sys
 from typing import TYPE_CHECKING, Any, Protocol
 
+from lumatui.api.enums import GenerationType
 from lumatui.api.pricing import price_of
 from lumatui.engine import actions
 from lumatui.engine.actions import ActionNotPossible
-from lumatui.tui.screens.confirm import REPLACE_STASH_CANCEL, YES_NO, ConfirmScreen
+from lumatui.tui.screens.confirm import YES_NO, ConfirmScreen
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -26,6 +28,7 @@ if TYPE_CHECKING:
     from lumatui.config import AppPaths, Settings
     from lumatui.engine.jobs import Job
     from lumatui.engine.service import Engine
+    from lumatui.tui.screens.draft_keeper import DraftKeeper
     from lumatui.tui.widgets.composer import Composer
 
 JOB_ACTIONS = (
@@ -48,6 +51,14 @@ CHAINS: dict[str, Callable[[Job], dict[str, Any]]] = {
     "animate": actions.animate_body,
     "extend": actions.extend_body,
     "reframe": actions.reframe_body,
+    "branch": actions.branch_body,
+}
+CHAIN_WORDS = {
+    "edit": "an edit of",
+    "animate": "an animation of",
+    "extend": "an extension of",
+    "reframe": "a reframe of",
+    "branch": "the request of",
 }
 
 
@@ -62,6 +73,10 @@ class Host(Protocol):
     def composer(self) -> Composer:
         """The request form."""
 
+    @property
+    def drafts(self) -> DraftKeeper:
+        """The composer's drafts: asks before replacing one, the stash."""
+
     def focus_prompt(self) -> None:
         """Show the composer and put the cursor in its prompt."""
 
@@ -70,7 +85,7 @@ class Host(Protocol):
 
 
 class JobActions:
-    """The actions on the selected job, and the form stashed by a branch."""
+    """The actions on the selected job."""
 
     def __init__(
         self, host: Host, engine: Engine, settings: Settings, paths: AppPaths, base_url: str
@@ -80,7 +95,6 @@ class JobActions:
         self.settings = settings
         self.paths = paths
         self.base_url = base_url
-        self.stashed: dict[str, Any] | None = None
 
     @property
     def app(self) -> Any:
@@ -96,7 +110,7 @@ class JobActions:
             return
         try:
             if name in CHAINS:
-                self._chain(job, CHAINS[name](job))
+                self._chain(job, CHAINS[name](job), name)
             else:
                 getattr(self, f"_{name}")(job)
         except ActionNotPossible as exc:
@@ -104,42 +118,14 @@ class JobActions:
 
     # -- chaining -------------------------------------------------------------------------
 
-    def _chain(self, job: Job, body: dict[str, Any]) -> None:
-        """Load the new request into the composer, cursor in the prompt."""
-        self.host.composer.load_body(body)
-        self.host.focus_prompt()
-
-    def _branch(self, job: Job) -> None:
-        body = actions.branch_body(job)
-        current = composer_body(self.host.composer)
-        if not has_content(current):
-            self._chain(job, body)
-            return
-
-        def answered(answer: str | None) -> None:
-            if answer == "stash":
-                self.stashed = current
-                self.app.notify("The form is stashed: restore it from the palette (ctrl+p).")
-            if answer in ("replace", "stash"):
-                self._chain(job, body)
-
-        question = (
-            f"The composer has a request in it. Replace it with {job.short_id}'s request, "
-            "stash it first (restore it from the palette), or cancel?"
-        )
-        self.app.push_screen(
-            ConfirmScreen("Branch", question, REPLACE_STASH_CANCEL), callback=answered
-        )
-
-    def restore_stash(self) -> None:
-        """Put the stashed form back into the composer (stashing what is there now)."""
-        if self.stashed is None:
-            self.app.notify("Nothing is stashed.", severity="warning")
-            return
-        current = composer_body(self.host.composer)
-        body, self.stashed = self.stashed, current if has_content(current) else None
-        self.host.composer.load_body(body)
-        self.host.focus_prompt()
+    def _chain(self, job: Job, body: dict[str, Any], name: str) -> None:
+        """Load the new request into the composer, cursor in the prompt (asking over a draft)."""
+        composer = self.host.composer
+        for generation_id, kind in known_kinds(job):
+            composer.know_reference(generation_id, kind)
+        title = name.capitalize()
+        what = f"{CHAIN_WORDS[name]} {job.short_id}"
+        self.host.drafts.replace(body, title=title, what=what)
 
     # -- paid again -----------------------------------------------------------------------
 
@@ -199,28 +185,36 @@ class JobActions:
     def _use_selected(self, job: Job) -> None:
         if job.generation_id is None:
             raise ActionNotPossible(f"{job.short_id} has no server id yet; wait for it to be sent.")
+        kind = "video" if job_makes_video(job) else "image"
+        self.host.composer.know_reference(job.generation_id, kind)
         self.host.composer.use_selected(job.generation_id)
         self.app.notify(f"{job.short_id} is in the composer's reference.", markup=False)
 
 
-def composer_body(composer: Composer) -> dict[str, Any]:
-    """What the composer holds as a JSON body: the valid request, or the draft while invalid."""
-    request = composer.to_request()
-    if request is not None:
-        return dict(request.to_json())
-    from lumatui.tui.widgets.composer.request_preview import RequestPreview
-
-    draft = composer.query_one(RequestPreview).body
-    return dict(draft) if isinstance(draft, dict) else {}
+def job_makes_video(job: Job) -> bool:
+    """Whether the job's output is a video."""
+    try:
+        return GenerationType(job.type).makes_video
+    except ValueError:
+        return False
 
 
-def has_content(body: dict[str, Any]) -> bool:
-    """True when a body holds something a person typed or chose (a prompt or a reference)."""
-    video = body.get("video") or {}
-    refs = video.get("keyframes") or video.get("start_frame") or video.get("end_frame")
-    return bool(
-        str(body.get("prompt") or "").strip() or body.get("source") or body.get("image_ref") or refs
-    )
+def history_kind(engine: Engine) -> Callable[[str], str | None]:
+    """What the history knows a generation made ("image", "video"): the composer's lookup,
+    called from a thread worker."""
+
+    def kind(generation_id: str) -> str | None:
+        job = engine.store.find(generation_id)
+        return None if job is None else ("video" if job_makes_video(job) else "image")
+
+    return kind
+
+
+def known_kinds(job: Job) -> list[tuple[str, str]]:
+    """(generation id, "image"/"video") of the job, as far as it has a server id."""
+    if job.generation_id is None:
+        return []
+    return [(job.generation_id, "video" if job_makes_video(job) else "image")]
 
 
 def system_opener() -> str | None:

@@ -18,9 +18,9 @@ from textual.widgets import Footer, Static
 
 from lumatui.api.pricing import price_of
 from lumatui.tui.bridge import EngineBridge
-from lumatui.tui.commands import ActionEntry
 from lumatui.tui.deferred import deferred
-from lumatui.tui.screens.job_actions import JobActions
+from lumatui.tui.screens.draft_keeper import AUTOSAVE_S, DraftKeeper
+from lumatui.tui.screens.job_actions import JobActions, history_kind
 from lumatui.tui.screens.job_bulk import BulkActions
 from lumatui.tui.screens.keys import (
     GUARDED_ACTIONS,
@@ -53,6 +53,7 @@ if TYPE_CHECKING:
     from lumatui.engine.jobs import Job
     from lumatui.engine.media import ThumbnailCache
     from lumatui.engine.service import Engine
+    from lumatui.tui.commands import ActionEntry
 
 STACK_BELOW = (110, 28)
 """Under this width or height the panes are shown one at a time."""
@@ -63,9 +64,9 @@ class MainScreen(Screen[None]):
     """The four panes, the header and the footer; the selected job lives here."""
 
     BINDINGS: ClassVar[list[BindingType]] = [*pane_bindings(), *job_bindings()]
-    # Focus starts in the prompt; Textual's default ("*") would first focus the scrolling
-    # form around it, restyling the whole form twice before the first frame.
-    AUTO_FOCUS = "#prompt-text"
+    # Focus starts in the prompt (`on_mount` asks the composer); Textual's default ("*")
+    # would first focus the scrolling form around it, restyling the whole form twice.
+    AUTO_FOCUS = None
 
     active_pane: reactive[str] = reactive("composer")
     """The pane shown when the screen is too small for all four."""
@@ -93,6 +94,13 @@ class MainScreen(Screen[None]):
         self.job_actions = JobActions(self, engine, settings, paths, base_url)
         self.bulk = BulkActions(self, engine, settings, paths)
         self.live = LiveView(self, engine.db)
+        self.drafts = DraftKeeper(self, paths)
+        self._composer = Composer(  # kept: its draft is saved after it is unmounted
+            price_overrides=settings.prices,
+            kind_lookup=history_kind(engine),
+            id="pane-composer",
+            classes="pane",
+        )
         self.selected_job_id: str | None = None
         self.selected: Job | None = None  # as last read: the list, tree and feed keep it
         self._last_submitted: str | None = None
@@ -104,7 +112,7 @@ class MainScreen(Screen[None]):
         yield StatusHeader(id="status-header")
         yield Static("", id="pane-bar")
         with Container(id="panes"):
-            yield Composer(price_overrides=self.settings.prices, id="pane-composer", classes="pane")
+            yield self._composer
             yield JobList(store, clock=clock, id="pane-jobs", classes="pane")
             yield LineageTree(store, id="pane-lineage", classes="pane")
             options = {"renderer": self.image_renderer, "id": "pane-preview", "classes": "pane"}
@@ -127,11 +135,14 @@ class MainScreen(Screen[None]):
         self.preview.show(None)  # until the list selects a job
         self.bridge.attach(self.engine)
         self.focus_prompt()
+        self.drafts.restore_left_over()
+        self.set_interval(AUTOSAVE_S, self.drafts.autosave, name="draft-autosave")
 
     def on_unmount(self) -> None:
-        """Stop receiving engine events and changes."""
+        """Stop receiving engine events and changes; keep the composer's unsent draft."""
         self.bridge.detach()
         self.live.close()
+        self.drafts.save_on_exit()
 
     # -- widgets --------------------------------------------------------------------------
 
@@ -147,7 +158,7 @@ class MainScreen(Screen[None]):
     @property
     def composer(self) -> Composer:
         """The request form."""
-        return self.query_one(Composer)
+        return self._composer
 
     @property
     def job_list(self) -> JobList:
@@ -212,21 +223,16 @@ class MainScreen(Screen[None]):
         return None
 
     def action_focus_pane(self, pane: str) -> None:
-        """Go to a pane: back to where focus was in it, else its first field."""
-        self.active_pane = pane
-        self.call_after_refresh(self._focus_in, pane)
-
-    def _focus_in(self, pane: str) -> None:
-        if pane == "composer" and pane not in self._last_focus:
+        """Go to a pane (the composer: its prompt), focus moved before the next key."""
+        if pane == "composer":
             self.focus_prompt()
             return
+        self.active_pane = pane
         remembered = self._last_focus.get(pane)
         if remembered is not None and remembered.is_attached and remembered.focusable:
-            remembered.focus()
-            return
-        target = first_focusable(self.pane(pane))
-        if target is not None:
-            target.focus()
+            self.set_focus(remembered)
+        elif (target := first_focusable(self.pane(pane))) is not None:
+            self.set_focus(target)
 
     def action_next_pane(self) -> None:
         """Go to the next pane."""
@@ -237,9 +243,9 @@ class MainScreen(Screen[None]):
         self.action_focus_pane(PANES[(PANES.index(self.active_pane) - 1) % len(PANES)])
 
     def focus_prompt(self) -> None:
-        """Show the composer and put the cursor in its prompt."""
+        """Show the composer and put the cursor in its prompt (now: the next key lands there)."""
         self.active_pane = "composer"
-        self.call_after_refresh(self.composer.query_one("#prompt-text").focus)
+        self.composer.focus_prompt()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Job and engine keys apply outside the composer (there they are typed text)."""
@@ -271,20 +277,9 @@ class MainScreen(Screen[None]):
         self.engine.submitter.resume()
         self.notify("Trying the submission queue again now.")
 
-    def action_restore_stash(self) -> None:
-        """Put the form stashed by a branch back into the composer."""
-        self.job_actions.restore_stash()
-
     def palette_extras(self) -> Iterable[ActionEntry]:
         """Commands only the palette offers."""
-        yield ActionEntry(
-            key="",
-            description="Restore stashed form",
-            help="Put the form a branch stashed back into the composer",
-            where="palette",
-            binding_id=None,
-            run=self.action_restore_stash,
-        )
+        yield self.drafts.palette_entry()
         yield from self.bulk.palette_entries()
 
     async def submit(self, request: GenerationRequest, price: Price | None = None) -> Job:
@@ -303,6 +298,7 @@ class MainScreen(Screen[None]):
         """ctrl+j on a valid form: send it (in a worker: the store write never blocks keys)."""
         message.stop()
         self.run_worker(deferred(self.submit, message.request, message.price), group="submit")
+        self.composer.mark_sent(message.request)
         if message.request.prompt:
             self.composer.remember(message.request.prompt)
 

@@ -13,7 +13,10 @@ from textual.color import Color
 from textual.widget import Widget
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Iterator, Mapping
+
+    from textual.dom import DOMNode
+    from textual.screen import Screen
 
 
 def paint_panes(
@@ -42,3 +45,20 @@ def first_focusable(holder: Widget) -> Widget | None:
         if widget.can_focus and widget.display and not widget.disabled:
             return widget
     return None
+
+
+def key_scope(current: Screen[object], panes: Mapping[str, Widget]) -> Iterator[DOMNode]:
+    """Where a key's consequences land on the workstation: a dialog on top, the composer,
+    and the pane that has focus. Not the other panes, nor the screen itself: they receive
+    the engine's steady stream of updates, which must never hold the keyboard up (a key's
+    own way up through the screen is covered by its barrier, see `tui.key_order`)."""
+    main = panes["composer"].screen
+    if current is not main:
+        yield from current.walk_children(with_self=True)
+    yield from panes["composer"].walk_children(with_self=True)
+    focused = main.focused
+    if focused is None:
+        return
+    for name, pane in panes.items():
+        if name != "composer" and (focused is pane or pane in focused.ancestors):
+            yield from pane.walk_children(with_self=True)

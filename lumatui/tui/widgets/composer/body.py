@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 Body = dict[str, Any]
 """A request body under construction, the same shape as `GenerationRequest.to_json()`."""
@@ -55,3 +58,12 @@ def size_text(size: int) -> str:
     if size < 1024 * 1024:
         return f"{size // 1024} KB"
     return f"{size / (1024 * 1024):.1f} MB"
+
+
+def has_content(body: Mapping[str, Any]) -> bool:
+    """True when a body holds something a person typed or chose (a prompt or a reference)."""
+    video = body.get("video") or {}
+    refs = video.get("keyframes") or video.get("start_frame") or video.get("end_frame")
+    return bool(
+        str(body.get("prompt") or "").strip() or body.get("source") or body.get("image_ref") or refs
+    )

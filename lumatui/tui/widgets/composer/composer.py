@@ -5,70 +5,55 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from textual.binding import Binding, BindingType
+from textual.await_complete import AwaitComplete
 from textual.containers import VerticalScroll
 from textual.message import Message
-from textual.reactive import reactive
 from textual.widget import Widget
-from textual.widgets import Collapsible, Input, Select, Switch, TextArea
+from textual.widgets import Input, Select, Switch, TextArea
+from textual.worker import Worker, WorkerState
 
-from lumatui.api.enums import GenerationType, Model
-from lumatui.api.pricing import Price, price_of
-from lumatui.tui.widgets.composer.error_line import ErrorLine, Severity
-from lumatui.tui.widgets.composer.fields import (
-    VIDEO_SOURCES,
-    compose_fields,
-    model_options,
-    ratio_options,
-)
+from lumatui.api.enums import GenerationType
+from lumatui.tui.widgets.composer.body import has_content
+from lumatui.tui.widgets.composer.composer_keys import COMPOSER_BINDINGS
+from lumatui.tui.widgets.composer.composer_view import FormView
+from lumatui.tui.widgets.composer.fields import VIDEO_SOURCES, compose_fields
+from lumatui.tui.widgets.composer.form_check import FormCheck, Part, full_check
 from lumatui.tui.widgets.composer.form_field import FormField, write_control
-from lumatui.tui.widgets.composer.notes import route_notes
-from lumatui.tui.widgets.composer.prompt_editor import PromptEditor
-from lumatui.tui.widgets.composer.ref_field import RefField
+from lumatui.tui.widgets.composer.form_layout import FormLayout
+from lumatui.tui.widgets.composer.ref_kinds import GROUP as REF_KINDS
+from lumatui.tui.widgets.composer.ref_kinds import RefKinds
 from lumatui.tui.widgets.composer.ref_list import RefList
-from lumatui.tui.widgets.composer.request_preview import RequestPreview
-from lumatui.tui.widgets.composer.submit_bar import SubmitBar, count_text, price_text
-from lumatui.tui.widgets.composer.validation import Checked, check_body
+from lumatui.tui.widgets.composer.submit_bar import count_text
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Awaitable, Callable, Mapping
 
+    from textual import events
     from textual.app import ComposeResult
+    from textual.binding import BindingType
 
     from lumatui.api.field_errors import FieldError
+    from lumatui.api.pricing import Price
     from lumatui.api.schema import GenerationRequest
     from lumatui.tui.widgets.composer.body import Body
+    from lumatui.tui.widgets.composer.prompt_editor import PromptEditor
+    from lumatui.tui.widgets.composer.ref_field import RefField
+
+_FORM_MESSAGES = (Select.Changed, Input.Changed, TextArea.Changed, Switch.Changed)
+_LOAD_QUIET = (*_FORM_MESSAGES, RefList.RowsChanged)
 
 
 class Composer(Widget):
     """Type and model first, then only the fields that apply; ctrl+j asks the app to send.
 
     The pydantic model is the truth: the form builds a body, the client's own models check
-    it, and each problem is shown under the field its JSON path names. Fields that do not
-    apply to the chosen type are hidden, keep their values, and are never sent.
+    it, and each problem is shown under the field its JSON path names, once that field was
+    touched (or ctrl+j was pressed). Fields that do not apply to the chosen type are
+    hidden, keep their values, and are never sent. A key re-reads only the field it
+    changed (see `form_check`); ctrl+j reads every field again and sends what it checked.
     """
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding(
-            "ctrl+j",
-            "submit",
-            "Submit",
-            id="composer.submit",
-            tooltip="Send the request (refused, with the reason, while the form has problems)",
-        ),
-        Binding(
-            "ctrl+o",
-            "toggle_preview",
-            "JSON",
-            id="composer.toggle_preview",
-            tooltip="Show or hide the exact JSON body that will be sent",
-        ),
-    ]
-
-    problems: reactive[list[FieldError]] = reactive(list, init=False)
-    """What stops the request from being sent, each at its JSON path."""
-    warnings: reactive[list[FieldError]] = reactive(list, init=False)
-    """What the server is likely to refuse for this model (capabilities); does not block."""
+    BINDINGS: ClassVar[list[BindingType]] = COMPOSER_BINDINGS
 
     @dataclass
     class SubmitRequested(Message):
@@ -79,9 +64,9 @@ class Composer(Widget):
 
     @dataclass
     class Changed(Message):
-        """The request as it stands changed: None while invalid, with its problems and price."""
+        """Whether the form can be sent changed, or its problems or price did."""
 
-        request: GenerationRequest | None
+        valid: bool
         problems: list[FieldError] = field(default_factory=list)
         price: Price | None = None
 
@@ -89,82 +74,131 @@ class Composer(Widget):
         self,
         *,
         price_overrides: Mapping[str, float | None] | None = None,
+        kind_lookup: Callable[[str], str | None] | None = None,
         name: str | None = None,
         id: str | None = None,
         classes: str | None = None,
     ) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self.price_overrides: dict[str, float | None] = dict(price_overrides or {})
+        self.kinds = RefKinds(self, kind_lookup, on_learned=self._kinds_learned)
+        self.form = FormLayout()
+        self.checker = FormCheck(self.kinds.known)
+        self.view = FormView(self)
         self._kind = GenerationType.IMAGE
-        self._models: dict[bool, Any] = {}  # the model chosen per family (video or image)
-        self._wanted_ratio: Any = Select.NULL
-        self._ratios_shown = ratio_options(Model.UNI_1)  # what compose_fields starts with
-        self._server_errors: list[FieldError] = []
-        self._posted: tuple[object, ...] | None = None
+        self.touched: set[str] = set()
+        self.revealed = False
+        self.server_errors: list[FieldError] = []
+        self._loading = False
+        self.revision = 0
+        """Goes up with every change (the draft is saved again only when it moved)."""
+        self._baseline: Body | None = {}  # what the form held when last loaded or sent
 
     def compose(self) -> ComposeResult:
-        """The scrolling form, the JSON preview, and the submit line."""
-        with VerticalScroll(id="composer-form"):
-            yield from compose_fields()
-            with Collapsible(title="Request JSON (ctrl+o)", id="preview-panel"):
-                yield RequestPreview(id="preview")
-        yield SubmitBar(id="submit-bar")
+        """The scrolling form (the first type's groups with it), the JSON preview, the bar."""
+        view = self.view
+        with _Form(id="composer-form"):
+            yield from compose_fields(self.form.prefill(self._kind))
+            with view.panel:
+                yield view.preview
+        yield view.bar
 
     def on_mount(self) -> None:
-        """Show the image fields and put the cursor in the prompt."""
-        self._apply_type()
+        """Register the fields, show the image ones, check the empty form (quietly)."""
+        self.form.attach(self)
+        self.prompt_editor.on_change = self._prompt_changed
+        self.form.show_type(self._kind, auto_controls=False)
+        self.checker.replace_all(self._read_parts())
+        self.view.show()
         self.focus_prompt()
-        self._refresh()
-
-    def focus_prompt(self) -> None:
-        """Put the cursor in the prompt (where focus starts, and where `e` should land)."""
-        self.query_one("#prompt-text", TextArea).focus()
 
     # -- the public interface -------------------------------------------------------------
 
+    @property
+    def prompt_editor(self) -> PromptEditor:
+        """The prompt field's editor."""
+        return self.form.fields["prompt"].control  # type: ignore[return-value]
+
+    def focus_prompt(self) -> None:
+        """Put the cursor in the prompt now: the next key typed lands there."""
+        area = self.prompt_editor.area
+        if area.is_attached:
+            area.screen.set_focus(area)
+
+    def clear_prompt(self) -> None:
+        """Empty the prompt (one undoable edit)."""
+        self.prompt_editor.area.clear()
+
     def to_request(self) -> GenerationRequest | None:
-        """The request the form holds, or None while anything is invalid."""
-        return self._check()[0].request
+        """The request the form holds at this instant, or None while anything is invalid."""
+        return full_check(self._read_parts(), self.kinds.known).request
 
-    def load(self, request: GenerationRequest) -> None:
+    def draft_body(self) -> Body:
+        """What the form holds at this instant: the valid request's body, or the draft."""
+        outcome = full_check(self._read_parts(), self.kinds.known)
+        return outcome.request.to_json() if outcome.request is not None else outcome.body
+
+    def holds_unsent_draft(self) -> bool:
+        """True when the form holds something typed or chosen that was neither sent nor
+        loaded as it is (replacing it would lose the person's work)."""
+        body = self.draft_body()
+        return has_content(body) and body != self._baseline
+
+    def mark_sent(self, request: GenerationRequest) -> None:
+        """The request was sent: what the form holds now is no longer an unsent draft."""
+        self._baseline = request.to_json()
+
+    def load(self, request: GenerationRequest) -> Awaitable[None]:
         """Refill every field from `request` (branching from the lineage uses this)."""
-        self.load_body({**request.to_json(), "type": str(request.effective_type)})
+        return self.load_body({**request.to_json(), "type": str(request.effective_type)})
 
-    def load_body(self, body: Mapping[str, Any]) -> None:
-        """Refill every field from a JSON body that may be incomplete (e.g. an empty prompt)."""
+    def load_body(self, body: Mapping[str, Any], *, as_draft: bool = False) -> Awaitable[None]:
+        """Refill every field from a JSON body that may be incomplete (e.g. an empty prompt).
+
+        Atomic as far as keys are concerned: every value is in place, and checked, when
+        this returns; the change messages the controls would post are not sent (handled
+        later, they used to undo what the person typed meanwhile). The result can be
+        awaited until the fields of a newly needed group are mounted. `as_draft` loads an
+        unsent draft (restored or unstashed): it still counts as the person's work.
+        """
         kind = str(body.get("type") or GenerationType.IMAGE)
         if kind not in set(GenerationType):
             kind = str(GenerationType.IMAGE)
-        video = body.get("video")
-        edit = video.get("edit") if isinstance(video, dict) else None
-        self._models, self._wanted_ratio = {}, Select.NULL  # choices of the replaced form
-        self._select("type").value = kind
-        self._apply_type()
-        write_control(self._select("model"), body.get("model"))
-        self._apply_ratios()
-        self.query_one("#auto-controls", Switch).value = bool(
-            isinstance(edit, dict) and edit.get("auto_controls")
-        )
-        for form_field in self.query(FormField):
-            if form_field.path not in ("type", "model"):
-                form_field.load_json(dict(body))
-        self._apply_visibility()
-        if body.get("user_id"):
-            self.query_one("#advanced", Collapsible).collapsed = False
-        self._refresh()
+        with self.prevent(*_LOAD_QUIET):
+            self._loading = True
+            try:
+                self.view.forget_choices()  # the old form's model and ratio
+                self._select("type").value = kind
+                mounts = self._apply_type()
+                write_control(self._select("model"), body.get("model"))
+                self._apply_ratios()
+                for form_field in self.form.fields.values():
+                    if form_field.path not in ("type", "model"):
+                        form_field.load_json(dict(body))
+                self._apply_visibility()
+                if body.get("user_id"):
+                    self.form.advanced.collapsed = False
+            finally:
+                self._loading = False
+        parts = self._read_parts()
+        self.checker.replace_all(parts)
+        self.touched = {p for path, part in parts.items() if part.body for p in self._paths(path)}
+        self.revealed = False
+        self.server_errors = []
+        self.kinds.ask_parts(parts.values())
+        self.revision += 1
+        self.view.show()
+        self._baseline = None if as_draft else self.draft_body()
+        return AwaitComplete(*mounts)
+
+    def know_reference(self, generation_id: str, kind: str) -> None:
+        """Tell the form what a generation made ("image" or "video"), as the history knows."""
+        self.kinds.learn(generation_id, kind)
 
     def use_selected(self, generation_id: str) -> None:
         """Put the selected job's id in the focused reference, else the source or a free one."""
-        target = self._focused_ref()
-        if target is None:
-            source = self.query_one("#source", RefField)
-            free = [r for r in self.query(RefField) if self._applies(r) and r.is_empty]
-            if self._applies(source):
-                target = source
-            elif free:
-                target = free[0]
-            elif self._applies(refs := self.query_one("#image-refs", RefList)):
-                target = refs.add_row(focus=False)
+        focused = self.screen.focused if self.is_mounted else None
+        target = self.form.ref_of(focused, self) or self.form.reference_target()
         if target is None:
             self.notify(
                 f"A {self._kind} request has no free reference: add a keyframe row first.",
@@ -176,200 +210,190 @@ class Composer(Widget):
 
     def show_server_errors(self, errors: list[FieldError]) -> None:
         """Show a 400/422's field errors under the fields they name (until the next edit)."""
-        self._server_errors = list(errors)
-        self._place_notes()
+        self.server_errors = list(errors)
+        self.view.show()
 
     def remember(self, prompt: str) -> None:
         """Add a sent prompt to this session's history (up/down in the prompt recall it)."""
-        self.query_one(PromptEditor).remember(prompt)
+        self.prompt_editor.remember(prompt)
 
     # -- keys ---------------------------------------------------------------------------------
 
-    def action_submit(self) -> None:
-        """Ask the app to send the request, or say why it cannot be sent."""
-        checked, _ = self._check()
-        if checked.request is None:
-            first = checked.errors[0] if checked.errors else "the form is not complete"
-            self.notify(
-                f"Not sent: {count_text(len(checked.errors), 'problem')}. First: {first}",
-                severity="warning",
-                markup=False,
-            )
+    async def action_submit(self) -> None:
+        """Read and check every field now; send exactly that, or say why it cannot be sent."""
+        for ref in self.form.active_refs():  # a file still being read is waited for
+            await ref.settle()
+        await self.kinds.settle(self._read_parts().values())
+        parts = self._read_parts()
+        outcome = full_check(parts, self.kinds.known)
+        self.checker.replace_all(parts)
+        self.revealed = True
+        price = self.view.show(outcome, preview=True)
+        if outcome.request is not None:
+            self.post_message(self.SubmitRequested(outcome.request, price))
             return
-        self.post_message(self.SubmitRequested(checked.request, self._price(checked)))
+        first = outcome.errors[0] if outcome.errors else "the form is not complete"
+        count = count_text(len(outcome.errors), "problem")
+        self.notify(f"Not sent: {count}. First: {first}", severity="warning", markup=False)
 
     def action_toggle_preview(self) -> None:
         """Show or hide the JSON body."""
-        panel = self.query_one("#preview-panel", Collapsible)
+        panel = self.view.panel
         panel.collapsed = not panel.collapsed
         if not panel.collapsed:
+            self.view.show()
             self.call_after_refresh(panel.scroll_visible)
 
-    # -- changes --------------------------------------------------------------------------
+    def action_cycle(self, step: int) -> None:
+        """tab / shift+tab: the next or previous field, round inside the composer."""
+        chain = [w for w in self.screen.focus_chain if self in w.ancestors]
+        if not chain:
+            return
+        focused = self.screen.focused
+        position = chain.index(focused) if focused in chain else -step
+        self.screen.set_focus(chain[(position + step) % len(chain)])
 
-    def on_select_changed(self, event: Select.Changed) -> None:
+    # -- changes the person made -------------------------------------------------------------
+
+    def _prompt_changed(self) -> None:
+        """Called inside the prompt's key handling: count, prompt line and bar, this frame."""
+        if self._loading or not self.is_mounted:
+            return
+        self._reread(self.form.fields["prompt"])
+
+    def on_text_area_changed(self, event: TextArea.Changed) -> None:
+        """The prompt was handled when it changed (see `_prompt_changed`)."""
+        event.stop()
+
+    async def on_select_changed(self, event: Select.Changed) -> None:
         """Type and model decide which fields and ratios apply."""
-        if event.select.id == "type":
-            self._apply_type()
-        elif event.select.id == "model":
-            self._apply_ratios()
-        self._refresh()
+        event.stop()
+        select = event.select
+        if select.id == "type":
+            with self.prevent(*_FORM_MESSAGES):
+                mounts = self._apply_type()
+            self.touched.add("type")
+            self.checker.replace_all(self._read_parts())
+            self.view.show()
+            for mounted in mounts:  # the next key waits for these (see tui.key_order)
+                await mounted
+            return
+        if select.id == "model":
+            with self.prevent(*_FORM_MESSAGES):
+                self._apply_ratios()
+            self._reread(self.form.fields["aspect_ratio"], show=False)
+        self._reread(self.form.field_of(select, self))
 
     def on_switch_changed(self, event: Switch.Changed) -> None:
         """Auto controls hide the manual ones."""
+        event.stop()
         if event.switch.id == "auto-controls":
             self._apply_visibility()
-        self._refresh()
+            self.checker.replace_all(self._read_parts())
+        self._reread(self.form.field_of(event.switch, self))
 
     def on_input_changed(self, event: Input.Changed) -> None:
-        """Any typed character: check again."""
-        self._refresh()
-
-    def on_text_area_changed(self, event: TextArea.Changed) -> None:
-        """The prompt changed: check again."""
-        self._refresh()
+        """A character typed in a box: read that field again."""
+        event.stop()
+        self._reread(self.form.field_of(event.input, self))
 
     def on_ref_field_loaded(self, event: RefField.Loaded) -> None:
-        """A local file was read (or refused): check again."""
-        self._refresh()
+        """A local file was read (or refused): read that field again."""
+        self._reread(self.form.field_of(event.field, self))
 
     def on_ref_list_rows_changed(self, event: RefList.RowsChanged) -> None:
-        """A row was added or removed: check again."""
-        self._refresh()
+        """A row was added or removed: read that list again."""
+        self._reread(self.form.field_of(event.ref_list, self))
 
-    def watch_problems(self) -> None:
-        """Draw each problem under its field."""
-        self._place_notes()
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        """The label of the field that has focus is highlighted (and only that label)."""
+        self._highlight(self.form.field_of(event.widget, self))
 
-    def watch_warnings(self) -> None:
-        """Draw each warning under its field."""
-        self._place_notes()
+    def on_descendant_blur(self, event: events.DescendantBlur) -> None:
+        """Focus left the composer: no label is highlighted."""
+        focused = self.screen.focused
+        if focused is None or self not in focused.ancestors:
+            self._highlight(None)
+
+    def _highlight(self, current: FormField | None) -> None:
+        for form_field in self.form.fields.values():
+            if form_field.label_widget.has_class("-focused") and form_field is not current:
+                form_field.highlight(False)
+        if current is not None:
+            current.highlight(True)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A lookup of what a referenced generation made finished."""
+        if event.worker.group != REF_KINDS:
+            return
+        event.stop()
+        if event.state in (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED):
+            self.kinds.finished(event.worker)
+
+    def _kinds_learned(self) -> None:
+        self.checker.forget_rest()
+        self.view.show()
 
     # -- inner workings ---------------------------------------------------------------------
 
-    def _select(self, id: str) -> Select[Any]:
-        return self.query_one(f"#{id}", Select)
+    def _select(self, path: str) -> Select[Any]:
+        return self.form.fields[path].control  # type: ignore[return-value]
 
-    def _build(self) -> tuple[Body, list[FieldError]]:
-        """The body of every field that applies, and the problems the fields found themselves."""
-        body: Body = {}
-        local: list[FieldError] = []
-        for form_field in self.query(FormField):
-            if form_field.active:
-                form_field.contribute(body, local)
-        return body, local
+    def _paths(self, path: str) -> tuple[str, ...]:
+        form_field = self.form.fields.get(path)
+        return form_field.paths if form_field is not None else (path,)
 
-    def _check(self) -> tuple[Checked, Body]:
-        body, local = self._build()
-        return check_body(body, local), body
+    def _read_parts(self) -> dict[str, Part]:
+        """Every active field's part, read from its widgets now."""
+        return {f.path: _part_of(f) for f in self.form.active()}
 
-    def _price(self, checked: Checked) -> Price | None:
-        """The price of the request, or of its draft while it has problems."""
-        if checked.draft is None:
-            return None
-        try:
-            return price_of(checked.draft, self.price_overrides)
-        except (KeyError, ValueError):
-            return None
-
-    def _refresh(self) -> None:
-        """Check the form and show the outcome: problems, preview, price; tell the app."""
-        if not self.is_mounted:
+    def _reread(self, form_field: FormField | None, *, show: bool = True) -> None:
+        """One field changed: read it again, check what it takes part in, show the outcome."""
+        if form_field is None or self._loading:
             return
-        checked, body = self._check()
-        stale, self._server_errors = self._server_errors, []  # edited: the server's verdict
-        self.problems = checked.errors
-        self.warnings = checked.warnings
-        if stale:
-            self._place_notes()
-        price = self._price(checked)
-        bar = self.query_one(SubmitBar)
-        bar.problem_count = len(checked.errors)
-        bar.warning_count = len(checked.warnings)
-        bar.price = price_text(price)
-        preview = self.query_one(RequestPreview)
-        preview.valid = checked.request is not None
-        preview.body = checked.request.to_json() if checked.request else body
-        posted = (preview.body if checked.request else None, tuple(checked.errors), price)
-        if posted != self._posted:
-            self._posted = posted
-            self.post_message(self.Changed(checked.request, list(checked.errors), price))
+        if form_field.active:
+            part = _part_of(form_field)
+            self.checker.put(form_field.path, part)
+            if form_field.path != "prompt":
+                self.kinds.ask_parts([part])
+        self.touched.update(form_field.paths)
+        self.revision += 1
+        self.server_errors = []  # an edit makes the server's verdict stale
+        if show:
+            self.view.show()
 
-    def _apply_type(self) -> None:
+    def _apply_type(self) -> list[Any]:
         """Show the fields of the chosen type; the model list follows the family."""
         kind = GenerationType(str(self._select("type").value))  # never blank
-        model = self._select("model")
-        if kind.makes_video != self._kind.makes_video:
-            self._models[self._kind.makes_video] = model.value
-            model.set_options(model_options(kind))
-            remembered = self._models.get(kind.makes_video, Select.NULL)
-            if remembered is not Select.NULL and remembered in dict(model_options(kind)).values():
-                model.value = remembered
+        self.view.apply_models(self._select("model"), self._kind, kind)
         self._kind = kind
-        self.query_one("#source", RefField).want = "video" if kind in VIDEO_SOURCES else "image"
+        mounts = self.form.show_type(kind, auto_controls=self._auto_controls())
+        source = self.form.fields.get("source")
+        if source is not None:
+            source.control.want = "video" if kind in VIDEO_SOURCES else "image"  # type: ignore[attr-defined]
         self._apply_ratios()
-        self._apply_visibility()
+        return mounts
 
     def _apply_ratios(self) -> None:
-        """Offer only the ratios the model makes, keeping the chosen one where it still applies."""
-        select = self._select("model")
-        model = self._kind.natural_model if select.is_blank() else Model(str(select.value))
-        ratios = self._select("aspect-ratio")
-        options = ratio_options(model)
-        if options == self._ratios_shown:
-            return
-        self._ratios_shown = options
-        if not ratios.is_blank():
-            self._wanted_ratio = ratios.value
-        ratios.set_options(options)
-        if any(value == self._wanted_ratio for _, value in options):
-            ratios.value = self._wanted_ratio
+        self.view.apply_ratios(
+            self._select("model"), self._select("aspect_ratio"), self._kind.natural_model
+        )
+
+    def _auto_controls(self) -> bool:
+        switch = self.form.fields.get("video.edit.auto_controls")
+        return bool(switch is not None and switch.control.value)  # type: ignore[attr-defined]
 
     def _apply_visibility(self) -> None:
-        auto = self.query_one("#auto-controls", Switch).value
-        for form_field in self.query(FormField):
-            form_field.active = form_field.applies(self._kind, auto_controls=auto)
-            form_field.display = form_field.active
-        for row in self.query(".field-row"):
-            shown = [child for child in row.children if child.display]
-            for child in row.children:
-                child.set_class(bool(shown) and child is shown[-1], "-row-end")
-        self._place_notes()
+        self.form.apply(self._kind, auto_controls=self._auto_controls())
 
-    def _applies(self, widget: Widget) -> bool:
-        """True when no FormField around `widget` is inactive (hidden for this type)."""
-        node: Any = widget
-        while node is not None and node is not self:
-            if isinstance(node, FormField) and not node.active:
-                return False
-            node = node.parent
-        return True
 
-    def _focused_ref(self) -> RefField | None:
-        node: Any = self.screen.focused if self.is_mounted else None
-        while node is not None and node is not self:
-            if isinstance(node, RefField):
-                return node
-            node = node.parent
-        return None
+class _Form(VerticalScroll, can_focus=False):
+    """The scrolling form: focus is always in a field (scrolling follows it), so tab never
+    stops on the container itself."""
 
-    def _place_notes(self) -> None:
-        """Give every ErrorLine the notes for its paths; the rest go to the general line."""
-        if not self.is_mounted:
-            return
-        general = self.query_one("#general-problems", ErrorLine)
-        shown = [line for line in self.query(ErrorLine) if line is not general]
-        notes = route_notes(
-            [line for line in shown if self._applies(line)],
-            general,
-            [
-                (Severity.ERROR, self.problems),
-                (Severity.WARNING, self.warnings),
-                (Severity.SERVER, self._server_errors),
-            ],
-        )
-        advanced = self.query_one("#advanced", Collapsible)
-        for line in [general, *shown]:
-            line.notes = tuple(notes.get(line, ()))
-            if line.notes and advanced in line.ancestors:
-                advanced.collapsed = False  # a problem must never hide in a closed section
+
+def _part_of(form_field: FormField) -> Part:
+    body: Body = {}
+    problems: list[FieldError] = []
+    form_field.contribute(body, problems)
+    return Part(body, tuple(problems))

@@ -65,3 +65,19 @@ class ErrorLine(Widget):
     def plain(self) -> str:
         """The notes as plain text (what a person reads)."""
         return "\n".join(_LOOK[note.severity][0] + note.text for note in self.notes)
+
+
+class InlineErrorLine(ErrorLine):
+    """A problem line that keeps its place (one row, never hidden): a note that comes or
+    goes repaints one row instead of laying the whole form out again. The prompt's line,
+    which changes as the person types, is one; past one note it says how many more."""
+
+    notes: reactive[tuple[Note, ...]] = reactive(())
+
+    def render(self) -> Content:
+        """The first note, and how many more there are."""
+        if not self.notes:
+            return Content("")
+        mark, style = _LOOK[self.notes[0].severity]
+        more = f" (+{len(self.notes) - 1} more)" if len(self.notes) > 1 else ""
+        return Content.assemble((mark + self.notes[0].text + more, style))

@@ -45,6 +45,7 @@ class FormField(Vertical):
         types: frozenset[GenerationType] = ALL_TYPES,
         manual_only: bool = False,
         extra_paths: tuple[str, ...] = (),
+        errors: ErrorLine | None = None,
         id: str | None = None,
         classes: str | None = None,
     ) -> None:
@@ -56,12 +57,27 @@ class FormField(Vertical):
         self.manual_only = manual_only
         self.extra_paths = extra_paths
         self.active = True
+        # Made here, not in compose: a field of a group not mounted yet still holds its
+        # value and owns its line of problems.
+        self.label_widget = Label(label, classes="field-label")
+        self.errors = errors or ErrorLine(path, *extra_paths)
+        self._errors_below = errors is None  # else the control draws the line itself
+
+    @property
+    def paths(self) -> tuple[str, ...]:
+        """Every JSON path this field writes (a keyframe list also writes its indexes)."""
+        return (self.path, *self.extra_paths)
 
     def compose(self) -> ComposeResult:
         """Label above the control, problems below it."""
-        yield Label(self.label, classes="field-label")
+        yield self.label_widget
         yield self.control
-        yield ErrorLine(self.path, *self.extra_paths)
+        if self._errors_below:
+            yield self.errors
+
+    def highlight(self, on: bool) -> None:
+        """Mark the label of the field that has focus (only the label is restyled)."""
+        self.label_widget.set_class(on, "-focused")
 
     def applies(self, kind: GenerationType, *, auto_controls: bool) -> bool:
         """Whether this field belongs to a request of `kind` (manual controls need auto off)."""

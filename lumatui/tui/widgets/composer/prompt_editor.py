@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
-from textual.containers import Vertical
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.reactive import reactive
 from textual.widget import Widget
@@ -19,24 +20,60 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from textual.app import ComposeResult
+    from textual.message import Message
 
     from lumatui.api.field_errors import FieldError
     from lumatui.tui.widgets.composer.body import Body
+    from lumatui.tui.widgets.composer.error_line import ErrorLine
 
 PATH = "prompt"
 
 
+CLEAR_KEY = "ctrl+u"
+"""Clears the whole prompt (TextArea's own ctrl+u only clears to the start of the line)."""
+
+
 class _PromptArea(TextArea):
-    """A TextArea whose up on the first row and down on the last row walk the history."""
+    """A TextArea whose up on the first row and down on the last row walk the history.
+
+    Every change calls `changed` at once, inside the key's own handling, so the count and
+    the prompt's problem line are drawn in the same frame as the character.
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            CLEAR_KEY,
+            "clear_prompt",
+            "Clear prompt",
+            id="composer.clear_prompt",
+            tooltip="Clear the whole prompt (ctrl+z brings it back)",
+        ),
+    ]
 
     def get_line(self, line_index: int) -> Text:
         """The line as drawn: control characters as visible symbols, never raw."""
         return Text(visible_controls(self.document.get_line(line_index)), end="", no_wrap=True)
 
-    def __init__(self, previous: Callable[[], bool], following: Callable[[], bool]) -> None:
+    def __init__(
+        self,
+        previous: Callable[[], bool],
+        following: Callable[[], bool],
+        changed: Callable[[], None],
+    ) -> None:
         super().__init__(soft_wrap=True, tab_behavior="focus", compact=True, id="prompt-text")
         self._previous = previous
         self._following = following
+        self._changed = changed
+
+    def post_message(self, message: Message) -> bool:
+        """Every edit posts Changed: that is the moment to update what depends on the text."""
+        if isinstance(message, TextArea.Changed):
+            self._changed()
+        return super().post_message(message)
+
+    def action_clear_prompt(self) -> None:
+        """Clear the whole prompt, as one undoable edit."""
+        self.clear()
 
     def action_cursor_up(self, select: bool = False) -> None:
         """Up on the first row recalls the previous prompt."""
@@ -65,20 +102,29 @@ class _CharCount(Widget):
 
 
 class PromptEditor(Vertical):
-    """The prompt and its count; sends exactly what was typed, markup and controls included."""
+    """The prompt and its count; sends exactly what was typed, markup and controls included.
+
+    `on_change` (set by the composer) is called on every edit, inside the key's handling.
+    """
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
-        self.area = _PromptArea(self.recall_previous, self.recall_following)
+        self.area = _PromptArea(self.recall_previous, self.recall_following, self._edited)
         self._count = _CharCount(classes="prompt-count")
+        self.on_change: Callable[[], None] | None = None
+        self.problems: ErrorLine | None = None
+        """The prompt field's problem line, drawn beside the count (set by the form)."""
         self._history: list[str] = []
         self._position: int | None = None  # index into history while recalling
         self._draft = ""  # what was being typed before recalling began
 
     def compose(self) -> ComposeResult:
-        """The editor above its count."""
+        """The editor above its problem line and its count, side by side on one row."""
         yield self.area
-        yield self._count
+        with Horizontal(classes="prompt-foot"):
+            if self.problems is not None:
+                yield self.problems
+            yield self._count
 
     @property
     def text(self) -> str:
@@ -90,9 +136,10 @@ class PromptEditor(Vertical):
         self.area.load_text(value)
         self.area.move_cursor(self.area.document.end)
 
-    def on_text_area_changed(self, event: TextArea.Changed) -> None:
-        """Keep the count current; the event goes on up so the form checks again."""
+    def _edited(self) -> None:
         self._count.count = len(self.area.text)
+        if self.on_change is not None:
+            self.on_change()
 
     def remember(self, prompt: str) -> None:
         """Add a sent prompt to the session's history (twice in a row counts once)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -81,6 +82,7 @@ class RefField(Widget):
         self._status = Static("", classes="ref-status", markup=False)
         self._inline: tuple[str, ImageRef] | None = None  # (text it answers, loaded reference)
         self._failure: tuple[str, str] | None = None  # (text it answers, why)
+        self._loading: Worker[Any] | None = None
         if value:
             self._show_json(value)
 
@@ -117,14 +119,15 @@ class RefField(Widget):
         self._text.cursor_position = len(text)
 
     def focus_text(self) -> None:
-        """Put the cursor in the reference box."""
-        self._text.focus()
+        """Put the cursor in the reference box now (the next key typed lands there)."""
+        if self._text.is_attached:
+            self._text.screen.set_focus(self._text)
 
     def watch_want(self) -> None:
         """A loaded file may be the wrong kind now: load it again."""
         self._inline = self._failure = None
         self._refresh_parts()
-        if self.kind is RefKind.PATH:
+        if self.kind is RefKind.PATH and self.is_attached:
             self._start_load()
 
     def on_input_changed(self, event: Input.Changed) -> None:
@@ -140,7 +143,7 @@ class RefField(Widget):
     def _start_load(self) -> None:
         self._failure = None
         self._show_status("reading the file…")
-        self.run_worker(
+        self._loading = self.run_worker(
             partial(_load, self.text, self.want),
             thread=True,
             exclusive=True,
@@ -148,13 +151,24 @@ class RefField(Widget):
             exit_on_error=False,
         )
 
+    async def settle(self) -> None:
+        """Wait for the file being read for what is typed now (ctrl+j reads the form after)."""
+        worker = self._loading
+        if worker is None or worker.is_finished:
+            return
+        with contextlib.suppress(Exception):
+            await worker.wait()
+        self._keep(worker, announce=False)
+
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """Keep the result when it still answers what is typed, then ask for a new check."""
         event.stop()
-        if event.state is not WorkerState.SUCCESS:
-            return
-        outcome = event.worker.result
-        if not isinstance(outcome, tuple):
+        if event.state is WorkerState.SUCCESS:
+            self._keep(event.worker, announce=True)
+
+    def _keep(self, worker: Worker[Any], *, announce: bool) -> None:
+        outcome = worker.result
+        if worker.state is not WorkerState.SUCCESS or not isinstance(outcome, tuple):
             return
         text, want, result = outcome  # see _load
         if text != self.text or want != self.want:
@@ -164,7 +178,8 @@ class RefField(Widget):
         else:
             self._inline = (text, result)
         self._refresh_parts()
-        self.post_message(self.Loaded(self))
+        if announce:
+            self.post_message(self.Loaded(self))
 
     def _refresh_parts(self) -> None:
         """The media type box (video sources by URL) and the status line."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -14,14 +15,17 @@ from textual.widgets import Button, Input, Label
 from lumatui.api.field_errors import FieldError
 from lumatui.tui.widgets.composer.body import get_path, set_path
 from lumatui.tui.widgets.composer.error_line import ErrorLine
-from lumatui.tui.widgets.composer.form_field import parse_number
 from lumatui.tui.widgets.composer.ref_field import RefField
 from lumatui.tui.widgets.composer.visible import SafeInput
 
 if TYPE_CHECKING:
     from textual.app import ComposeResult
+    from textual.widget import AwaitMount
 
     from lumatui.tui.widgets.composer.body import Body
+
+_WHOLE = re.compile(r"\d+")
+EMPTY_ROW = "choose an image: a URL, a file path or a generation id (s puts the selected job here)"
 
 
 class _RefRow(Vertical):
@@ -44,7 +48,11 @@ class _RefRow(Vertical):
 
 
 class RefList(Widget):
-    """Rows of references; `ctrl+n` adds a row, `ctrl+r` removes the focused one."""
+    """Rows of references; `ctrl+n` adds a row, `ctrl+r` removes the focused one.
+
+    The list is the truth for its rows even before it is mounted (a group of the form that
+    is not shown yet can be loaded): rows made then are mounted with the list.
+    """
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
@@ -81,11 +89,12 @@ class RefList(Widget):
         self.path = path
         self.index_path = index_path
         self._rows: list[_RefRow] = []
-        self._box = Vertical(classes="ref-rows")
+        self._box: Vertical | None = None
         self._add = Button("+ add row (ctrl+n)", classes="add-row", compact=True)
 
     def compose(self) -> ComposeResult:
         """The rows, then the button that adds one."""
+        self._box = Vertical(*self._rows, classes="ref-rows")
         yield self._box
         yield self._add
 
@@ -94,53 +103,76 @@ class RefList(Widget):
         """The reference of every row, in order."""
         return [row.ref for row in self._rows]
 
+    @property
+    def row_lines(self) -> list[ErrorLine]:
+        """The problem line of every row, in order."""
+        return [row.errors for row in self._rows]
+
     def add_row(
         self, value: dict[str, Any] | None = None, index: object = None, *, focus: bool = True
     ) -> RefField:
         """Add a row (empty, or showing `value` at frame `index`) and return its reference."""
+        ref, mounted = self._new_row(value, index)
+        if focus and mounted is not None:
+            self.run_worker(self._focus_when_mounted(ref, mounted), group="ref-rows")
+        self.post_message(self.RowsChanged(self))
+        return ref
+
+    def _new_row(self, value: dict[str, Any] | None, index: object) -> tuple[RefField, Any]:
         ref = RefField(self.path, value=value)
         frame = None
         if self.index_path is not None:
             frame = SafeInput(
                 "" if index is None else str(index),
                 placeholder="frame",
-                type="integer",
+                type="number",  # "1.5" must be seen (and refused), not read as 15
                 compact=True,
                 classes="ref-index",
             )
         row = _RefRow(ref, frame)
         self._rows.append(row)
-        self._box.mount(row)
+        mounted: AwaitMount | None = None
+        if self._box is not None and self._box.is_attached:
+            mounted = self._box.mount(row)
         self._renumber()
-        if focus:
-            self.call_after_refresh(ref.focus_text)
-        self.post_message(self.RowsChanged(self))
-        return ref
+        return ref, mounted
+
+    async def _focus_when_mounted(self, ref: RefField, mounted: AwaitMount) -> None:
+        await mounted
+        if ref.is_attached:
+            ref.focus_text()
 
     def remove_row(self, ref: RefField) -> None:
-        """Remove the row holding `ref`."""
+        """Remove the row holding `ref` (focus goes to the next row, or the add button)."""
         rows = [row for row in self._rows if row.ref is ref]
         if not rows:
             return
         position = self._rows.index(rows[0])
         self._rows.remove(rows[0])
-        rows[0].remove()
+        if rows[0].is_attached:
+            rows[0].remove()
         self._renumber()
-        if self._rows:
-            self._rows[min(position, len(self._rows) - 1)].ref.focus_text()
-        else:
-            self._add.focus()
+        if self.is_attached:
+            if self._rows:
+                self._rows[min(position, len(self._rows) - 1)].ref.focus_text()
+            else:
+                self.screen.set_focus(self._add)
         self.post_message(self.RowsChanged(self))
 
     def clear_rows(self) -> None:
         """Remove every row."""
         for row in self._rows:
-            row.remove()
+            if row.is_attached:
+                row.remove()
         self._rows = []
 
-    def action_add_row(self) -> None:
-        """Add an empty row and focus it."""
-        self.add_row()
+    async def action_add_row(self) -> None:
+        """Add an empty row and put the cursor in it (typing goes on there at once)."""
+        ref, mounted = self._new_row(None, None)
+        self.post_message(self.RowsChanged(self))
+        if mounted is not None:
+            await mounted
+            ref.focus_text()
 
     def action_remove_row(self) -> None:
         """Remove the row that has focus."""
@@ -152,11 +184,11 @@ class RefList(Widget):
             node = node.parent  # type: ignore[assignment]
         self.notify("Move to a row first: ctrl+r removes the row that has focus.")
 
-    def on_button_pressed(self, event: Button.Pressed) -> None:
+    async def on_button_pressed(self, event: Button.Pressed) -> None:
         """The add button adds a row."""
         if event.button is self._add:
             event.stop()
-            self.add_row()
+            await self.action_add_row()
 
     def _renumber(self) -> None:
         """Each row answers for its own JSON paths, which follow its position."""
@@ -172,20 +204,32 @@ class RefList(Widget):
         """The list (and its parallel indexes); an empty list sends nothing."""
         if not self._rows:
             return
-        refs = [row.ref.ref_json(problems) for row in self._rows]
-        set_path(body, self.path, [{} if ref is None else ref for ref in refs])
+        refs: list[dict[str, Any]] = []
+        for i, row in enumerate(self._rows):
+            ref = row.ref.ref_json(problems)
+            if ref is None:
+                problems.append(FieldError(f"{self.path}[{i}]", EMPTY_ROW))
+            refs.append({} if ref is None else ref)
+        set_path(body, self.path, refs)
         if self.index_path is None:
             return
         indexes: list[object] = []
         for i, row in enumerate(self._rows):
             assert row.index is not None
-            number = parse_number(row.index.value)
-            if number is None:
+            text = row.index.value.strip()
+            where = f"{self.index_path}[{i}]"
+            if not text:
+                problems.append(FieldError(where, "needs a frame position, such as 0"))
+                indexes.append("")
+            elif not _WHOLE.fullmatch(text):
                 problems.append(
-                    FieldError(f"{self.index_path}[{i}]", "needs a frame position, such as 0")
+                    FieldError(
+                        where, f"frame positions are whole numbers, such as 0 or 24 (got {text})"
+                    )
                 )
-                number = ""
-            indexes.append(number)
+                indexes.append(text)
+            else:
+                indexes.append(int(text))
         set_path(body, self.index_path, indexes)
 
     def load_json(self, body: Body) -> None:
@@ -195,4 +239,4 @@ class RefList(Widget):
         indexes = get_path(body, self.index_path) if self.index_path else None
         for i, ref in enumerate(refs if isinstance(refs, list) else []):
             index = indexes[i] if isinstance(indexes, list) and i < len(indexes) else None
-            self.add_row(ref if isinstance(ref, dict) else None, index, focus=False)
+            self._new_row(ref if isinstance(ref, dict) else None, index)

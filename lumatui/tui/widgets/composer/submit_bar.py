@@ -27,9 +27,14 @@ def count_text(count: int, noun: str) -> str:
 
 
 class SubmitBar(Widget):
-    """Draws the problem count, the warning count, the price and whether ctrl+j will send."""
+    """Draws the problem count, the warning count, the price and whether ctrl+j will send.
+
+    `problem_count` counts the problems shown (of touched fields, or all after ctrl+j);
+    `pending_count` the ones not shown yet: a fresh form is "not ready", never red.
+    """
 
     problem_count: reactive[int] = reactive(0)
+    pending_count: reactive[int] = reactive(0)
     warning_count: reactive[int] = reactive(0)
     price: reactive[str] = reactive("price unknown")
 
@@ -38,12 +43,19 @@ class SubmitBar(Widget):
         parts: list[str | tuple[str, str]] = []
         if self.problem_count:
             parts.append((f"✗ {count_text(self.problem_count, 'problem')}", "$text-error"))
+        elif self.pending_count:
+            parts.append(("○ not ready", "$text-muted"))
         else:
             parts.append(("✓ ready", "$text-success"))
         if self.warning_count:
             parts += ["  ", (f"! {count_text(self.warning_count, 'warning')}", "$text-warning")]
         parts += ["  ", (self.price, "bold")]
-        hint = "fix to submit" if self.problem_count else "ctrl+j submit"
+        if self.problem_count:
+            hint = "fix to submit"
+        elif self.pending_count:
+            hint = "ctrl+j shows why"
+        else:
+            hint = "ctrl+j submit"
         parts += ["  ", (hint, "$text-muted")]
         return Content.assemble(*parts)
 

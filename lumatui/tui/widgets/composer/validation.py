@@ -15,11 +15,12 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from lumatui.api.capabilities import server_problems
+from lumatui.api.chaining import known_kind_problems
 from lumatui.api.field_errors import FieldError, humanize, json_path
 from lumatui.api.schema import GenerationRequest
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
     from lumatui.tui.widgets.composer.body import Body
 
@@ -54,8 +55,17 @@ def under(path: str, parent: str) -> bool:
     return path == parent or path.startswith((parent + ".", parent + "["))
 
 
-def check_body(body: Body, local: Sequence[FieldError] = ()) -> Checked:
-    """Validate `body`; `local` are problems the form found itself, and they win at their path."""
+def check_body(
+    body: Body,
+    local: Sequence[FieldError] = (),
+    *,
+    kind_of: Callable[[str], str | None] | None = None,
+) -> Checked:
+    """Validate `body`; `local` are problems the form found itself, and they win at their path.
+
+    `kind_of` tells what the history knows a generation id made ("image", "video"), so a
+    reference of the wrong kind is a problem before the server has to say it.
+    """
     errors = list(local)
     try:
         request: GenerationRequest | None = GenerationRequest.model_validate(body)
@@ -64,6 +74,9 @@ def check_body(body: Body, local: Sequence[FieldError] = ()) -> Checked:
     except ValidationError as exc:
         request = None
         draft, found = _check_repairing(body, exc)
+    if draft is not None and kind_of is not None:
+        known = known_kind_problems(draft, kind_of)
+        found += [FieldError(json_path(p.loc), p.message) for p in known]
     for error in found:
         if error not in errors and not any(under(error.path, mine.path) for mine in local):
             errors.append(error)

@@ -98,6 +98,7 @@ class Preview(VerticalScroll, can_focus=True):
         self._known: dict[tuple[str, str | None], MediaInfo] = {}
         self._downloads: dict[int, DownloadState] = {}
         self._composed = False
+        self._detail_rows = -1
         self.stale_results = 0
         """How many worker results were dropped because the selection had moved on."""
 
@@ -305,18 +306,22 @@ class Preview(VerticalScroll, can_focus=True):
         if job is None:
             details.update("")
             return
-        details.update(
-            details_content(
-                job,
-                self._outputs,
-                self._history,
-                index=self._index,
-                now=self._clock(),
-                media=self._media,
-                download=self._downloads.get(self._index),
-                width=details.scrollable_content_region.width or None,
-            )
+        width = details.scrollable_content_region.width
+        content = details_content(
+            job,
+            self._outputs,
+            self._history,
+            index=self._index,
+            now=self._clock(),
+            media=self._media,
+            download=self._downloads.get(self._index),
+            width=width or None,
         )
+        # A second ticking by must not lay out the whole screen again (a key typed in that
+        # frame waited for it): only a change in the number of rows needs a layout.
+        rows = len(content.wrap(width)) if width else -1
+        details.update(content, layout=rows < 0 or rows != self._detail_rows)
+        self._detail_rows = rows
 
     def on_resize(self) -> None:
         """Wrapped lines follow the width."""
