@@ -16,7 +16,8 @@ import pytest
 from PIL import Image, ImageFile
 
 from lumatui.engine import frames
-from lumatui.engine.media import MediaError, ThumbnailCache, sniff_mime, verify_file
+from lumatui.engine.media import MediaError, sniff_mime, verify_file
+from lumatui.engine.thumbnails import ThumbnailCache
 
 if TYPE_CHECKING:
     from pathlib import Path

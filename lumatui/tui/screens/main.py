@@ -51,8 +51,8 @@ if TYPE_CHECKING:
     from lumatui.api.schema import GenerationRequest
     from lumatui.config import AppPaths, Settings
     from lumatui.engine.jobs import Job
-    from lumatui.engine.media import ThumbnailCache
     from lumatui.engine.service import Engine
+    from lumatui.engine.thumbnails import ThumbnailCache
 
 STACK_BELOW = (110, 28)
 """Under this width or height the panes are shown one at a time."""
