@@ -20,7 +20,6 @@ from lumatui.engine.media_kinds import check_pixels as check_pixels
 from lumatui.engine.media_kinds import fit_size as fit_size
 from lumatui.engine.media_kinds import one_line as one_line
 from lumatui.engine.media_kinds import sniff_file as sniff_file
-from lumatui.engine.media_kinds import sniff_mime as sniff_mime
 
 if TYPE_CHECKING:
     from pathlib import Path
