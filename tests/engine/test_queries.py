@@ -1,0 +1,98 @@
+"""The one job query: SQLite's paging and the in-memory test agree on every row."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+
+from lumatui.api.schema import GenerationRequest
+from lumatui.engine.jobs import JobState
+from lumatui.engine.queries import JobQuery, fold, matches, where_clause
+from lumatui.engine.store import JobStore
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+PROMPTS = [
+    "Évian at dawn",
+    "évian at dusk",
+    "STRASSE in the rain",
+    "a Straße at night",
+    "ΟΔΥΣΣΕΥΣ sails",
+    "οδυσσευς rows",
+    "İstanbul skyline",
+    "100% cotton_shirt",
+    "plain fox",
+    "ﬁsh in a pond",  # the "fi" ligature folds to "fi"
+]
+TEXTS = [
+    "",
+    "évian",
+    "ÉVIAN",
+    "strasse",
+    "STRASSE",
+    "straße",
+    "ΟΔΥΣΣΕΥΣ",
+    "οδυσσευσ",
+    "istanbul",
+    "İstanbul",
+    "100%",
+    "_shirt",
+    "%",
+    "_",
+    "FISH",
+    "fox",
+    "nothing like this",
+]
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> JobStore:
+    """A history holding the prompts above in a few states, types and models."""
+    opened = JobStore.open(tmp_path / "q.db")
+    for n, prompt in enumerate(PROMPTS):
+        request = GenerationRequest.model_validate(
+            {
+                "prompt": prompt,
+                "type": "video" if n % 3 == 0 else "image",
+                "model": "ray-3.2" if n % 3 == 0 else "uni-1",
+            }
+        )
+        job = opened.record_submission(request, now=1000.0 + n)
+        if n % 2:
+            opened.mark_local(job.id, JobState.UNCERTAIN, "no answer came back", now=2000.0 + n)
+    return opened
+
+
+@pytest.mark.parametrize("text", TEXTS)
+def test_paging_and_matching_agree(store: JobStore, text: str) -> None:
+    jobs = store.page(JobQuery(), limit=1000)
+    assert len(jobs) == len(PROMPTS)
+    for query in (
+        JobQuery(text=text),
+        JobQuery(text=text, hide_finished=True),
+        JobQuery(text=text, types=frozenset({"video"})),
+        JobQuery(text=text, states=frozenset({"uncertain"}), models=frozenset({"uni-1"})),
+    ):
+        from_sql = {job.id for job in store.page(query, limit=1000)}
+        in_memory = {job.id for job in jobs if matches(job, query)}
+        assert from_sql == in_memory, query
+        assert store.count(query) == len(from_sql)
+
+
+def test_text_is_folded_the_unicode_way(store: JobStore) -> None:
+    def found(text: str) -> set[str]:
+        return {job.prompt for job in store.page(JobQuery(text=text), limit=1000)}
+
+    assert found("ÉVIAN") == {"Évian at dawn", "évian at dusk"}
+    assert found("straße") == {"STRASSE in the rain", "a Straße at night"}
+    assert found("οδυσσευσ") == {"ΟΔΥΣΣΕΥΣ sails", "οδυσσευς rows"}  # final sigma too
+    assert found("FISH") == {"ﬁsh in a pond"}
+    assert found("%") == {"100% cotton_shirt"}  # no LIKE wildcards: text is text
+    assert found("_") == {"100% cotton_shirt"}
+    assert fold("Straße") == fold("STRASSE")
+
+
+def test_an_empty_query_has_no_where_clause() -> None:
+    assert where_clause(JobQuery()) == ("", ())
