@@ -217,11 +217,9 @@ def open_store(paths: AppPaths) -> JobStore:
 
 
 def resolve_job(store: JobStore, text: str) -> Job:
-    """The stored job with this local or server id (or a unique prefix of a server id)."""
+    """The stored job with this local or server id (or a unique prefix of either)."""
     wanted = text.strip().lower()
     job = store.find(wanted) if wanted else None
-    if job is None and len(wanted) >= 4:
-        job = _by_prefix(store, wanted)
     if job is None:
         from lumatui.api.text import clean_text
 
@@ -230,18 +228,6 @@ def resolve_job(store: JobStore, text: str) -> Job:
             "`lumatui list` shows the ids"
         )
     return job
-
-
-def _by_prefix(store: JobStore, prefix: str) -> Job | None:
-    """The one job whose local id (or server id) starts with `prefix`, else None."""
-    from lumatui.engine.queries import JobQuery
-
-    matches = [
-        job
-        for job in store.page(JobQuery(text=prefix), limit=100)
-        if job.id.startswith(prefix) or (job.generation_id or "").startswith(prefix)
-    ]
-    return matches[0] if len(matches) == 1 else None
 
 
 @dataclass

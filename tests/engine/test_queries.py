@@ -96,3 +96,35 @@ def test_text_is_folded_the_unicode_way(store: JobStore) -> None:
 
 def test_an_empty_query_has_no_where_clause() -> None:
     assert where_clause(JobQuery()) == ("", ())
+
+
+def test_one_prefix_lookup_for_local_and_server_ids(tmp_path: Path) -> None:
+    from lumatui.api.schema import Generation
+
+    def generation(server_id: str) -> Generation:
+        return Generation.model_validate(
+            {
+                "id": server_id,
+                "created_at": "2026-01-01T00:00:00Z",
+                "model": "uni-1",
+                "type": "image",
+                "state": "queued",
+            }
+        )
+
+    with JobStore.open(tmp_path / "find.db") as store:
+        request = GenerationRequest.model_validate({"prompt": "p", "type": "image"})
+        first = store.record_submission(request, now=1.0)
+        second = store.record_submission(request, now=2.0)
+        server_id = "abcd1234-0000-4000-8000-000000000001"
+        first = store.mark_submitted(first.id, generation(server_id), now=3.0)
+        assert store.find(first.id) == first
+        assert store.find(server_id) == first
+        assert store.find(server_id[:6]) == first
+        assert store.find(second.id[:8]) == second  # a local id's prefix works too
+        assert store.find(second.id[:3]) is None  # too short to be a prefix
+        assert store.find("ffffffff-no-such-job") is None
+        store.mark_submitted(second.id, generation(server_id[:-1] + "2"), now=4.0)
+        assert store.find(server_id[:6]) is None  # two jobs start so: no guess
+        assert store.find(server_id[:-1]) is None
+        assert store.find(server_id) == store.get(first.id)
