@@ -3,15 +3,7 @@
 Every subcommand prints plain text for people by default and, with `--json`, JSON only on
 stdout (messages always go to stderr). Server and user text is cleaned of escape sequences
 and control characters before it reaches a terminal. The exit codes are the same for all:
-
-    0    ok
-    1    a job failed, was rejected by the API, or its outcome is uncertain
-    2    usage or validation error (nothing was sent), or an unknown job id
-    3    configuration error (config.toml or the environment), or the local store or disk
-    4    the API or the network failed (the key was refused, no balance, unreachable)
-    5    timed out waiting (--timeout)
-    70   internal error: a bug (a crash report, key redacted, was written)
-    130  interrupted (Ctrl-C)
+`EXIT_CODES` lists them, and `add_parser` puts that table in every subcommand's help.
 """
 
 from __future__ import annotations
@@ -50,15 +42,18 @@ EXIT_TIMEOUT = 5
 EXIT_INTERNAL = 70
 EXIT_INTERRUPTED = 130
 
-EXIT_CODES_TEXT = """exit codes:
-  0    ok
-  1    a job failed, was rejected by the API, or its outcome is uncertain
-  2    usage or validation error (nothing was sent), or an unknown job id
-  3    configuration, or the local store or disk (read-only, full, damaged history)
-  4    the API or the network failed (key refused, no balance, unreachable)
-  5    timed out waiting (--timeout)
-  70   internal error: a bug (a crash report, key redacted, was written)
-  130  interrupted (Ctrl-C)"""
+EXIT_CODES = (
+    (EXIT_OK, "ok"),
+    (EXIT_JOB_FAILED, "a job failed, was rejected by the API, or its outcome is uncertain"),
+    (EXIT_USAGE, "usage or validation error (nothing was sent), or an unknown job id"),
+    (EXIT_CONFIG, "configuration, or the local store or disk (read-only, full, damaged history)"),
+    (EXIT_API, "the API or the network failed (key refused, no balance, unreachable)"),
+    (EXIT_TIMEOUT, "timed out waiting (--timeout)"),
+    (EXIT_INTERNAL, "internal error: a bug (a crash report, key redacted, was written)"),
+    (EXIT_INTERRUPTED, "interrupted (Ctrl-C)"),
+)
+"""Every exit code of every subcommand, and what it means: the one table."""
+EXIT_CODES_TEXT = "exit codes:\n" + "\n".join(f"  {code:<4} {text}" for code, text in EXIT_CODES)
 
 DESCRIPTION_WIDTH = 88
 UNSUCCESSFUL = FINISHED_STATES - {JobState.COMPLETED}
