@@ -22,6 +22,8 @@ from lumatui.tui.screens.confirm import REPLACE_STASH_CANCEL, YES_NO, ConfirmScr
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from textual.app import App
+
     from lumatui.api.schema import GenerationRequest
     from lumatui.config import AppPaths, Settings
     from lumatui.engine.jobs import Job
@@ -83,7 +85,7 @@ class JobActions:
         self.stashed: dict[str, Any] | None = None
 
     @property
-    def app(self) -> Any:
+    def app(self) -> App[Any]:
         """The running app (notify, push_screen, clipboard)."""
         composer = self.host.composer
         return composer.app
@@ -98,7 +100,7 @@ class JobActions:
             if name in CHAINS:
                 self._chain(job, CHAINS[name](job))
             else:
-                getattr(self, f"_{name}")(job)
+                DIRECT[name](self, job)
         except ActionNotPossible as exc:
             self.app.notify(str(exc), severity="warning", markup=False)
 
@@ -201,6 +203,18 @@ class JobActions:
             raise ActionNotPossible(f"{job.short_id} has no server id yet; wait for it to be sent.")
         self.host.composer.use_selected(job.generation_id)
         self.app.notify(f"{job.short_id} is in the composer's reference.", markup=False)
+
+
+DIRECT: dict[str, Callable[[JobActions, Job], None]] = {
+    "rerun": JobActions._rerun,
+    "branch": JobActions._branch,
+    "copy_id": JobActions._copy_id,
+    "copy_curl": JobActions._copy_curl,
+    "open_output": JobActions._open_output,
+    "use_selected": JobActions._use_selected,
+}
+"""The actions that do not fill the composer from the job, by name: with `CHAINS`, the table
+`JobActions.run` dispatches through (`JOB_ACTIONS` lists both)."""
 
 
 def composer_body(composer: Composer) -> dict[str, Any]:
