@@ -35,3 +35,13 @@ def test_the_exit_code_table_is_one_line_per_code() -> None:
     assert codes == sorted(set(codes))
     lines = EXIT_CODES_TEXT.splitlines()[1:]
     assert [int(line.split()[0]) for line in lines] == codes
+
+
+def test_the_readme_documents_the_same_codes() -> None:
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    table = readme.split("| exit code | meaning |", 1)[1].split("\n\n", 1)[0]
+    documented = [int(code) for code in re.findall(r"^\| (\d+) \|", table, flags=re.M)]
+    assert documented == [code for code, _ in EXIT_CODES]
