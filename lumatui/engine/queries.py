@@ -70,11 +70,39 @@ def text_matches(needle: str, *haystacks: str | None) -> bool:
 
 TEXT_FUNCTION = "lumatui_text_matches"
 """The SQL name of `text_matches`, registered on every history connection (`engine.db`)."""
+TEXT_COLUMNS = ("prompt", "generation_id", "id", "failure_code")
+"""The columns the filter's free text searches (the same as `Job` fields)."""
+ID_COLUMNS = frozenset({"generation_id", "id"})
 
 
 def register_functions(db: sqlite3.Connection) -> None:
     """Give a connection the functions `where_clause` uses."""
-    db.create_function(TEXT_FUNCTION, 5, text_matches, deterministic=True)
+    db.create_function(TEXT_FUNCTION, 2, text_matches, deterministic=True)
+
+
+def _text_sql(needle: str) -> tuple[str, tuple[Any, ...]]:
+    """SQL that finds the folded `needle` in any text column, exactly as `text_matches` does.
+
+    Calling Python for every row is slow, so SQLite's LIKE goes first: its case folding is
+    ASCII's, the same as `str.casefold` on ASCII, and a folded needle it finds is also found
+    by `text_matches` (folding is per character and idempotent). Only text holding anything
+    but ASCII (é, ß, Σ: more bytes than characters) that LIKE missed goes to `text_matches`.
+    Ids are canonical lower-case UUIDs (`api.schema.parse_uuid`, uuid4), already folded, so
+    `instr` finds the folded needle in them exactly.
+    """
+    pattern = "%" + needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    parts, params = [], []
+    for column in TEXT_COLUMNS:
+        if column in ID_COLUMNS:
+            parts.append(f"instr({column}, ?) > 0")
+            params.append(needle)
+            continue
+        parts.append(
+            f"({column} LIKE ? ESCAPE '\\' OR (length(CAST({column} AS BLOB)) > length({column})"
+            f" AND {TEXT_FUNCTION}(?, {column})))"
+        )
+        params += [pattern, needle]
+    return "(" + " OR ".join(parts) + ")", tuple(params)
 
 
 @functools.lru_cache(maxsize=16)  # the job list asks once per changed job, with one query
@@ -102,8 +130,7 @@ def conditions(query: JobQuery) -> tuple[Condition, ...]:
         needle = fold(query.text)
         found.append(
             Condition(
-                f"{TEXT_FUNCTION}(?, prompt, generation_id, id, failure_code)",
-                (needle,),
+                *_text_sql(needle),
                 lambda job: text_matches(
                     needle, job.prompt, job.generation_id, job.id, job.failure_code
                 ),

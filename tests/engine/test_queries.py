@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from lumatui.api.schema import GenerationRequest
+from lumatui.api.schema import Generation, GenerationRequest
 from lumatui.engine.jobs import JobState
 from lumatui.engine.queries import JobQuery, fold, matches, where_clause
 from lumatui.engine.store import JobStore
@@ -25,6 +25,7 @@ PROMPTS = [
     "100% cotton_shirt",
     "plain fox",
     "ﬁsh in a pond",  # the "fi" ligature folds to "fi"
+    "two\nlines, a TAB\tand a KELVIN sign: \u212a",
 ]
 TEXTS = [
     "",
@@ -44,6 +45,11 @@ TEXTS = [
     "FISH",
     "fox",
     "nothing like this",
+    "k",
+    "lines, a tab",
+    "modération",
+    "MODÉRATION",
+    "abcd",
 ]
 
 
@@ -60,7 +66,24 @@ def store(tmp_path: Path) -> JobStore:
             }
         )
         job = opened.record_submission(request, now=1000.0 + n)
-        if n % 2:
+        if n == 2:  # failed at the API: a server id, and a failure code that is not ASCII
+            server_id = "abcd1234-0000-4000-8000-000000000002"
+            for state in ("queued", "failed"):
+                generation = Generation.model_validate(
+                    {
+                        "id": server_id,
+                        "created_at": "2026-01-01T00:00:00Z",
+                        "model": request.model,
+                        "type": request.type,
+                        "state": state,
+                        "failure_code": "Modération" if state == "failed" else None,
+                    }
+                )
+                if state == "queued":
+                    opened.mark_submitted(job.id, generation, now=1500.0)
+                else:
+                    opened.record_state(job.id, generation, now=1600.0)
+        elif n % 2:
             opened.mark_local(job.id, JobState.UNCERTAIN, "no answer came back", now=2000.0 + n)
     return opened
 
@@ -92,6 +115,9 @@ def test_text_is_folded_the_unicode_way(store: JobStore) -> None:
     assert found("%") == {"100% cotton_shirt"}  # no LIKE wildcards: text is text
     assert found("_") == {"100% cotton_shirt"}
     assert fold("Straße") == fold("STRASSE")
+    assert found("MODÉRATION") == {"STRASSE in the rain"}  # its failure code
+    assert found("abcd1234") == {"STRASSE in the rain"}  # its server id
+    assert "two\nlines, a TAB\tand a KELVIN sign: \u212a" in found("k")
 
 
 def test_an_empty_query_has_no_where_clause() -> None:
