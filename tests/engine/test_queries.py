@@ -154,3 +154,23 @@ def test_one_prefix_lookup_for_local_and_server_ids(tmp_path: Path) -> None:
         assert store.find(server_id[:6]) is None  # two jobs start so: no guess
         assert store.find(server_id[:-1]) is None
         assert store.find(server_id) == store.get(first.id)
+
+
+def test_random_text_agrees_both_ways(tmp_path: Path) -> None:
+    import random
+
+    rng = random.Random(17)
+    alphabet = "aAsSkKiIßẞİıΣσςﬁéÉ%_\\ \n\u212a\u0307"
+    with JobStore.open(tmp_path / "r.db") as store:
+        for n in range(150):
+            prompt = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 12)))
+            request = GenerationRequest.model_validate({"prompt": prompt or "x", "type": "image"})
+            store.record_submission(request, now=float(n))
+        jobs = store.page(JobQuery(), limit=1000)
+        for _ in range(120):
+            text = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 3))).strip()
+            if not text:
+                continue
+            query = JobQuery(text=text)
+            from_sql = {job.id for job in store.page(query, limit=1000)}
+            assert from_sql == {job.id for job in jobs if matches(job, query)}, repr(text)
