@@ -18,9 +18,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lumatui.api.client import AgentsClient
-from lumatui.engine.media import MediaError, file_sha256, verify_file
+from lumatui.engine.media import MediaError, verify_file
 from lumatui.engine.service import Engine, EngineOptions
 from lumatui.engine.store import JobStore
+from lumatui.engine.thumbnails import file_sha256
 from lumatui.sim import SimSettings, start_in_background
 
 if TYPE_CHECKING:

@@ -28,7 +28,8 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _timing import interleaved, machine, median, ms, ratio_line
 
-from lumatui.engine.media import ThumbnailCache, fit_size
+from lumatui.engine.media import fit_size
+from lumatui.engine.thumbnails import ThumbnailCache
 from lumatui.sim.media.image import render_image
 from lumatui.sim.media.jobs import ImageJob, VideoJob
 from lumatui.sim.media.video import render_video

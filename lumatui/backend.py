@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING
 
 from lumatui.api.client import AgentsClient
 from lumatui.engine.jobs import Orphan
-from lumatui.engine.media import ThumbnailCache
 from lumatui.engine.service import Engine, EngineOptions
 from lumatui.engine.store import JobStore
+from lumatui.engine.thumbnails import ThumbnailCache
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -23,6 +23,11 @@ if TYPE_CHECKING:
     from lumatui.config import AppPaths, Settings
     from lumatui.engine.uploads import Uploader
     from lumatui.sim.server import RunningSimulator
+
+THUMBNAIL_MEMORY_ITEMS = 12
+"""Thumbnails kept decoded (the preview's last few jobs; a video is three): each is up to
+480x480 RGB (~0.7 MB), and the disk cache gives back any other in milliseconds."""
+THUMBNAIL_MEMORY_PIXELS = THUMBNAIL_MEMORY_ITEMS * 480 * 480
 
 SIMULATOR_KEY = "lumatui-local-simulator"
 """The key lumatui uses with its own simulator: any non-empty key works there; not a secret."""
@@ -96,7 +101,11 @@ def open_engine(
     """
     store = JobStore.open(paths.database)
     try:
-        thumbnails = ThumbnailCache(paths.thumbnails_dir)
+        thumbnails = ThumbnailCache(  # the only one: the workstation's preview shares it
+            paths.thumbnails_dir,
+            max_memory_items=THUMBNAIL_MEMORY_ITEMS,
+            max_memory_pixels=THUMBNAIL_MEMORY_PIXELS,
+        )
         options = EngineOptions(
             rate_limit=settings.poll_rate_limit,
             time_scale=backend.time_scale,

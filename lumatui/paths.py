@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import platformdirs
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
 
 APP_NAME = "lumatui"
 HOME_ENV = "LUMATUI_HOME"
@@ -82,3 +82,29 @@ def app_paths(environ: Mapping[str, str] | None = None) -> AppPaths:
         data_dir=Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)),
         cache_dir=Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False)),
     )
+
+
+def write_private_file(
+    folder: Path, names: Callable[[int], str], text: str, *, attempts: int = 100
+) -> Path:
+    """Write `text` to a new file only the user can read (0600) in `folder` (made 0700).
+
+    `names(n)` is the file name on the n-th try (0 first): a name already taken is never
+    overwritten (O_EXCL), the next one is tried instead. FileExistsError when all are taken.
+    """
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    for attempt in range(attempts):
+        path = folder / names(attempt)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            continue
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(text)
+            os.chmod(path, 0o600)  # the umask cannot widen it, but make it explicit
+        except BaseException:
+            path.unlink(missing_ok=True)  # no half-written file left under a taken name
+            raise
+        return path
+    raise FileExistsError(f"no free file name in {folder} after {attempts} tries")

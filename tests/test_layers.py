@@ -141,3 +141,30 @@ def test_importing_core_modules_leaves_textual_unloaded() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "", f"textual loaded by {modules}: {done.stdout}"
+
+
+def test_doctor_reaches_only_the_terminal_probe() -> None:
+    forbidden = contracts()["doctor-only-probes"]
+    assert forbidden["source_modules"] == ["lumatui.commands.doctor_cmd"]
+    assert {"textual", "lumatui.tui.app", "lumatui.tui.screens", "lumatui.tui.widgets"} <= set(
+        forbidden["forbidden_modules"]  # type: ignore[call-overload]
+    )
+    code = (
+        "import sys\n"
+        "from lumatui.cli import main\n"
+        "main(['doctor', '--json'])\n"
+        "loaded = sorted(m for m in sys.modules if m.split('.')[0] == 'textual'"
+        " or m.startswith(('lumatui.tui.app', 'lumatui.tui.screens', 'lumatui.tui.widgets')))\n"
+        "print(','.join(loaded), file=sys.stderr)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+        check=False,
+        stdin=subprocess.DEVNULL,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.strip() == "", f"doctor loaded {done.stderr}"

@@ -3,15 +3,7 @@
 Every subcommand prints plain text for people by default and, with `--json`, JSON only on
 stdout (messages always go to stderr). Server and user text is cleaned of escape sequences
 and control characters before it reaches a terminal. The exit codes are the same for all:
-
-    0    ok
-    1    a job failed, was rejected by the API, or its outcome is uncertain
-    2    usage or validation error (nothing was sent), or an unknown job id
-    3    configuration error (config.toml or the environment), or the local store or disk
-    4    the API or the network failed (the key was refused, no balance, unreachable)
-    5    timed out waiting (--timeout)
-    70   internal error: a bug (a crash report, key redacted, was written)
-    130  interrupted (Ctrl-C)
+`EXIT_CODES` lists them, and `add_parser` puts that table in every subcommand's help.
 """
 
 from __future__ import annotations
@@ -50,15 +42,18 @@ EXIT_TIMEOUT = 5
 EXIT_INTERNAL = 70
 EXIT_INTERRUPTED = 130
 
-EXIT_CODES_TEXT = """exit codes:
-  0    ok
-  1    a job failed, was rejected by the API, or its outcome is uncertain
-  2    usage or validation error (nothing was sent), or an unknown job id
-  3    configuration, or the local store or disk (read-only, full, damaged history)
-  4    the API or the network failed (key refused, no balance, unreachable)
-  5    timed out waiting (--timeout)
-  70   internal error: a bug (a crash report, key redacted, was written)
-  130  interrupted (Ctrl-C)"""
+EXIT_CODES = (
+    (EXIT_OK, "ok"),
+    (EXIT_JOB_FAILED, "a job failed, was rejected by the API, or its outcome is uncertain"),
+    (EXIT_USAGE, "usage or validation error (nothing was sent), or an unknown job id"),
+    (EXIT_CONFIG, "configuration, or the local store or disk (read-only, full, damaged history)"),
+    (EXIT_API, "the API or the network failed (key refused, no balance, unreachable)"),
+    (EXIT_TIMEOUT, "timed out waiting (--timeout)"),
+    (EXIT_INTERNAL, "internal error: a bug (a crash report, key redacted, was written)"),
+    (EXIT_INTERRUPTED, "interrupted (Ctrl-C)"),
+)
+"""Every exit code of every subcommand, and what it means: the one table."""
+EXIT_CODES_TEXT = "exit codes:\n" + "\n".join(f"  {code:<4} {text}" for code, text in EXIT_CODES)
 
 DESCRIPTION_WIDTH = 88
 UNSUCCESSFUL = FINISHED_STATES - {JobState.COMPLETED}
@@ -217,11 +212,9 @@ def open_store(paths: AppPaths) -> JobStore:
 
 
 def resolve_job(store: JobStore, text: str) -> Job:
-    """The stored job with this local or server id (or a unique prefix of a server id)."""
+    """The stored job with this local or server id (or a unique prefix of either)."""
     wanted = text.strip().lower()
     job = store.find(wanted) if wanted else None
-    if job is None and len(wanted) >= 4:
-        job = _by_prefix(store, wanted)
     if job is None:
         from lumatui.api.text import clean_text
 
@@ -230,18 +223,6 @@ def resolve_job(store: JobStore, text: str) -> Job:
             "`lumatui list` shows the ids"
         )
     return job
-
-
-def _by_prefix(store: JobStore, prefix: str) -> Job | None:
-    """The one job whose local id (or server id) starts with `prefix`, else None."""
-    from lumatui.engine.queries import JobQuery
-
-    matches = [
-        job
-        for job in store.page(JobQuery(text=prefix), limit=100)
-        if job.id.startswith(prefix) or (job.generation_id or "").startswith(prefix)
-    ]
-    return matches[0] if len(matches) == 1 else None
 
 
 @dataclass

@@ -15,20 +15,24 @@ if TYPE_CHECKING:
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the `config` subcommand."""
-    parser = subparsers.add_parser(
+    from lumatui.commands.common import add_parser
+
+    parser = add_parser(
+        subparsers,
         "config",
         help="show the settings in effect and where each came from",
         description="Show every setting, its value and its source (env, file or default), "
         "the files and folders lumatui uses, and whether the simulator will be used. "
         "The API key is always masked.",
+        network=False,
     )
-    parser.add_argument("--json", action="store_true", help="print the same as JSON")
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Print the settings report; exit 3 with the reason when the settings cannot be loaded."""
     # Imported here so that `lumatui --help` does not pay for pydantic.
+    from lumatui.commands.common import EXIT_CONFIG
     from lumatui.config import ConfigError, app_paths, load_settings
 
     paths = app_paths()
@@ -36,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
         settings = load_settings(paths)
     except ConfigError as exc:
         print(f"lumatui config: {exc}", file=sys.stderr)
-        return 3  # a configuration error, as for every other command
+        return EXIT_CONFIG  # a configuration error, as for every other command
     report = config_report(settings, paths)
     if args.json:
         from lumatui.commands.common import json_text

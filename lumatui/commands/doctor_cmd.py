@@ -21,14 +21,17 @@ if TYPE_CHECKING:
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the `doctor` subcommand."""
-    parser = subparsers.add_parser(
+    from lumatui.commands.common import add_parser
+
+    parser = add_parser(
+        subparsers,
         "doctor",
         help="check what this terminal can do (images, colour, clipboard, tmux)",
         description="Report the image protocol the preview will use, the colour depth, the "
         "terminal size, where copied text goes, and tmux settings, each with a hint to fix "
         "it. Run it in the terminal (and tmux pane) you use lumatui in.",
+        network=False,
     )
-    parser.add_argument("--json", action="store_true", help="print the same as JSON")
     parser.add_argument(
         "--repair",
         action="store_true",

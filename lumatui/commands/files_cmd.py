@@ -43,22 +43,27 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         network=True,
     )
     verbs = parser.add_subparsers(dest="files_verb", metavar="VERB", required=True)
-    upload = verbs.add_parser("upload", help="upload files; prints each file id")
+    upload = _verb(verbs, "upload", "upload files; prints each file id")
     upload.add_argument("paths", nargs="+", metavar="PATH", help="image or video files")
     upload.add_argument("--purpose", choices=[str(p) for p in FilePurpose], default=None)
-    upload.add_argument("--json", action="store_true", help="print the files as JSON")
-    listing = verbs.add_parser("list", help="list files, newest first")
+    listing = _verb(verbs, "list", "list files, newest first")
     listing.add_argument("--state", choices=[str(s) for s in FileState], default=None)
     listing.add_argument("--purpose", choices=[str(p) for p in FilePurpose], default=None)
     listing.add_argument("--limit", type=int, default=100, metavar="N", help="at most N files")
-    listing.add_argument("--json", action="store_true", help="print the files as JSON")
-    get = verbs.add_parser("get", help="show one file")
+    get = _verb(verbs, "get", "show one file")
     get.add_argument("id", metavar="ID")
-    get.add_argument("--json", action="store_true", help="print the file as JSON")
-    remove = verbs.add_parser("rm", help="delete files (they can no longer be referenced)")
+    remove = _verb(verbs, "rm", "delete files (they can no longer be referenced)")
     remove.add_argument("ids", nargs="+", metavar="ID")
-    remove.add_argument("--json", action="store_true", help="print what was deleted as JSON")
     parser.set_defaults(handler=run)
+
+
+def _verb(
+    verbs: argparse._SubParsersAction[argparse.ArgumentParser], name: str, text: str
+) -> argparse.ArgumentParser:
+    """One verb of `files`, built like every subcommand (its help ends with the exit codes)."""
+    return add_parser(
+        verbs, name, help=text, description=text[0].upper() + text[1:] + ".", network=False
+    )
 
 
 def run(args: argparse.Namespace) -> int:

@@ -15,7 +15,10 @@ if TYPE_CHECKING:
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the `sim` subcommand."""
-    parser = subparsers.add_parser(
+    from lumatui.commands.common import add_parser
+
+    parser = add_parser(
+        subparsers,
         "sim",
         help="serve the built-in Agents API simulator",
         description=(
@@ -23,6 +26,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
             "key is accepted and each key is its own caller. Point Luma's SDK at it with "
             "LUMA_BASE_URL=http://127.0.0.1:8765/v1."
         ),
+        network=False,
+        json_option=False,
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (loopback)")
     parser.add_argument(

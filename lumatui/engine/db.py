@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from lumatui.engine.migrations import migrate
+from lumatui.engine.queries import register_functions
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
@@ -27,8 +28,9 @@ READ_BUSY_TIMEOUT_MS = 5_000
 
 
 def connect(path: Path | str, *, busy_timeout_ms: int) -> sqlite3.Connection:
-    """A connection in autocommit mode, WAL, foreign keys on."""
+    """A connection in autocommit mode, WAL, foreign keys on, the job query's functions in."""
     db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+    register_functions(db)
     db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
     db.execute("PRAGMA journal_mode = WAL")
     db.execute("PRAGMA synchronous = NORMAL")

@@ -29,7 +29,8 @@ from lumatui.api import errors
 from lumatui.api.download import output_cap, output_folder
 from lumatui.api.retry import backoff_delay
 from lumatui.engine.events import DownloadProgress, JobChanged, JobError, OutputReady
-from lumatui.engine.media import MediaError, file_sha256, verify_file
+from lumatui.engine.media import MediaError, verify_file
+from lumatui.engine.thumbnails import file_sha256
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Coroutine
@@ -39,7 +40,7 @@ if TYPE_CHECKING:
     from lumatui.engine.astore import AsyncJobStore
     from lumatui.engine.events import EventBus
     from lumatui.engine.jobs import Job, Output
-    from lumatui.engine.media import ThumbnailCache
+    from lumatui.engine.thumbnails import ThumbnailCache
 
 log = logging.getLogger("lumatui.engine")
 DEFAULT_MAX_BYTES = 2 * 1024**3

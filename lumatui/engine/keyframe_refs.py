@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING
 from lumatui.api import errors
 from lumatui.api.capabilities import MAX_INLINE_BYTES
 from lumatui.api.schema import ImageRef
-from lumatui.engine.media import sniff_mime
+from lumatui.api.sniff import sniff_mime
 
 if TYPE_CHECKING:
     from collections.abc import Callable

@@ -18,9 +18,10 @@ from pathlib import Path
 
 from lumatui.api.capabilities import MAX_INLINE_BYTES
 from lumatui.api.schema import ImageRef
+from lumatui.api.sniff import sniff_mime
 from lumatui.api.text import clean_text
 from lumatui.engine.media_bytes import verify_media_bytes
-from lumatui.engine.media_kinds import MediaError, sniff_mime
+from lumatui.engine.media_kinds import MediaError
 
 _HEAD_BYTES = 512
 _MB = 1024 * 1024

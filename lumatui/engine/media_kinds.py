@@ -1,4 +1,5 @@
-"""What a media file is: sniffing by content, the formats each decoder takes, size guards.
+"""What a media file is: its claim (sniffed by `lumatui.api.sniff`), the formats each decoder
+takes, size guards.
 
 Shared by the download verifier (`media`), the decoders (`frames`) and reference checks
 (`local_refs`); it imports neither Pillow nor PyAV, so it stays cheap to import.
@@ -8,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from lumatui.api.sniff import sniff_mime
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -39,8 +42,6 @@ EXTENSIONS = {
     "video/webm": "webm",
     "video/x-matroska": "mkv",
 }
-_HEIF_BRANDS = frozenset({b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1"})
-_AUDIO_BRANDS = frozenset({b"M4A ", b"M4B ", b"M4P "})
 ARTICLE = {"image": "an image", "video": "a video"}
 
 
@@ -65,45 +66,6 @@ def one_line(exc: BaseException, limit: int = 200) -> str:
     lines = str(exc).strip().splitlines()
     text = lines[0] if lines else type(exc).__name__
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def sniff_mime(head: bytes) -> str | None:
-    """The MIME type of an image or video from its first bytes (~64), or None if neither."""
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if head.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if head[:6] in (b"GIF87a", b"GIF89a"):
-        return "image/gif"
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "image/webp"
-    if head[:4] == b"\x76\x2f\x31\x01":
-        return "image/x-exr"
-    if head[4:8] == b"ftyp":
-        return _ftyp_mime(head)
-    if head[4:8] in (b"moov", b"mdat", b"wide"):
-        return "video/quicktime"  # old QuickTime files open with an atom other than ftyp
-    if head[:4] == b"\x1a\x45\xdf\xa3":
-        return "video/webm" if b"webm" in head[:64] else "video/x-matroska"
-    return None
-
-
-def _ftyp_mime(head: bytes) -> str | None:
-    """Tell ISO media files apart by their major and compatible brands."""
-    major = head[8:12]
-    box_end = min(int.from_bytes(head[:4], "big"), len(head))
-    compatible = {head[i : i + 4] for i in range(16, box_end - 3, 4)}
-    if major in (b"avif", b"avis") or (major in _HEIF_BRANDS and b"avif" in compatible):
-        return "image/avif"
-    if major in _HEIF_BRANDS:
-        return "image/heic"
-    if major in _AUDIO_BRANDS:
-        return None
-    if major == b"qt  ":
-        return "video/quicktime"
-    if major.startswith((b"3gp", b"3g2")):
-        return "video/3gpp"
-    return "video/mp4"
 
 
 def _describe(head: bytes) -> str:

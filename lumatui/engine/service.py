@@ -38,8 +38,8 @@ if TYPE_CHECKING:
     from lumatui.engine.claims import ProcessRow
     from lumatui.engine.events import Event
     from lumatui.engine.jobs import Job, Output
-    from lumatui.engine.media import ThumbnailCache
     from lumatui.engine.store import JobStore
+    from lumatui.engine.thumbnails import ThumbnailCache
 
 log = logging.getLogger("lumatui.engine")
 
@@ -88,6 +88,8 @@ class Engine:
         self.client = client
         self.bus = EventBus()
         self.options = opts
+        self.thumbnails = thumbnails
+        """The process's one thumbnail cache (the workstation's preview reads the same one)."""
         self.ownership = Ownership(self.db, kind=opts.kind, may_lead=opts.may_lead)
         owner = self.ownership.owner
         plan = opts.plan or PollPlan(time_scale=opts.time_scale)

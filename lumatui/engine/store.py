@@ -191,12 +191,17 @@ class JobStore(OutputRecords, Claims):
         return [found[i] for i in job_ids if i in found]
 
     def find(self, any_id: str) -> Job | None:
-        """The job whose local or server id is `any_id`, or whose server id starts with it."""
+        """The job whose local or server id is `any_id`, or the one whose id starts with it.
+
+        A prefix (4 characters or more) of either id finds a job only when no other job's
+        ids start with it too: the one prefix lookup of the CLI, references and lineage.
+        """
         jobs = self._jobs("WHERE id = ? OR generation_id = ?", (any_id, any_id))
         if not jobs and len(any_id) >= 4:
+            end = any_id + "\uffff"
             jobs = self._jobs(
-                "WHERE generation_id >= ? AND generation_id < ? LIMIT 2",
-                (any_id, any_id + "\uffff"),
+                "WHERE (generation_id >= ? AND generation_id < ?) OR (id >= ? AND id < ?) LIMIT 2",
+                (any_id, end, any_id, end),
             )
             return jobs[0] if len(jobs) == 1 else None
         return jobs[0] if jobs else None

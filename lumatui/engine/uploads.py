@@ -22,11 +22,11 @@ from lumatui.api.capabilities import MAX_INLINE_BYTES
 from lumatui.api.enums import MAX_FILE_BYTES, FilePurpose
 from lumatui.api.errors import ApiError
 from lumatui.api.files_client import DEFAULT_INLINE_CAP, FilesClient
+from lumatui.api.sniff import sniff_mime
 from lumatui.api.text import clean_text
 from lumatui.api.upload import FilesUnsupported, UploadFailed
 from lumatui.engine.file_ids import key_hash
 from lumatui.engine.local_refs import LocalRefError, expand_path, load_local_ref
-from lumatui.engine.media import sniff_mime
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence

@@ -42,10 +42,6 @@ if TYPE_CHECKING:
 
 
 _STYLESHEETS: list[str | PurePath] = [str(path) for path in stylesheets()]
-PREVIEW_MEMORY_ITEMS = 12
-"""Thumbnails the preview keeps decoded (the last few jobs; a video is three): each is up to
-480x480 RGB (~0.7 MB), and the disk cache gives back any other in milliseconds."""
-PREVIEW_MEMORY_PIXELS = PREVIEW_MEMORY_ITEMS * 480 * 480
 
 
 class LumaApp(OrderedKeysApp):
@@ -100,24 +96,21 @@ class LumaApp(OrderedKeysApp):
     async def on_mount(self) -> None:
         """Theme, engine, main screen, then start the engine."""
         from lumatui.backend import Backend, open_engine
-        from lumatui.engine.media import ThumbnailCache
         from lumatui.tui.screens.main import MainScreen
 
         source = self._backend_source
         self.backend = source if isinstance(source, Backend) else source()
         self.paths.ensure_dirs()
         self.engine = open_engine(self.backend, self.paths, self.settings)
+        if self.engine.thumbnails is None:
+            raise RuntimeError("open_engine gave the engine no thumbnail cache")
         screen = MainScreen(
             self.engine,
             self.settings,
             self.paths,
             backend_label=self.backend.label,
             base_url=self.backend.client.base_url,
-            thumbnails=ThumbnailCache(
-                self.paths.thumbnails_dir,
-                max_memory_items=PREVIEW_MEMORY_ITEMS,
-                max_memory_pixels=PREVIEW_MEMORY_PIXELS,
-            ),
+            thumbnails=self.engine.thumbnails,  # the engine's: one cache per process
             clock=self.clock,
             image_renderer=self.image_renderer,
         )

@@ -1,24 +1,27 @@
-"""Engine events in, Textual messages out: the one place the engine meets the widgets.
+"""Engine events in, one Textual message out: the one place the engine meets the widgets.
 
 The engine publishes synchronously from its own tasks on the app's event loop, after the
-store has the change. The bridge turns each event into a message posted to one target
-(the main screen), which hands it to the widgets that draw it. Job changes are coalesced:
-every change before the next turn of the event loop travels in one `JobsChanged`, the
-newest version of each job only, so a burst of a thousand polls is one message. Any other
-event first flushes the pending changes, so messages arrive in the order events happened.
+store has the change. The bridge posts each event, as the engine made it, inside one message
+(`EngineBridge.EngineEvent`) to one target (the main screen), whose handler calls `dispatch`:
+the only place events are told apart, each going to the `EngineView` method named after it
+(the screen's `LiveView`, where the history's other processes' changes arrive too).
+Job changes are coalesced: every change before the next turn of the event loop travels as
+one `JobChanges`, the newest version of each job only, so a burst of a thousand polls is one
+message. Any other event first flushes the pending changes, so events arrive in order.
 """
 
 from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol, assert_never
 
 from textual.message import Message
 
 from lumatui.engine.events import (
     Connectivity,
     DownloadProgress,
+    Event,
     JobChanged,
     JobError,
     JobRemoved,
@@ -35,93 +38,94 @@ if TYPE_CHECKING:
 
     from textual.message_pump import MessagePump
 
-    from lumatui.api.field_errors import FieldError
-    from lumatui.engine.claims import ProcessRow
-    from lumatui.engine.events import Event
-    from lumatui.engine.jobs import Job, Output
+    from lumatui.engine.jobs import Job
     from lumatui.engine.service import Engine
 
 
+@dataclass(frozen=True)
+class JobChanges:
+    """Job changes coalesced by the bridge: the newest version of each job that changed."""
+
+    jobs: list[Job] = field(default_factory=list)
+
+
+class EngineView(Protocol):
+    """What shows the engine's news (the main screen's `LiveView`): a method per event, named
+    after it."""
+
+    def jobs_changed(self, jobs: list[Job]) -> None:
+        """Jobs' stored rows changed (state, id, note or failure)."""
+
+    def jobs_removed(self, job_ids: list[str]) -> None:
+        """Jobs were removed from the history (by this process or another)."""
+
+    def role_changed(self, event: RoleChanged) -> None:
+        """This process became primary, or learnt which process is."""
+
+    def send_refused(self, event: SendRefused) -> None:
+        """The API refused this caller (401, 403 or 402)."""
+
+    def output_ready(self, event: OutputReady) -> None:
+        """An output is on disk and verified."""
+
+    def download_progress(self, event: DownloadProgress) -> None:
+        """Bytes of an output arrived."""
+
+    def job_error(self, event: JobError) -> None:
+        """Something went wrong with one job."""
+
+    def submission_rejected(self, event: SubmissionRejected) -> None:
+        """The API refused a request; its errors name the fields."""
+
+    def queue_status(self, event: QueueStatus) -> None:
+        """The local submission queue paused, resumed or changed size."""
+
+    def connectivity(self, event: Connectivity) -> None:
+        """The API stopped or started answering."""
+
+    def polling_status(self, event: PollingStatus) -> None:
+        """Polling paused or resumed, or follows another number of jobs."""
+
+
+def dispatch(view: EngineView, event: Event | JobChanges) -> None:
+    """Hand one engine event to the view's method for it (mypy checks that none is missed)."""
+    match event:
+        case JobChanges():
+            view.jobs_changed(event.jobs)
+        case JobChanged():  # the bridge coalesces these; one on its own is a batch of one
+            view.jobs_changed([event.job])
+        case JobRemoved():
+            view.jobs_removed([event.job_id])
+        case RoleChanged():
+            view.role_changed(event)
+        case SendRefused():
+            view.send_refused(event)
+        case OutputReady():
+            view.output_ready(event)
+        case DownloadProgress():
+            view.download_progress(event)
+        case JobError():
+            view.job_error(event)
+        case SubmissionRejected():
+            view.submission_rejected(event)
+        case QueueStatus():
+            view.queue_status(event)
+        case Connectivity():
+            view.connectivity(event)
+        case PollingStatus():
+            view.polling_status(event)
+        case _:
+            assert_never(event)
+
+
 class EngineBridge:
-    """Subscribes to an engine and posts its events to `target` as messages."""
+    """Subscribes to an engine and posts its events to `target` inside one kind of message."""
 
     @dataclass
-    class JobsChanged(Message):
-        """Jobs whose stored rows changed (state, id, note or failure), newest version each."""
+    class EngineEvent(Message):
+        """An engine event as the engine published it, or the bridge's coalesced job changes."""
 
-        jobs: list[Job] = field(default_factory=list)
-
-    @dataclass
-    class OutputDownloaded(Message):
-        """An output of `job` is on disk and verified."""
-
-        job: Job
-        output: Output
-
-    @dataclass
-    class DownloadProgressed(Message):
-        """Bytes of an output received so far (`total` when the server said)."""
-
-        job_id: str
-        index: int
-        received: int
-        total: int | None
-
-    @dataclass
-    class JobErrored(Message):
-        """Something went wrong with one job; `message` is one line for a person."""
-
-        job_id: str
-        message: str
-
-    @dataclass
-    class SubmissionRefused(Message):
-        """The API refused a request (nothing created); the errors name its fields."""
-
-        job: Job
-        field_errors: list[FieldError]
-
-    @dataclass
-    class JobsRemoved(Message):
-        """Jobs removed from the history (by this process or another)."""
-
-        job_ids: list[str] = field(default_factory=list)
-
-    @dataclass
-    class SendingRefused(Message):
-        """The API refused this caller (401, 403 or 402): `kind` auth, access or balance."""
-
-        job: Job
-        kind: str
-        message: str
-
-    @dataclass
-    class RoleChanged(Message):
-        """This process became primary, or learnt which process is (`primary`)."""
-
-        role: str
-        primary: ProcessRow | None
-
-    @dataclass
-    class QueueChanged(Message):
-        """The local submission queue: how many wait, and why it is paused if it is."""
-
-        waiting: int
-        paused_reason: str | None
-
-    @dataclass
-    class ConnectivityChanged(Message):
-        """The API answers (`online`) or not, and what failed when it does not."""
-
-        online: bool
-        detail: str | None
-
-    @dataclass
-    class PollingChanged(Message):
-        """Polling was paused or resumed, or the number of followed jobs changed."""
-
-        paused: bool
-        followed: int
+        event: Event | JobChanges
 
     def __init__(self, target: MessagePump) -> None:
         self.target = target
@@ -142,7 +146,7 @@ class EngineBridge:
         self._pending.clear()
 
     def on_event(self, event: Event) -> None:
-        """Translate one engine event (called by the engine's event bus)."""
+        """Pass one engine event on (called by the engine's event bus)."""
         if isinstance(event, JobChanged):
             self._pending[event.job.id] = event.job
             if not self._flush_scheduled:
@@ -150,9 +154,7 @@ class EngineBridge:
                 asyncio.get_running_loop().call_soon(self.flush)
             return
         self.flush()
-        message = self._message_for(event)
-        if message is not None:
-            self.target.post_message(message)
+        self.target.post_message(self.EngineEvent(event))
 
     def flush(self) -> None:
         """Post the pending job changes as one message."""
@@ -161,27 +163,4 @@ class EngineBridge:
             return
         jobs = list(self._pending.values())
         self._pending.clear()
-        self.target.post_message(self.JobsChanged(jobs))
-
-    def _message_for(self, event: Event) -> Message | None:
-        if isinstance(event, OutputReady):
-            return self.OutputDownloaded(event.job, event.output)
-        if isinstance(event, DownloadProgress):
-            return self.DownloadProgressed(event.job_id, event.index, event.received, event.total)
-        if isinstance(event, JobError):
-            return self.JobErrored(event.job_id, event.message)
-        if isinstance(event, SubmissionRejected):
-            return self.SubmissionRefused(event.job, list(event.field_errors))
-        if isinstance(event, QueueStatus):
-            return self.QueueChanged(event.waiting, event.paused_reason)
-        if isinstance(event, Connectivity):
-            return self.ConnectivityChanged(event.online, event.detail)
-        if isinstance(event, PollingStatus):
-            return self.PollingChanged(event.paused, event.followed)
-        if isinstance(event, JobRemoved):
-            return self.JobsRemoved([event.job_id])
-        if isinstance(event, SendRefused):
-            return self.SendingRefused(event.job, event.kind, event.message)
-        if isinstance(event, RoleChanged):
-            return self.RoleChanged(event.role, event.primary)
-        return None
+        self.target.post_message(self.EngineEvent(JobChanges(jobs)))

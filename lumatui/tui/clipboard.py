@@ -8,10 +8,10 @@ and the message says where.
 
 from __future__ import annotations
 
-import os
 import time
 from typing import TYPE_CHECKING, Any
 
+from lumatui.paths import write_private_file
 from lumatui.tui.terminal_info import clipboard_route
 
 if TYPE_CHECKING:
@@ -50,21 +50,13 @@ def copy_text(
 
 def save_clipboard_file(text: str, paths: AppPaths, *, now: float | None = None) -> Path:
     """Write `text` to a new file readable only by the user, under the data dir's clipboard/."""
-    folder = paths.data_dir / "clipboard"
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     moment = time.time() if now is None else now
     stamp = (
         time.strftime("%Y%m%d-%H%M%S", time.localtime(moment))
         + f"-{int(moment * 1e6) % 1_000_000:06d}"
     )
-    for attempt in range(100):
-        path = folder / (f"{stamp}.txt" if attempt == 0 else f"{stamp}-{attempt}.txt")
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            continue
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.chmod(path, 0o600)  # the umask cannot widen it, but make it explicit
-        return path
-    raise FileExistsError(f"no free clipboard file name in {folder}")
+    return write_private_file(
+        paths.data_dir / "clipboard",
+        lambda attempt: f"{stamp}.txt" if attempt == 0 else f"{stamp}-{attempt}.txt",
+        text,
+    )

@@ -15,19 +15,21 @@ from textual.actions import parse
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
+from lumatui.tui.widgets.composer import Composer
+from lumatui.tui.widgets.jobs.job_list import JobList
+from lumatui.tui.widgets.lineage.lineage_tree import LineageTree
+from lumatui.tui.widgets.preview import Preview
+
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Iterable
 
     from textual.dom import DOMNode
     from textual.screen import Screen
+    from textual.widget import Widget
 
-PALETTE_TARGETS = ("LumaApp", "MainScreen", "Composer", "JobList", "LineageTree", "Preview")
-"""Whose bindings the palette offers (a field's own keys only make sense where it has focus)."""
-
-AREAS = {
-    "LumaApp": "everywhere",
-    "MainScreen": "main screen",
-}
+PALETTE_WIDGETS: tuple[type[Widget], ...] = (Composer, JobList, LineageTree, Preview)
+"""Whose bindings the palette runs besides the app's and the screen's own (a field's own keys
+only make sense where it has focus, so the composer's fields are not here)."""
 
 
 @dataclass(frozen=True)
@@ -48,18 +50,18 @@ def collect_actions(screen: Screen[Any]) -> list[ActionEntry]:
     entries: list[ActionEntry] = []
     seen: set[tuple[str, str, str]] = set()
     for node in (app, screen, *screen.walk_children()):
+        runnable = node is app or node is screen or isinstance(node, PALETTE_WIDGETS)
         for owner, binding in own_bindings(node):
             marker = (owner, binding.key, binding.action)
             if marker in seen:
                 continue
             seen.add(marker)
-            runnable = owner in PALETTE_TARGETS
             entries.append(
                 ActionEntry(
                     key=app.get_key_display(binding),
                     description=binding.description or binding.action,
                     help=binding.tooltip or binding.description,
-                    where=AREAS.get(owner, _area_name(owner)),
+                    where="everywhere" if node is app else _area_name(owner),
                     binding_id=binding.id,
                     run=_runner(node, binding.action) if runnable else None,
                 )

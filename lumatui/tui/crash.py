@@ -30,6 +30,7 @@ from importlib import metadata
 from typing import TYPE_CHECKING, Protocol
 
 from lumatui.logs import redact
+from lumatui.paths import write_private_file
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping
@@ -225,18 +226,10 @@ def write_crash_report(
     """Write the report of `error` as `crash-<UTC time>.txt` (0600); returns its path."""
     moment = now or datetime.now(UTC)
     text = redact(report_text(error, details=details, now=moment), secrets)
-    crash_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     stem = f"{REPORT_PREFIX}{moment.strftime('%Y%m%dT%H%M%SZ')}"
-    for attempt in range(100):
-        path = crash_dir / f"{stem}{f'-{attempt}' if attempt else ''}{REPORT_SUFFIX}"
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            continue
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        return path
-    raise FileExistsError(f"too many crash reports named {stem}* in {crash_dir}")
+    return write_private_file(
+        crash_dir, lambda attempt: f"{stem}{f'-{attempt}' if attempt else ''}{REPORT_SUFFIX}", text
+    )
 
 
 def report_text(

@@ -16,7 +16,8 @@ import pytest
 from PIL import Image, ImageFile
 
 from lumatui.engine import frames
-from lumatui.engine.media import MediaError, ThumbnailCache, sniff_mime, verify_file
+from lumatui.engine.media import MediaError, verify_file
+from lumatui.engine.thumbnails import ThumbnailCache
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -104,27 +105,6 @@ def assert_close(colour: tuple[int, int, int], expected: tuple[int, int, int]) -
 
 
 # --- sniffing and verification -----------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("head", "mime"),
-    [
-        (b"\x89PNG\r\n\x1a\n\x00\x00", "image/png"),
-        (b"\xff\xd8\xff\xe0\x00\x10JFIF", "image/jpeg"),
-        (b"GIF89a\x01\x00", "image/gif"),
-        (b"RIFF\x00\x00\x00\x00WEBPVP8 ", "image/webp"),
-        (b"\x00\x00\x00\x20ftypisom\x00\x00\x02\x00isomiso2avc1mp41", "video/mp4"),
-        (b"\x00\x00\x00\x14ftypqt  \x00\x00\x00\x00qt  ", "video/quicktime"),
-        (b"\x00\x00\x00\x1cftypavif\x00\x00\x00\x00avifmif1miaf", "image/avif"),
-        (b"\x1a\x45\xdf\xa3\x9f\x42\x86\x81\x01\x42\x82\x84webm", "video/webm"),
-        (b"v/1\x01\x02\x00\x00\x00", "image/x-exr"),
-        (b"<!DOCTYPE html><html>", None),
-        (b"\x00\x00\x00\x18ftypM4A \x00\x00\x00\x00M4A ", None),
-        (b"", None),
-    ],
-)
-def test_sniff_mime(head: bytes, mime: str | None) -> None:
-    assert sniff_mime(head) == mime
 
 
 def test_verify_big_png_and_jpeg(media: dict[str, Path]) -> None:

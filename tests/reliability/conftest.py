@@ -23,9 +23,9 @@ import pytest
 
 from lumatui.api.client import AgentsClient
 from lumatui.api.schema import GenerationRequest
-from lumatui.engine.media import ThumbnailCache
 from lumatui.engine.service import Engine, EngineOptions
 from lumatui.engine.store import JobStore
+from lumatui.engine.thumbnails import ThumbnailCache
 from lumatui.sim import SimSettings, start_in_background
 
 if TYPE_CHECKING:

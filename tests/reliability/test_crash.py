@@ -21,7 +21,8 @@ from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lumatui.engine.media import file_sha256, verify_file
+from lumatui.engine.media import verify_file
+from lumatui.engine.thumbnails import file_sha256
 from lumatui.sim import SimSettings, start_in_background
 from tests.reliability.conftest import sim_prompts
 

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lumatui.engine.jobs import JobState
-from lumatui.engine.media import file_sha256, verify_file
+from lumatui.engine.media import verify_file
+from lumatui.engine.thumbnails import file_sha256
 from lumatui.sim.service import caller_of
 from tests.reliability.conftest import KEY, WAIT_S, build_engine, request, sim_prompts
 

@@ -31,9 +31,9 @@ from lumatui.api.client import AgentsClient
 from lumatui.cli import build_parser
 from lumatui.config import app_paths, load_settings
 from lumatui.engine.jobs import JobState
-from lumatui.engine.media import ThumbnailCache
 from lumatui.engine.service import Engine, EngineOptions
 from lumatui.engine.store import JobStore
+from lumatui.engine.thumbnails import ThumbnailCache
 from lumatui.logs import configure_logging
 from lumatui.sim import SimSettings, start_in_background
 from tests.reliability.conftest import SPEED, EventLog, request, scaled_sleep

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, get_args
 
 from lumatui.engine.events import Connectivity, JobChanged, PollingStatus, QueueStatus
 from lumatui.engine.jobs import Job, JobState
-from lumatui.tui.bridge import EngineBridge
+from lumatui.tui.bridge import EngineBridge, EngineView, JobChanges, dispatch
 
 if TYPE_CHECKING:
     from textual.message import Message
@@ -66,17 +66,22 @@ async def test_changes_coalesce_into_one_message_and_keep_their_order() -> None:
     assert target.posted == []  # nothing until the loop turns
     await asyncio.sleep(0)
     (changed,) = target.posted
-    assert isinstance(changed, EngineBridge.JobsChanged)
-    assert len(changed.jobs) == 10
-    assert {j.id: j.state for j in changed.jobs}["job-3"] is JobState.COMPLETED
+    assert isinstance(changed, EngineBridge.EngineEvent)
+    assert isinstance(changed.event, JobChanges)
+    assert len(changed.event.jobs) == 10
+    assert {j.id: j.state for j in changed.event.jobs}["job-3"] is JobState.COMPLETED
 
     # Any other event flushes pending changes first, so order is kept.
     bus.publish(JobChanged(job(42)))
-    bus.publish(PollingStatus(paused=True, followed=3))
+    polling = PollingStatus(paused=True, followed=3)
+    bus.publish(polling)
     bus.publish(QueueStatus(waiting=2, paused_reason="budget exhausted"))
     bus.publish(Connectivity(online=False, detail="refused"))
-    kinds = [type(m).__name__ for m in target.posted[1:]]
-    assert kinds == ["JobsChanged", "PollingChanged", "QueueChanged", "ConnectivityChanged"]
+    assert all(isinstance(m, EngineBridge.EngineEvent) for m in target.posted)
+    events = [m.event for m in target.posted[1:]]  # type: ignore[attr-defined]
+    kinds = [type(e).__name__ for e in events]
+    assert kinds == ["JobChanges", "PollingStatus", "QueueStatus", "Connectivity"]
+    assert events[1] is polling  # the engine's own event, not a copy
     await asyncio.sleep(0)
     assert len(target.posted) == 5  # the scheduled flush found nothing left
 
@@ -84,3 +89,41 @@ async def test_changes_coalesce_into_one_message_and_keep_their_order() -> None:
     bus.publish(JobChanged(job(7)))
     await asyncio.sleep(0)
     assert len(target.posted) == 5
+
+
+class View:
+    """Records which method `dispatch` called, with what."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, Any]] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return lambda arg: self.calls.append((name, arg))
+
+
+def test_dispatch_calls_the_method_named_after_each_event() -> None:
+    from lumatui.engine import events as ev
+
+    one = job(1)
+    cases: list[tuple[Any, str, Any]] = [
+        (JobChanges([one]), "jobs_changed", [one]),
+        (ev.JobChanged(one), "jobs_changed", [one]),
+        (ev.JobRemoved("job-1"), "jobs_removed", ["job-1"]),
+        (ev.RoleChanged("primary", None), "role_changed", None),
+        (ev.SendRefused(one, "auth", "bad key"), "send_refused", None),
+        (ev.DownloadProgress("job-1", 0, 5, 10), "download_progress", None),
+        (ev.JobError("job-1", "oops"), "job_error", None),
+        (ev.SubmissionRejected(one, []), "submission_rejected", None),
+        (QueueStatus(1, None), "queue_status", None),
+        (Connectivity(online=True), "connectivity", None),
+        (PollingStatus(paused=False, followed=0), "polling_status", None),
+    ]
+    for event, name, argument in cases:
+        view = View()
+        dispatch(view, event)
+        assert view.calls == [(name, event if argument is None else argument)], event
+    # Every engine event has a case (OutputReady needs an output: its method is named here).
+    covered = {type(event) for event, _, _ in cases} - {JobChanges}
+    assert covered | {ev.OutputReady} == set(get_args(ev.Event))
+    methods = {name for name in vars(EngineView) if not name.startswith("_")}
+    assert {name for _, name, _ in cases} | {"output_ready"} == methods

@@ -17,8 +17,8 @@ if TYPE_CHECKING:
     from textual.widgets.tree import TreeNode
 
     from lumatui.engine.jobs import Job
-    from lumatui.engine.media import ThumbnailCache
     from lumatui.engine.store import JobStore
+    from lumatui.engine.thumbnails import ThumbnailCache
 
 __all__ = ["seed", "store", "thumbnails"]  # fixtures shared with the preview tests
 

@@ -12,7 +12,7 @@ from textual.worker import WorkerCancelled
 
 from lumatui.api.enums import FailureCode
 from lumatui.engine.jobs import JobState
-from lumatui.engine.media import ThumbnailCache, file_sha256
+from lumatui.engine.thumbnails import ThumbnailCache, file_sha256
 from lumatui.tui.widgets.preview.advice import FAILURE_ADVICE, UNKNOWN_FAILURE_ADVICE
 from lumatui.tui.widgets.preview.details import url_expiry
 from lumatui.tui.widgets.preview.thumbnail import requested_protocol

@@ -17,8 +17,8 @@ from PIL import Image
 from textual.app import App
 
 from lumatui.api.schema import Generation, GenerationOutput, GenerationRequest
-from lumatui.engine.media import ThumbnailCache, file_sha256
 from lumatui.engine.store import JobStore
+from lumatui.engine.thumbnails import ThumbnailCache, file_sha256
 from lumatui.resources import styles_dir
 from lumatui.tui.widgets.lineage import LineageTree
 from lumatui.tui.widgets.preview import Preview

@@ -10,8 +10,8 @@ from textual.widgets import ProgressBar
 from tests.tui.test_preview_host import SIZE, Host, Seeder, seed, store, thumbnails
 
 if TYPE_CHECKING:
-    from lumatui.engine.media import ThumbnailCache
     from lumatui.engine.store import JobStore
+    from lumatui.engine.thumbnails import ThumbnailCache
 
 __all__ = ["seed", "store", "thumbnails"]
 

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 import av
 from PIL import Image, ImageOps
 
+from lumatui.api.sniff import media_kind, sniff_mime
 from lumatui.sim.media.jobs import MediaTooLarge, UndecodableMedia, UnsupportedMedia
-from lumatui.sim.media.sniff import sniff
 
 if TYPE_CHECKING:
     from collections.abc import Generator, Iterator, Sequence
@@ -34,6 +34,7 @@ _PIL_FORMATS = {
 _AV_FORMATS = {
     "video/mp4": "mp4",
     "video/quicktime": "mov",
+    "video/3gpp": "mp4",  # FFmpeg's one ISO demuxer reads MP4, MOV and 3GPP alike
     "video/webm": "matroska",
     "video/x-matroska": "matroska",
 }
@@ -63,10 +64,10 @@ def media_errors(what: str) -> Iterator[None]:
 
 def _claim(data: bytes, expected: str) -> str:
     """The MIME type the bytes claim, insisting on `expected` kind ("image" or "video")."""
-    claim = sniff(data)
-    if claim is None:
+    mime = sniff_mime(data)
+    if mime is None:
         raise UnsupportedMedia("not an image or video format the simulator knows")
-    kind, mime = claim
+    kind = media_kind(mime)
     if kind != expected:
         raise UnsupportedMedia(f"a {kind} where an {expected} was expected")
     return mime
@@ -161,7 +162,7 @@ def _check_boxes(data: bytes) -> None:
 @contextmanager
 def _open_video(data: bytes, mime: str) -> Iterator[tuple[Any, Any]]:
     """Open a container and its first video stream, refusing bomb-sized frames."""
-    if mime in ("video/mp4", "video/quicktime"):
+    if mime in ("video/mp4", "video/quicktime", "video/3gpp"):
         _check_boxes(data)
     container = av.open(io.BytesIO(data), mode="r", format=_AV_FORMATS[mime])
     try:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from lumatui.api.sniff import media_kind, sniff_mime
 from lumatui.sim.media.jobs import MediaInfo, UnsupportedMedia
-from lumatui.sim.media.sniff import sniff
 
 
 def probe(data: bytes) -> MediaInfo:
@@ -13,10 +13,10 @@ def probe(data: bytes) -> MediaInfo:
     UndecodableMedia when they claim a known format but do not decode (truncated, corrupt,
     or too large to decode safely). Nothing else escapes, whatever the input.
     """
-    claim = sniff(data)
-    if claim is None:
+    mime = sniff_mime(data)
+    if mime is None:
         raise UnsupportedMedia(_describe_unknown(data))
-    kind, mime = claim
+    kind = media_kind(mime)
     from lumatui.sim.media import decode
 
     if kind == "image":

@@ -24,6 +24,8 @@ from lumatui.tui.screens.confirm import YES_NO, ConfirmScreen
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from textual.app import App
+
     from lumatui.api.schema import GenerationRequest
     from lumatui.config import AppPaths, Settings
     from lumatui.engine.jobs import Job
@@ -97,7 +99,7 @@ class JobActions:
         self.base_url = base_url
 
     @property
-    def app(self) -> Any:
+    def app(self) -> App[Any]:
         """The running app (notify, push_screen, clipboard)."""
         composer = self.host.composer
         return composer.app
@@ -112,7 +114,7 @@ class JobActions:
             if name in CHAINS:
                 self._chain(job, CHAINS[name](job), name)
             else:
-                getattr(self, f"_{name}")(job)
+                DIRECT[name](self, job)
         except ActionNotPossible as exc:
             self.app.notify(str(exc), severity="warning", markup=False)
 
@@ -197,6 +199,17 @@ def job_makes_video(job: Job) -> bool:
         return GenerationType(job.type).makes_video
     except ValueError:
         return False
+
+
+DIRECT: dict[str, Callable[[JobActions, Job], None]] = {
+    "rerun": JobActions._rerun,
+    "copy_id": JobActions._copy_id,
+    "copy_curl": JobActions._copy_curl,
+    "open_output": JobActions._open_output,
+    "use_selected": JobActions._use_selected,
+}
+"""The actions that do not fill the composer from the job, by name: with `CHAINS`, the table
+`JobActions.run` dispatches through (`JOB_ACTIONS` lists both)."""
 
 
 def history_kind(engine: Engine) -> Callable[[str], str | None]:

@@ -1,6 +1,7 @@
 """What the workstation shows of the history, live: this engine's events and every process's.
 
-The engine's own events arrive at once through the bridge. Every other process's writes
+The engine's own events arrive at once through the bridge, which hands each to the method
+of `LiveView` named after it (see `lumatui.tui.bridge.dispatch`). Every other process's writes
 (a `lumatui submit`, a second workstation, `wait --all`) arrive through the history's
 change feed, polled a few times a second off the event loop: only when SQLite's
 `data_version` moved are the changed rows read. Both paths end here, in `jobs_changed`
@@ -17,7 +18,17 @@ from lumatui.engine.jobs import RUNNING_STATES
 
 if TYPE_CHECKING:
     from lumatui.engine.astore import AsyncJobStore
-    from lumatui.engine.claims import ProcessRow
+    from lumatui.engine.events import (
+        Connectivity,
+        DownloadProgress,
+        JobError,
+        OutputReady,
+        PollingStatus,
+        QueueStatus,
+        RoleChanged,
+        SendRefused,
+        SubmissionRejected,
+    )
     from lumatui.engine.jobs import Job
     from lumatui.tui.screens.main import MainScreen
 
@@ -84,9 +95,10 @@ class LiveView:
             screen.preview.show(None)
             screen.lineage.show_family(None)
 
-    def role_changed(self, role: str, primary: ProcessRow | None) -> None:
+    def role_changed(self, event: RoleChanged) -> None:
         """Say plainly when another process is the primary."""
         screen = self.screen
+        role, primary = event.role, event.primary
         if role == "primary":
             screen.header.role = "primary"
             return
@@ -100,6 +112,52 @@ class LiveView:
                 markup=False,
             )
         screen.header.role = text
+
+    def send_refused(self, event: SendRefused) -> None:
+        """401, 403 or 402: said at once, with the API's reason (u tries again)."""
+        self.screen.notify(
+            f"{event.message}. Press u to try again.", severity="error", markup=False
+        )
+
+    def output_ready(self, event: OutputReady) -> None:
+        """An output is on disk: the list's mark and the preview's picture."""
+        self.screen.job_list.output_ready(event.job.id)
+        self.screen.preview.output_ready(event.job.id)
+
+    def download_progress(self, event: DownloadProgress) -> None:
+        """Bytes arrived: the list's and the preview's download progress."""
+        self.screen.job_list.download_progress(event.job_id, event.received, event.total)
+        self.screen.preview.download_progress(
+            event.job_id, event.index, event.received, event.total
+        )
+
+    def job_error(self, event: JobError) -> None:
+        """Something went wrong with a job: say it."""
+        self.screen.notify(event.message, severity="warning", markup=False)
+
+    def submission_rejected(self, event: SubmissionRejected) -> None:
+        """The API refused a request: its errors go under the composer's fields."""
+        screen, job = self.screen, event.job
+        screen.session.refused(job)
+        if job.id == screen.last_submitted:
+            screen.composer.show_server_errors(event.field_errors)
+        first = event.field_errors[0] if event.field_errors else job.note
+        screen.notify(
+            f"⊘ {job.short_id} was refused by the API: {first}", severity="error", markup=False
+        )
+
+    def queue_status(self, event: QueueStatus) -> None:
+        """The local queue paused or resumed (a refusal is said by `send_refused`)."""
+        self.screen.header.queue_paused = event.paused_reason
+
+    def connectivity(self, event: Connectivity) -> None:
+        """The API stopped or started answering."""
+        self.screen.header.online = event.online
+        self.screen.header.offline_detail = event.detail
+
+    def polling_status(self, event: PollingStatus) -> None:
+        """Polling paused or resumed."""
+        self.screen.header.polling_paused = event.paused
 
     def close(self) -> None:
         """Close the feed's connection."""

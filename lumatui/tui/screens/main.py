@@ -17,7 +17,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from lumatui.api.pricing import price_of
-from lumatui.tui.bridge import EngineBridge
+from lumatui.tui.bridge import EngineBridge, dispatch
 from lumatui.tui.deferred import deferred
 from lumatui.tui.screens.draft_keeper import AUTOSAVE_S, DraftKeeper
 from lumatui.tui.screens.job_actions import JobActions, history_kind
@@ -51,8 +51,8 @@ if TYPE_CHECKING:
     from lumatui.api.schema import GenerationRequest
     from lumatui.config import AppPaths, Settings
     from lumatui.engine.jobs import Job
-    from lumatui.engine.media import ThumbnailCache
     from lumatui.engine.service import Engine
+    from lumatui.engine.thumbnails import ThumbnailCache
     from lumatui.tui.commands import ActionEntry
 
 STACK_BELOW = (110, 28)
@@ -103,7 +103,7 @@ class MainScreen(Screen[None]):
         )
         self.selected_job_id: str | None = None
         self.selected: Job | None = None  # as last read: the list, tree and feed keep it
-        self._last_submitted: str | None = None
+        self.last_submitted: str | None = None
         self._last_focus: dict[str, Widget] = {}
 
     def compose(self) -> ComposeResult:
@@ -286,7 +286,7 @@ class MainScreen(Screen[None]):
         """Send a request through the engine, select it, and count its price."""
         job = await self.engine.submit(request)
         self.session.submitted(job, price or price_of(request, self.settings.prices))
-        self._last_submitted = job.id
+        self.last_submitted = job.id
         self.live.jobs_changed([job])
         self.job_list.select_job(job)
         self._select(job)
@@ -330,65 +330,9 @@ class MainScreen(Screen[None]):
 
     # -- messages from the engine ---------------------------------------------------------
 
-    def on_engine_bridge_jobs_changed(self, message: EngineBridge.JobsChanged) -> None:
-        """Jobs changed: update their rows, nodes, the preview, counts and toasts."""
-        self.live.jobs_changed(message.jobs)
-
-    def on_engine_bridge_jobs_removed(self, message: EngineBridge.JobsRemoved) -> None:
-        """Jobs were removed from the history."""
-        self.live.jobs_removed(message.job_ids)
-
-    def on_engine_bridge_role_changed(self, message: EngineBridge.RoleChanged) -> None:
-        """This process became primary, or another one is."""
-        self.live.role_changed(message.role, message.primary)
-
-    def on_engine_bridge_sending_refused(self, message: EngineBridge.SendingRefused) -> None:
-        """401, 403 or 402: said at once, with the API's reason (u tries again)."""
-        self.notify(f"{message.message}. Press u to try again.", severity="error", markup=False)
-
-    def on_engine_bridge_output_downloaded(self, message: EngineBridge.OutputDownloaded) -> None:
-        """An output is on disk: the list's mark and the preview's picture."""
-        self.job_list.output_ready(message.job.id)
-        self.preview.output_ready(message.job.id)
-
-    def on_engine_bridge_download_progressed(
-        self, message: EngineBridge.DownloadProgressed
-    ) -> None:
-        """Bytes arrived: the list's and the preview's download progress."""
-        self.job_list.download_progress(message.job_id, message.received, message.total)
-        self.preview.download_progress(
-            message.job_id, message.index, message.received, message.total
-        )
-
-    def on_engine_bridge_job_errored(self, message: EngineBridge.JobErrored) -> None:
-        """Something went wrong with a job: say it."""
-        self.notify(message.message, severity="warning", markup=False)
-
-    def on_engine_bridge_submission_refused(self, message: EngineBridge.SubmissionRefused) -> None:
-        """The API refused a request: its errors go under the composer's fields."""
-        job = message.job
-        self.session.refused(job)
-        if job.id == self._last_submitted:
-            self.composer.show_server_errors(message.field_errors)
-        first = message.field_errors[0] if message.field_errors else job.note
-        self.notify(
-            f"⊘ {job.short_id} was refused by the API: {first}", severity="error", markup=False
-        )
-
-    def on_engine_bridge_queue_changed(self, message: EngineBridge.QueueChanged) -> None:
-        """The local queue paused or resumed (a refusal is said by `sending_refused`)."""
-        self.header.queue_paused = message.paused_reason
-
-    def on_engine_bridge_connectivity_changed(
-        self, message: EngineBridge.ConnectivityChanged
-    ) -> None:
-        """The API stopped or started answering."""
-        self.header.online = message.online
-        self.header.offline_detail = message.detail
-
-    def on_engine_bridge_polling_changed(self, message: EngineBridge.PollingChanged) -> None:
-        """Polling paused or resumed."""
-        self.header.polling_paused = message.paused
+    def on_engine_bridge_engine_event(self, message: EngineBridge.EngineEvent) -> None:
+        """News from the engine: `dispatch` hands it to the live view's method for it."""
+        dispatch(self.live, message.event)
 
     def restyle(self, _theme: Any = None) -> None:
         """The theme changed: redraw colours drawn into cells and pane borders."""

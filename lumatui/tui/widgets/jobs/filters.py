@@ -2,18 +2,16 @@
 
 `state:failed,uncertain type:video fox` keeps failed or uncertain videos whose prompt (or id,
 or failure code) contains "fox". The same query goes to SQLite for paging, and `matches`
-decides in Python whether a changed job belongs in the list, so both always agree.
+(`lumatui.engine.queries`, where both are written) decides whether a changed job belongs in
+the list, so both always agree.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING
 
 from lumatui.engine.queries import SORTABLE, JobQuery
-
-if TYPE_CHECKING:
-    from lumatui.engine.jobs import Job
+from lumatui.engine.queries import matches as matches
 
 TOKEN_FIELDS = {"state": "states", "is": "states", "type": "types", "model": "models"}
 STAR_VALUES = {"yes": True, "y": True, "true": True, "1": True}
@@ -65,27 +63,6 @@ def describe(query: JobQuery) -> str:
     if query.text:
         parts.append(query.text)
     return " ".join(parts)
-
-
-def matches(job: Job, query: JobQuery) -> bool:
-    """True when `job` belongs in a list filtered by `query` (the store's WHERE, in Python)."""
-    if query.states and job.state.value not in query.states:
-        return False
-    if query.types and job.type not in query.types:
-        return False
-    if query.models and job.model not in query.models:
-        return False
-    if query.hide_finished and job.state.is_finished:
-        return False
-    if query.starred is not None and job.starred is not query.starred:
-        return False
-    if query.text:
-        needle = query.text.lower()
-        haystacks = (job.prompt, job.generation_id or "", job.id, job.failure_code or "")
-        # SQLite's LIKE is case-insensitive for ASCII only; lower() is close enough here.
-        if not any(needle in h.lower() for h in haystacks):
-            return False
-    return True
 
 
 def next_sort(query: JobQuery) -> JobQuery:

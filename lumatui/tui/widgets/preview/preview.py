@@ -35,8 +35,8 @@ if TYPE_CHECKING:
     from textual.app import ComposeResult
 
     from lumatui.engine.jobs import Job, JobState, Output
-    from lumatui.engine.media import ThumbnailCache
     from lumatui.engine.store import JobStore
+    from lumatui.engine.thumbnails import ThumbnailCache
 
 FRAME_NAMES = ("first", "middle", "last")
 _MediaKey = tuple[str, int, str | None, str | None]

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from textual.widget import Widget
 
     from lumatui.engine.jobs import Output
-    from lumatui.engine.media import ThumbnailCache
+    from lumatui.engine.thumbnails import ThumbnailCache
 
 PROTOCOLS = ("auto", "tgp", "sixel", "halfcell", "unicode")
 """The renderers that can be asked for; `auto` lets textual-image choose."""
