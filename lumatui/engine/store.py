@@ -9,16 +9,14 @@ The API key is never written here.
 
 from __future__ import annotations
 
-import json
 import time
-import uuid
 from typing import TYPE_CHECKING
 
 from lumatui.engine.claims import Claims
 from lumatui.engine.jobs import POLLED_STATES, Edge, Job, JobState, Orphan
-from lumatui.engine.lineage import references
 from lumatui.engine.queries import JobQuery, where_clause
-from lumatui.engine.rows import job_in, select_jobs, set_state
+from lumatui.engine.replay_store import ReplayRecords
+from lumatui.engine.rows import insert_job, job_in, select_jobs, set_state
 from lumatui.engine.store_outputs import MAX_OUTPUTS, OutputRecords, store_outputs
 
 if TYPE_CHECKING:
@@ -28,7 +26,7 @@ if TYPE_CHECKING:
     from lumatui.api.schema import Generation, GenerationRequest
 
 
-class JobStore(OutputRecords, Claims):
+class JobStore(OutputRecords, ReplayRecords, Claims):
     """The engine's memory of every job, backed by one SQLite file."""
 
     @classmethod
@@ -57,33 +55,9 @@ class JobStore(OutputRecords, Claims):
     ) -> Job:
         """Write a request *before* it is sent (`submitting`, or `waiting` behind others)."""
         now = time.time() if now is None else now
-        job_id = str(uuid.uuid4())
-        body = json.dumps(request.to_json(), separators=(",", ":"), ensure_ascii=False)
         with self.transaction() as txn:
-            cursor = txn.execute(
-                "INSERT INTO jobs (id, type, model, prompt, request_json, state, created_at,"
-                " updated_at, note, owner, orphan, rev)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    job_id,
-                    str(request.effective_type),
-                    str(request.effective_model),
-                    request.prompt,
-                    body,
-                    state,
-                    now,
-                    now,
-                    note,
-                    owner,
-                    orphan,
-                    txn.rev,
-                ),
-            )
-            seq = cursor.lastrowid
-            txn.execute("INSERT INTO state_changes VALUES (?, ?, ?, ?)", (seq, state, now, note))
-            txn.db.executemany(
-                "INSERT OR IGNORE INTO edges VALUES (?, ?, ?)",
-                [(job_id, parent, role) for role, parent in references(request)],
+            job_id = insert_job(
+                txn, request, state=state, note=note, owner=owner, orphan=orphan, now=now
             )
             return job_in(txn, job_id)
 
