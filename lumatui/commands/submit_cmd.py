@@ -80,6 +80,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument("--wait", action="store_true", help="wait until done; print output paths")
     parser.add_argument(
+        "--print-id",
+        action="store_true",
+        help="print only each new job's server id, also with --wait (for `ID=$(lumatui "
+        "submit --wait --print-id ...)` in scripts)",
+    )
+    parser.add_argument(
         "--count",
         type=int,
         default=1,
@@ -326,7 +332,7 @@ async def _send_in(
             session.stop_reason = None
     with contextlib.closing(open_store(paths)) as store:
         jobs = store.get_many(ids)
-        _print_result(store, jobs, json_mode=json_mode, wait=args.wait)
+        _print_result(store, jobs, json_mode=json_mode, wait=args.wait and not args.print_id)
         return code or jobs_exit_code(store, jobs)
 
 

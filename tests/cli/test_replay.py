@@ -1,0 +1,104 @@
+"""`lumatui replay`: a chain replayed on a changed step from a shell, and `submit --print-id`."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+from tests.cli.conftest import KEY, SPEED, Ran, stored_jobs
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    import pytest
+
+    from lumatui.sim import RunningSimulator
+
+
+def on(fast_sim: RunningSimulator) -> tuple[str, ...]:
+    """The options that point a network command at the fast simulator."""
+    return ("--base-url", fast_sim.base_url, "--sim-speed", str(SPEED))
+
+
+def make_chain(on_sim: Callable[..., Ran]) -> list[str]:
+    """image -> edit -> animate, each waited for; their server ids (via --print-id)."""
+    ids: list[str] = []
+    for args in (
+        ("--prompt", "a red fox in snow", "--aspect-ratio", "16:9"),
+        ("--type", "image_edit", "--prompt", "make it night", "--source", "{0}"),
+        ("--type", "video", "--prompt", "the fox runs", "--keyframe", "{1}@0"),
+    ):
+        filled = [a.format(*ids) for a in args]
+        ran = on_sim("submit", "--wait", "--print-id", *filled)
+        assert ran.code == 0, ran.err
+        (new_id,) = ran.out.split()
+        ids.append(new_id)
+    return ids
+
+
+def test_submit_print_id_with_wait_prints_only_the_id(on_sim: Callable[..., Ran]) -> None:
+    ran = on_sim("submit", "--wait", "--print-id", "--prompt", "a fox")
+    assert ran.code == 0, ran.err
+    (job,) = stored_jobs()
+    assert ran.out == f"{job.generation_id}\n"
+    assert job.state == "completed"
+
+
+def test_replay_dry_run_json_shows_the_plan_and_sends_nothing(
+    on_sim: Callable[..., Ran], fast_sim: RunningSimulator
+) -> None:
+    image, edit, _video = make_chain(on_sim)
+    before = fast_sim.simulator.store.count()
+    ran = on_sim("replay", image, "--prompt", "a blue fox", "--dry-run", "--json", *on(fast_sim))
+    assert ran.code == 0, ran.err
+    plan = json.loads(ran.out)
+    first, second, third = plan["requests"]
+    assert first["prompt"] == "a blue fox" and first["aspect_ratio"] == "16:9"
+    assert second["source"]["generation_id"] == "$step1"
+    assert third["video"]["keyframes"][0]["generation_id"] == "$step2"
+    assert isinstance(plan["total_usd"], float) and plan["total_usd"] > 0
+    assert [s["waits_for"] for s in plan["steps"]] == [[], [1], [2]]
+    assert plan["steps"][1]["replaces"] == edit
+    assert fast_sim.simulator.store.count() == before
+    assert len(stored_jobs()) == 3
+
+
+def test_replay_without_yes_and_without_a_terminal_sends_nothing(
+    on_sim: Callable[..., Ran], fast_sim: RunningSimulator
+) -> None:
+    image, _edit, _video = make_chain(on_sim)
+    before = fast_sim.simulator.store.count()
+    ran = on_sim("replay", image, "--model", "uni-1-max", *on(fast_sim), stdin="")
+    assert ran.code == 2
+    assert "Pass --yes" in ran.err
+    assert "step 2: image_edit" in ran.err  # the plan was shown
+    assert fast_sim.simulator.store.count() == before
+
+
+def test_replay_yes_wait_makes_the_new_branch(
+    on_sim: Callable[..., Ran], fast_sim: RunningSimulator
+) -> None:
+    image, edit, video = make_chain(on_sim)
+    before = fast_sim.simulator.store.count()
+    ran = on_sim(
+        "replay", edit, "--prompt", "make it foggy", "--yes", "--wait", "--json", *on(fast_sim)
+    )
+    assert ran.code == 0, ran.err
+    record = json.loads(ran.out)
+    assert record["state"] == "done"
+    new_edit, new_video = (step["job"] for step in record["steps"])
+    assert [step["replaces"] for step in record["steps"]] == [edit, video]
+    assert new_edit["prompt"] == "make it foggy" and new_edit["state"] == "completed"
+    assert new_edit["parents"] == [image]  # beside the old edit, under the same image
+    assert new_video["parents"] == [new_edit["generation_id"]]
+    assert new_video["outputs"] and new_video["state"] == "completed"
+    assert fast_sim.simulator.store.count() == before + 2
+
+
+def test_replay_resume_with_nothing_saved_says_so(
+    on_sim: Callable[..., Ran], fast_sim: RunningSimulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LUMA_AGENTS_API_KEY", KEY)
+    ran = on_sim("replay", "--resume", *on(fast_sim))
+    assert ran.code == 0, ran.err
+    assert "no saved plan" in ran.err
