@@ -39,6 +39,7 @@ from lumatui.commands.request_flags import add_request_flags, apply_flags, read_
 from lumatui.engine.events import JobChanged, ReplayChanged, SendRefused
 from lumatui.engine.jobs import UNSENT_STATES
 from lumatui.engine.replay import PlanState
+from lumatui.engine.replays import next_event
 
 if TYPE_CHECKING:
     import argparse
@@ -215,6 +216,8 @@ async def _send(
         total = total_usd(plan_prices(plan, settings.prices))
         started = await session.engine.replays.start(plan, total_usd=total)
         warn(f"lumatui: replay {started.short_id} started")
+        if not args.wait:  # the first step(s) only: the rest is for the primary or --resume
+            session.engine.replays.detach(plan.id)
         code = await _follow(session.engine, plan.id, progress, args)
     return _finish(paths, plan.id, code, json_mode, wait=args.wait)
 
@@ -240,6 +243,8 @@ async def _saved_plans(
             code = 0
             for plan in resumed:
                 warn(f"lumatui: resuming replay {plan.short_id}")
+                if not args.wait:
+                    engine.replays.detach(plan.id)
                 progress.plan_id = plan.id
                 code = max(code, await _follow(engine, plan.id, progress, args))
             plan_id = resumed[-1].id
@@ -268,8 +273,11 @@ async def _follow(engine: Engine, plan_id: str, progress: _Progress, args: Any) 
         if deadline is not None and time.monotonic() > deadline:
             warn(f"lumatui replay: timed out after {args.timeout:g} s")
             return EXIT_TIMEOUT
-        with contextlib.suppress(TimeoutError):
-            await engine.replays.wait(plan_id, timeout=0.5)
+        if args.wait:
+            with contextlib.suppress(TimeoutError):
+                await engine.replays.wait(plan_id, timeout=0.5)
+        else:
+            await next_event(engine, 0.5)
     if args.wait:
         with contextlib.suppress(TimeoutError):  # the outputs, as `submit --wait` prints them
             remaining = None if deadline is None else max(deadline - time.monotonic(), 0.1)

@@ -49,6 +49,7 @@ class Replays:
         self._lock = asyncio.Lock()
         self._steps: dict[str, str] = {}  # step job id -> plan id, for this owner's plans
         self._tasks: set[asyncio.Task[object]] = set()
+        self._detached: set[str] = set()
         self._unsubscribe = engine.bus.subscribe(self._on_event)
 
     async def start(self, plan: ReplayPlan, *, total_usd: float | None = None) -> ReplayPlan:
@@ -88,7 +89,11 @@ class Replays:
         async with self._lock:
             engine = self._engine
             plan = await engine.db.read(lambda s: s.plan(plan_id))
-            if plan.state is not PlanState.RUNNING or plan.owner != engine.owner:
+            if (
+                plan.state is not PlanState.RUNNING
+                or plan.owner != engine.owner
+                or plan.id in self._detached
+            ):
                 self._forget(plan)
                 return plan
             ids = plan.job_ids
@@ -125,6 +130,12 @@ class Replays:
                 engine.bus.publish(ReplayChanged(plan))
             return plan
 
+    def detach(self, plan_id: str) -> None:
+        """Record no further step of this plan here; it goes back to the history when this
+        process stops, for the primary or `lumatui replay --resume` to carry on."""
+        self._detached.add(plan_id)
+        self._steps = {job: plan for job, plan in self._steps.items() if plan != plan_id}
+
     async def cancel(self, plan_id: str, *, timeout: float | None = None) -> ReplayPlan:
         """Cancel a plan (any process's): nothing more is recorded, waiting steps are
         cancelled (never sent), and a POST in flight is waited for until its outcome is
@@ -143,7 +154,7 @@ class Replays:
                 break
             if deadline is not None and time.monotonic() > deadline:
                 break
-            await _next_event(engine, 0.5)
+            await next_event(engine, 0.5)
         engine.bus.publish(ReplayChanged(plan))
         return plan
 
@@ -162,7 +173,7 @@ class Replays:
                 await self.resume([plan.id])
             elif plan.owner == engine.owner:
                 await self.advance(plan.id)  # its jobs may be another process's to follow
-            await _next_event(engine, min(remaining or 0.5, 0.5))
+            await next_event(engine, min(remaining or 0.5, 0.5))
 
     async def stop(self) -> list[ReplayPlan]:
         """At exit: give this process's running plans back to the history (to be resumed)."""
@@ -223,7 +234,7 @@ def _outcome(plan: ReplayPlan, jobs: dict[str, Job]) -> tuple[PlanState, str | N
     )
 
 
-async def _next_event(engine: Engine, timeout: float) -> None:
+async def next_event(engine: Engine, timeout: float) -> None:
     """Wait for the engine's next event, at most `timeout` seconds (other processes' changes
     are not events here: the caller reads the history again)."""
     seen = asyncio.Event()

@@ -102,3 +102,38 @@ def test_replay_resume_with_nothing_saved_says_so(
     ran = on_sim("replay", "--resume", *on(fast_sim))
     assert ran.code == 0, ran.err
     assert "no saved plan" in ran.err
+
+
+def test_a_replay_left_running_is_resumed_later_without_a_second_post(
+    on_sim: Callable[..., Ran], fast_sim: RunningSimulator
+) -> None:
+    image, _edit, _video = make_chain(on_sim)
+    before = fast_sim.simulator.store.count()
+    ran = on_sim("replay", image, "--prompt", "a grey fox", "--yes", *on(fast_sim))
+    assert ran.code == 0, ran.err
+    plan_id = ran.out.strip()
+    assert "goes on without this command" in ran.err  # only step 1 was sent
+    resumed = on_sim("replay", "--resume", plan_id[:8], "--wait", "--json", *on(fast_sim))
+    assert resumed.code == 0, resumed.err
+    record = json.loads(resumed.out)
+    assert record["plan"] == plan_id and record["state"] == "done"
+    assert [s["job"]["state"] for s in record["steps"]] == ["completed"] * 3
+    assert fast_sim.simulator.store.count() == before + 3
+
+
+def test_cancel_a_saved_replay_sends_nothing_more(
+    on_sim: Callable[..., Ran], fast_sim: RunningSimulator
+) -> None:
+    image, _edit, _video = make_chain(on_sim)
+    before = fast_sim.simulator.store.count()
+    ran = on_sim("replay", image, "--prompt", "a black fox", "--yes", *on(fast_sim))
+    assert ran.code == 0, ran.err
+    plan_id = ran.out.strip()
+    cancelled = on_sim("replay", "--cancel", plan_id, "--json", *on(fast_sim))
+    assert cancelled.code == 1  # the plan did not run to its end
+    record = json.loads(cancelled.out)
+    assert record["state"] == "cancelled"
+    assert [s["job"] is None for s in record["steps"]] == [False, True, True]
+    nothing = on_sim("replay", "--resume", *on(fast_sim))
+    assert "no saved plan" in nothing.err
+    assert fast_sim.simulator.store.count() == before + 1
