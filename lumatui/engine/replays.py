@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 
 from lumatui.engine.events import JobChanged, ReplayChanged
 from lumatui.engine.jobs import JobState, Orphan
+from lumatui.engine.owners import owner_alive
 from lumatui.engine.replay import PlanState, finished_badly, step_request
 
 if TYPE_CHECKING:
@@ -70,7 +71,9 @@ class Replays:
         others = [p for p in running if p.owner != owner and (wanted is None or p.id in wanted)]
         if not others:  # the usual case, checked every second by the primary: one read
             return []
-        dead = await self._engine.ownership.dead()
+        database = self._engine.ownership.database
+        owners = {p.owner for p in others if p.owner is not None}
+        dead = await asyncio.to_thread(lambda: [o for o in owners if not owner_alive(database, o)])
         if not any(p.owner is None or p.owner in dead for p in others):
             return []
         taken = await self._engine.db.write(lambda s: s.claim_plans(owner, dead, plan_ids=wanted))
@@ -80,6 +83,16 @@ class Replays:
             await self._engine.adopt_jobs(plan.job_ids)  # its steps' jobs, if orphaned too
             resumed.append(await self.advance(plan.id))
         return resumed
+
+    async def _dead(self, owners: set[str]) -> set[str]:
+        """Which of these plan owners are gone: a registered process by its lock (or, on
+        another host, its heartbeat), an unregistered one by its lock alone."""
+        dead = set(await self._engine.ownership.dead())
+        database = self._engine.ownership.database
+        registered = {r.owner for r in await self._engine.db.read(lambda s: s.processes())}
+        unknown = owners - registered - dead
+        gone = await asyncio.to_thread(lambda: {o for o in unknown if not owner_alive(database, o)})
+        return (dead | gone) & owners
 
     async def advance(self, plan_id: str) -> ReplayPlan:
         """Record and queue every step whose parents completed; finish the plan when it is.

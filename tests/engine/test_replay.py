@@ -241,3 +241,37 @@ async def test_a_change_of_kind_that_would_break_the_chain_is_refused(
     old = await chain(engine)
     with pytest.raises(ActionNotPossible, match="makes a video"):
         plan_replay(engine.store, old["A"], request(type="video"))
+
+
+@pytest.mark.parametrize("sending", [False, True])
+async def test_a_plan_of_a_crashed_process_is_carried_on_by_the_next_primary(
+    sim: RunningSimulator, engine_factory: Callable[..., Engine], sending: bool
+) -> None:
+    maker = engine_factory(sim)
+    await maker.start()
+    old = await chain(maker)
+    await maker.stop()
+    posts_before = sim.simulator.store.count()
+    store = maker.store
+    # A process (now gone, without a word) saved the plan and recorded step 1; if it was
+    # sending it when it died, the POST may have reached the API.
+    plan = plan_replay(store, old["A"], request(prompt="a red fox at noon"))
+    store.save_plan(plan, owner="crashed-owner")
+    step1 = store.record_step(plan.id, 0, plan.steps[0].request, owner="crashed-owner")
+    assert step1 is not None
+    if sending:
+        store.mark_local(step1.id, JobState.SUBMITTING, "sending")
+    maker.close()
+
+    primary = engine_factory(sim)
+    await primary.start()
+    done = await primary.replays.wait(plan.id, timeout=WAIT_S)
+    if sending:  # never re-sent: uncertain, and nothing built on it is sent
+        assert done.state is PlanState.STOPPED
+        assert primary.store.get(step1.id).state is JobState.UNCERTAIN
+        assert len(done.job_ids) == 1
+        assert sim.simulator.store.count() == posts_before
+    else:
+        assert done.state is PlanState.DONE, done.note
+        assert done.job_ids[0] == step1.id  # the recorded step is sent, not recorded again
+        assert sim.simulator.store.count() == posts_before + 4
