@@ -93,6 +93,9 @@ def test_replay_yes_wait_makes_the_new_branch(
     assert new_video["parents"] == [new_edit["generation_id"]]
     assert new_video["outputs"] and new_video["state"] == "completed"
     assert fast_sim.simulator.store.count() == before + 2
+    tree = on_sim("lineage", new_video["id"])
+    assert tree.code == 0, tree.err
+    assert f"(replay of {edit[:8]})" in tree.out and f"(replay of {video[:8]})" in tree.out
 
 
 def test_replay_resume_with_nothing_saved_says_so(

@@ -120,6 +120,14 @@ async def test_a_four_step_chain_replays_with_references_into_the_new_branch(
     assert d2.submitted_at is not None and b2.finished_at is not None
     assert d2.submitted_at >= b2.finished_at
     assert engine.store.replay_origin(b2.id) == (plan.id, old["B"].id)
+    # The lineage draws the new root beside the old one (its own root first), each new
+    # step marked with the step it re-made.
+    a_key, a2_key = old["A"].generation_id, a2.generation_id
+    for member, keys in ((old["C"], [a_key, a2_key]), (c2, [a2_key, a_key])):
+        roots = {r.key: r for r in Lineage(engine.store).family(member)}
+        assert list(roots) == keys
+        assert roots[a2_key].replay_of == a_key and roots[a_key].replay_of is None
+        assert roots[a2_key].children[0].replay_of == old["B"].generation_id
 
 
 async def test_a_replay_from_the_middle_sits_beside_the_old_branch(
