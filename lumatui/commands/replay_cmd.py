@@ -101,6 +101,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="carry on saved plans nobody runs (all, or PLAN); no ID",
     )
     parser.add_argument("--cancel", metavar="PLAN", default=None, help="cancel a saved plan; no ID")
+    parser.add_argument(
+        "--list", action="store_true", help="list the saved plans (no network); no ID"
+    )
     add_request_flags(parser)
     parser.set_defaults(handler=run)
 
@@ -113,6 +116,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _replay(args: argparse.Namespace, json_mode: bool) -> int:
     settings, paths = load_settings_for(args)
+    if args.list:
+        return _list_plans(paths, json_mode)
     if args.resume is not None or args.cancel is not None:
         if args.id is not None:
             raise CommandError("--resume and --cancel take a plan id, not a job ID")
@@ -312,6 +317,25 @@ def _finish(paths: AppPaths, plan_id: str, code: int, json_mode: bool, *, wait: 
         if plan.state in (PlanState.STOPPED, PlanState.CANCELLED):
             return EXIT_JOB_FAILED
         return jobs_exit_code(store, jobs)
+
+
+def _list_plans(paths: AppPaths, json_mode: bool) -> int:
+    """Every saved plan, oldest first: id, state, steps recorded of all, origin, note."""
+    from lumatui.api.text import clean_text
+
+    with contextlib.closing(open_store(paths)) as store:
+        plans = store.plans()
+        if json_mode:
+            print_json([_plan_record(store, plan) for plan in plans])
+            return 0
+        for plan in plans:
+            old = {j.id: j for j in store.get_many([plan.origin_job_id])}
+            note = f"  {clean_text(plan.note, 120)}" if plan.note else ""
+            print(
+                f"{plan.short_id}  {plan.state!s:<9}  {len(plan.job_ids)}/{len(plan.steps)} "
+                f"step(s) sent  replay of {_old_id(old, plan.origin_job_id)[:8]}{note}"
+            )
+    return 0
 
 
 def _plan_record(store: JobStore, plan: ReplayPlan) -> dict[str, Any]:

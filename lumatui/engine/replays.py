@@ -71,12 +71,11 @@ class Replays:
         others = [p for p in running if p.owner != owner and (wanted is None or p.id in wanted)]
         if not others:  # the usual case, checked every second by the primary: one read
             return []
-        database = self._engine.ownership.database
-        owners = {p.owner for p in others if p.owner is not None}
-        dead = await asyncio.to_thread(lambda: [o for o in owners if not owner_alive(database, o)])
+        dead = await self._dead({p.owner for p in others if p.owner is not None})
         if not any(p.owner is None or p.owner in dead for p in others):
             return []
-        taken = await self._engine.db.write(lambda s: s.claim_plans(owner, dead, plan_ids=wanted))
+        gone = sorted(dead)
+        taken = await self._engine.db.write(lambda s: s.claim_plans(owner, gone, plan_ids=wanted))
         resumed = []
         for plan in taken:
             log.info("resuming replay %s", plan.short_id)

@@ -139,4 +139,7 @@ def test_cancel_a_saved_replay_sends_nothing_more(
     assert [s["job"] is None for s in record["steps"]] == [False, True, True]
     nothing = on_sim("replay", "--resume", *on(fast_sim))
     assert "no saved plan" in nothing.err
+    listed = on_sim("replay", "--list")
+    assert listed.code == 0
+    assert f"{plan_id[:8]}  cancelled  1/3 step(s) sent  replay of {image[:8]}" in listed.out
     assert fast_sim.simulator.store.count() == before + 1

@@ -123,6 +123,7 @@ async def test_a_four_step_chain_replays_with_references_into_the_new_branch(
     # The lineage draws the new root beside the old one (its own root first), each new
     # step marked with the step it re-made.
     a_key, a2_key = old["A"].generation_id, a2.generation_id
+    assert a_key is not None and a2_key is not None
     for member, keys in ((old["C"], [a_key, a2_key]), (c2, [a2_key, a_key])):
         roots = {r.key: r for r in Lineage(engine.store).family(member)}
         assert list(roots) == keys
