@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     import argparse
     from collections.abc import Callable
 
+    from lumatui.api.pricing import Price
     from lumatui.config import AppPaths, Settings
     from lumatui.engine.events import Event
     from lumatui.engine.jobs import Job
@@ -139,8 +140,11 @@ def _replay(args: argparse.Namespace, json_mode: bool) -> int:
     return asyncio.run(_send(args, settings, paths, plan, json_mode))
 
 
-def _plan(args: argparse.Namespace, settings: Settings, paths: AppPaths) -> tuple[Any, Any, Any]:
-    from lumatui.commands.submit_cmd import confirm_price, validate_request
+def _plan(
+    args: argparse.Namespace, settings: Settings, paths: AppPaths
+) -> tuple[ReplayPlan, list[Price], dict[str, Job]]:
+    """The plan for the changed request, its prices, and the old jobs it re-makes."""
+    from lumatui.commands.submit_cmd import validate_request
     from lumatui.engine.actions import ActionNotPossible, stored_body
     from lumatui.engine.replay import plan_prices, plan_replay
 
@@ -155,11 +159,9 @@ def _plan(args: argparse.Namespace, settings: Settings, paths: AppPaths) -> tupl
         except ActionNotPossible as exc:
             raise CommandError(f"cannot replay {job.short_id}: {exc}") from None
         old = {j.id: j for j in store.get_many([s.replaces_job_id for s in plan.steps])}
-    prices = plan_prices(plan, settings.prices)
-    for step, price in zip(plan.steps, prices, strict=True):
-        if not price.known:  # asks (or needs --yes) like submit does
-            confirm_price(step.request, settings, count=1, yes=args.yes or args.dry_run)
-    return plan, prices, old
+    # A step whose price is unknown makes the total unknown: the plan's one confirmation
+    # says so (the same rule as submit: sent only when a person agrees, or --yes).
+    return plan, plan_prices(plan, settings.prices), old
 
 
 def _confirm(steps: int, total: float | None, *, yes: bool) -> None:

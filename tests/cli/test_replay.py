@@ -143,3 +143,16 @@ def test_cancel_a_saved_replay_sends_nothing_more(
     assert listed.code == 0
     assert f"{plan_id[:8]}  cancelled  1/3 step(s) sent  replay of {image[:8]}" in listed.out
     assert fast_sim.simulator.store.count() == before + 1
+
+
+def test_a_step_of_unknown_price_makes_the_total_unknown(
+    on_sim: Callable[..., Ran], fast_sim: RunningSimulator
+) -> None:
+    image, _edit, _video = make_chain(on_sim)
+    ran = on_sim("replay", image, "--web-search", "--dry-run", "--json", *on(fast_sim))
+    assert ran.code == 0, ran.err
+    plan = json.loads(ran.out)
+    assert plan["total_usd"] is None
+    assert plan["steps"][0]["price_usd"] is None and plan["steps"][1]["price_usd"] > 0
+    text = on_sim("replay", image, "--web-search", *on(fast_sim), stdin="")
+    assert text.code == 2 and "for an unknown price" in text.err
