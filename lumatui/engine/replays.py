@@ -234,6 +234,9 @@ def _outcome(plan: ReplayPlan, jobs: dict[str, Job]) -> tuple[PlanState, str | N
         if job is not None and finished_badly(job):
             blocked.add(step.n)
             bad.append(f"step {step.n + 1} ({job.short_id}) {job.state}")
+        elif job is None and step.job_id is not None:  # `rm` took it out of the history
+            blocked.add(step.n)
+            bad.append(f"step {step.n + 1} was removed from the history")
         elif job is None and any(p in blocked for p in step.parents):
             blocked.add(step.n)
         elif job is None or not job.state.is_finished:

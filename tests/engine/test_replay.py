@@ -284,3 +284,22 @@ async def test_a_plan_of_a_crashed_process_is_carried_on_by_the_next_primary(
         assert done.state is PlanState.DONE, done.note
         assert done.job_ids[0] == step1.id  # the recorded step is sent, not recorded again
         assert sim.simulator.store.count() == posts_before + 4
+
+
+async def test_a_step_removed_from_the_history_stops_the_plan(
+    sim: RunningSimulator, engine_factory: Callable[..., Engine]
+) -> None:
+    engine = engine_factory(sim)
+    await engine.start()
+    old = await chain(engine)
+    plan = plan_replay(engine.store, old["A"], request(prompt="a brown fox"))
+    engine.store.save_plan(plan, owner=engine.owner)
+    step1 = engine.store.record_step(plan.id, 0, plan.steps[0].request, owner="someone else")
+    assert step1 is None  # only the plan's owner records its steps
+    step1 = engine.store.record_step(plan.id, 0, plan.steps[0].request, owner=engine.owner)
+    assert step1 is not None
+    await engine.cancel(step1.id)
+    await engine.remove(step1.id)
+    done = await engine.replays.advance(plan.id)
+    assert done.state is PlanState.STOPPED
+    assert done.note == "step 1 was removed from the history; 3 step(s) built on it not sent"
