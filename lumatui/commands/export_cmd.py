@@ -28,7 +28,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="print a stored request as a curl command, its JSON body, or a Python script",
         description=(
             "Print the request of a stored job exactly as it was sent, ready to run again: "
-            "as a curl command, the JSON body alone, or a Python script using httpx. The "
+            "as a curl command, the JSON body alone, or a Python script using httpx; or the "
+            "whole chain that made it as a shell script of `lumatui submit` lines. The "
             "key is never included: curl reads $LUMA_AGENTS_API_KEY from the shell and the "
             "script reads it from the environment. The URL is the base URL in use "
             "(--base-url, LUMA_BASE_URL, config.toml, or Luma's). No network is used."
@@ -40,9 +41,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--as",
         dest="as_",
-        choices=EXPORT_FORMATS,
+        choices=(*EXPORT_FORMATS, "script"),
         default="curl",
-        help="what to print (default curl)",
+        help="what to print (default curl); `script`: a POSIX sh script of `lumatui submit "
+        "--wait` lines re-creating the whole chain from its roots to ID",
     )
     add_base_url_option(parser)
     parser.set_defaults(handler=run)
@@ -57,6 +59,12 @@ def _export(args: argparse.Namespace) -> int:
     settings, paths = load_settings_for(args)
     with contextlib.closing(open_store(paths)) as store:
         job = resolve_job(store, args.id)
+        if args.as_ == "script":
+            from lumatui.commands.script_export import chain_script
+
+            sys.stdout.write(chain_script(store, job))
+            sys.stdout.flush()
+            return 0
     sys.stdout.write(export_request(job.request_json, settings.base_url, args.as_))
     sys.stdout.flush()
     return 0

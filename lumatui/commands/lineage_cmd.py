@@ -68,6 +68,7 @@ def node_json(node: FamilyNode) -> dict[str, Any]:
         "roles": list(node.roles),
         "repeat": node.repeat,
         "parent_count": node.parent_count,
+        "replay_of": node.replay_of,
         "children": [node_json(child) for child in node.children],
     }
 
@@ -123,6 +124,8 @@ def node_label(node: FamilyNode, this: str, drawn_under: str | None = None) -> s
         label += f"  (also under{where}, where its children are drawn)"
     elif others > 0:
         label += f"  (also under {others} other parent{'s' if others > 1 else ''})"
+    if node.replay_of:
+        label += f"  (replay of {node.replay_of[:8]})"
     if node.key == this:
         label += "  ← this job"
     return label

@@ -91,6 +91,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument("--wait", action="store_true", help="wait until done; print output paths")
     parser.add_argument(
+        "--print-id",
+        action="store_true",
+        help="print only each new job's server id, also with --wait (for `ID=$(lumatui "
+        "submit --wait --print-id ...)` in scripts)",
+    )
+    parser.add_argument(
         "--timeout", type=seconds, default=None, metavar="S", help="give up after S seconds"
     )
     parser.add_argument(
@@ -280,7 +286,7 @@ async def _send_in(
             session.stop_reason = None
     with contextlib.closing(open_store(paths)) as store:
         jobs = store.get_many(ids)
-        _print_result(store, jobs, json_mode=json_mode, wait=args.wait)
+        _print_result(store, jobs, json_mode=json_mode, wait=args.wait and not args.print_id)
         return code or jobs_exit_code(store, jobs)
 
 

@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from lumatui.api.field_errors import FieldError
     from lumatui.engine.claims import ProcessRow
     from lumatui.engine.jobs import Job, Output
+    from lumatui.engine.replay import ReplayPlan
 
 log = logging.getLogger("lumatui.engine")
 
@@ -109,6 +110,14 @@ class PollingStatus:
     followed: int
 
 
+@dataclass(frozen=True)
+class ReplayChanged:
+    """A replay plan changed: a step was recorded, or the plan finished (done, stopped,
+    cancelled). `plan` is a `lumatui.engine.replay.ReplayPlan`, as stored."""
+
+    plan: ReplayPlan
+
+
 Event = (
     JobChanged
     | OutputReady
@@ -121,6 +130,7 @@ Event = (
     | QueueStatus
     | Connectivity
     | PollingStatus
+    | ReplayChanged
 )
 
 

@@ -40,6 +40,8 @@ class FamilyNode:
     repeat: bool
     parent_count: int
     children: tuple[FamilyNode, ...]
+    replay_of: str | None = None
+    """The key of the job this one re-made in a replay (see `replay.py`), if it did."""
 
 
 class Lineage:
@@ -102,10 +104,34 @@ class Lineage:
         return roots
 
     def family(self, job: Job) -> list[FamilyNode]:
-        """The job's whole family, roots to leaves, each subtree drawn once."""
+        """The job's whole family, roots to leaves, each subtree drawn once.
+
+        A root re-made by a replay has its replays' roots beside it (and the reverse), so a
+        replayed chain is drawn beside the old one even when the changed step was the root.
+        """
         drawn: set[str] = set()
         budget = [MAX_FAMILY_NODES]
-        return [self._node(key, (), drawn, budget) for key in self.roots(job)]
+        keys = list(dict.fromkeys(k for root in self.roots(job) for k in self._replayed(root)))
+        return [self._node(key, (), drawn, budget) for key in keys]
+
+    def _replayed(self, root: str) -> list[str]:
+        """`root` and the roots related to it by replays (either way), `root` first."""
+        found: dict[str, None] = {}
+        frontier = [root]
+        while frontier and len(found) < 50:
+            key = frontier.pop(0)
+            job = self._store.find(key)
+            if key in found or (job is not None and self._store.edges_from(job.id)):
+                continue  # seen, or not a root: it is drawn under its parents already
+            found[key] = None
+            if job is None:
+                continue
+            origin = self._store.replay_origin(job.id)
+            related = [origin[1]] if origin else []
+            related += [new for _, new in self._store.replays_of(job.id) if new]
+            for other in self._store.get_many(related):
+                frontier.append(other.generation_id or other.id)
+        return list(found)
 
     def _node(
         self, key: str, roles: tuple[str, ...], drawn: set[str], budget: list[int]
@@ -127,4 +153,9 @@ class Lineage:
                 child = self._store.get(child_id)
                 child_key = child.generation_id or child.id
                 children.append(self._node(child_key, tuple(child_roles), drawn, budget))
-        return FamilyNode(key, job, roles, repeat, parent_count, tuple(children))
+        origin = self._store.replay_origin(job.id) if job is not None else None
+        replay_of = None
+        if origin is not None:
+            old = self._store.get_many([origin[1]])
+            replay_of = (old[0].generation_id or old[0].id) if old else origin[1]
+        return FamilyNode(key, job, roles, repeat, parent_count, tuple(children), replay_of)

@@ -110,6 +110,35 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX jobs_by_batch ON jobs (batch_id, seq) WHERE batch_id IS NOT NULL;
     CREATE INDEX jobs_starred ON jobs (seq) WHERE starred = 1
     """,
+    # 6 (replay plans): a replay of a chain on a changed step is a plan of steps, each
+    # re-making one old job; a step's job is recorded (`job_id`) in the same transaction
+    # that checks the step has none yet, so no step is ever sent twice. `links_json` says
+    # which references of a step's body point at which earlier step (filled with its new id
+    # when it completed).
+    """
+    CREATE TABLE replay_plans (
+        id TEXT PRIMARY KEY,
+        origin_job_id TEXT NOT NULL,
+        state TEXT NOT NULL,
+        owner TEXT,
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL,
+        total_usd REAL,
+        note TEXT
+    );
+    CREATE INDEX replay_plans_by_state ON replay_plans (state);
+    CREATE TABLE replay_steps (
+        plan_id TEXT NOT NULL REFERENCES replay_plans (id),
+        n INTEGER NOT NULL,
+        replaces_job_id TEXT NOT NULL,
+        body_json TEXT NOT NULL,
+        links_json TEXT NOT NULL,
+        job_id TEXT,
+        PRIMARY KEY (plan_id, n)
+    );
+    CREATE INDEX replay_steps_by_job ON replay_steps (job_id) WHERE job_id IS NOT NULL;
+    CREATE INDEX replay_steps_by_old ON replay_steps (replaces_job_id)
+    """,
 )
 
 

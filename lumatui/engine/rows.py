@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import json
+import uuid
 from typing import TYPE_CHECKING, Any
 
+from lumatui.api.refs import references
 from lumatui.engine.jobs import FINISHED_STATES, Job, JobState, Orphan, Output
 
 if TYPE_CHECKING:
     import sqlite3
     from collections.abc import Sequence
 
+    from lumatui.api.schema import GenerationRequest
     from lumatui.engine.db import Txn
 
 JOB_COLUMNS = (
@@ -94,3 +98,52 @@ def settle_owner(txn: Txn, job_id: str) -> None:
         f" AND NOT EXISTS (SELECT 1 FROM outputs WHERE job_id = ? AND {MISSING_OUTPUT})",
         (job_id, *sorted(FINISHED_STATES), job_id),
     )
+
+
+def insert_job(
+    txn: Txn,
+    request: GenerationRequest,
+    *,
+    state: JobState,
+    note: str | None,
+    owner: str | None,
+    orphan: Orphan,
+    now: float,
+    batch: tuple[str, str] | None = None,
+) -> str:
+    """Insert a new job (its first state change and its lineage edges) in `txn`; its id.
+
+    Shared by `record_submission`, `record_batch` (`batch` = its id and label) and the replay
+    plans, which record a step's job in the same transaction that marks the step recorded.
+    """
+    job_id = str(uuid.uuid4())
+    body = json.dumps(request.to_json(), separators=(",", ":"), ensure_ascii=False)
+    batch_id, label = batch or (None, None)
+    cursor = txn.execute(
+        "INSERT INTO jobs (id, type, model, prompt, request_json, state, created_at,"
+        " updated_at, note, owner, orphan, rev, batch_id, batch_label)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            job_id,
+            str(request.effective_type),
+            str(request.effective_model),
+            request.prompt,
+            body,
+            state,
+            now,
+            now,
+            note,
+            owner,
+            orphan,
+            txn.rev,
+            batch_id,
+            label,
+        ),
+    )
+    seq = cursor.lastrowid
+    txn.execute("INSERT INTO state_changes VALUES (?, ?, ?, ?)", (seq, state, now, note))
+    txn.db.executemany(
+        "INSERT OR IGNORE INTO edges VALUES (?, ?, ?)",
+        [(job_id, parent, role) for role, parent in references(request)],
+    )
+    return job_id

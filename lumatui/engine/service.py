@@ -27,6 +27,7 @@ from lumatui.engine.jobs import POLLED_STATES, JobState, Orphan
 from lumatui.engine.owners import owner_alive
 from lumatui.engine.ownership import Ownership, Role
 from lumatui.engine.poller import Poller
+from lumatui.engine.replays import Replays
 from lumatui.engine.schedule import PollPlan
 from lumatui.engine.submitter import Submitter
 
@@ -124,6 +125,8 @@ class Engine:
             on_created=self.poller.follow,
             time_scale=opts.time_scale,
         )
+        self.replays = Replays(self)
+        """Replay plans (see `replays.py`): start, resume, cancel, wait."""
         self._tasks: list[asyncio.Task[None]] = []
         self.primary_process: ProcessRow | None = None
         self.stopped = False
@@ -157,6 +160,8 @@ class Engine:
             taken = await self._adopt()
             uncertain = [job for job in taken if job.state is JobState.UNCERTAIN]
         await self._announce_role()
+        if self.is_primary:  # replays a stopped process left are carried on here
+            await self.replays.resume()
         self._tasks = [
             asyncio.create_task(self.submitter.run(), name="lumatui-submitter"),
             asyncio.create_task(self.poller.run(), name="lumatui-poller"),
@@ -183,6 +188,7 @@ class Engine:
         self._tasks = []
         with contextlib.suppress(asyncio.CancelledError):
             await self.downloader.idle()
+        await self.replays.stop()
         changed: list[Job] = []
         settled = await self.submitter.settle()
         if settled is not None:
@@ -334,6 +340,7 @@ class Engine:
             await self._announce_role()
         if self.is_primary:
             await self._adopt()
+            await self.replays.resume()
         elif self.ownership.may_lead:
             primary = await self.ownership.primary()
             known = self.primary_process

@@ -9,16 +9,15 @@ The API key is never written here.
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 from typing import TYPE_CHECKING, Any
 
 from lumatui.engine.claims import Claims
 from lumatui.engine.jobs import POLLED_STATES, Edge, Job, JobState, Orphan
-from lumatui.engine.lineage import references
 from lumatui.engine.queries import JobQuery, where_clause
-from lumatui.engine.rows import job_in, select_jobs, set_state, touch
+from lumatui.engine.replay_store import ReplayRecords
+from lumatui.engine.rows import insert_job, job_in, select_jobs, set_state, touch
 from lumatui.engine.store_outputs import MAX_OUTPUTS, OutputRecords, store_outputs
 
 if TYPE_CHECKING:
@@ -26,10 +25,9 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from lumatui.api.schema import Generation, GenerationRequest
-    from lumatui.engine.db import Txn
 
 
-class JobStore(OutputRecords, Claims):
+class JobStore(OutputRecords, ReplayRecords, Claims):
     """The engine's memory of every job, backed by one SQLite file."""
 
     @classmethod
@@ -59,7 +57,10 @@ class JobStore(OutputRecords, Claims):
         """Write a request *before* it is sent (`submitting`, or `waiting` behind others)."""
         now = time.time() if now is None else now
         with self.transaction() as txn:
-            return _insert_job(txn, request, state, note, owner, orphan, now)
+            job_id = insert_job(
+                txn, request, state=state, note=note, owner=owner, orphan=orphan, now=now
+            )
+            return job_in(txn, job_id)
 
     def record_batch(
         self,
@@ -79,7 +80,13 @@ class JobStore(OutputRecords, Claims):
         now = time.time() if now is None else now
         batch = (str(uuid.uuid4()), label)
         with self.transaction() as txn:
-            return [_insert_job(txn, r, state, note, owner, orphan, now, batch) for r in requests]
+            ids = [
+                insert_job(
+                    txn, r, state=state, note=note, owner=owner, orphan=orphan, now=now, batch=batch
+                )
+                for r in requests
+            ]
+            return [job_in(txn, job_id) for job_id in ids]
 
     def set_star(self, job_id: str, starred: bool) -> Job:
         """Star or unstar a job (a lasting mark); the job as stored. KeyError if there is none."""
@@ -295,51 +302,6 @@ class JobStore(OutputRecords, Claims):
     def _jobs(self, tail: str, params: Sequence[object] = ()) -> list[Job]:
         with self.reading() as db:
             return select_jobs(db, tail, params)
-
-
-def _insert_job(
-    txn: Txn,
-    request: GenerationRequest,
-    state: JobState,
-    note: str | None,
-    owner: str | None,
-    orphan: Orphan,
-    now: float,
-    batch: tuple[str, str] | None = None,
-) -> Job:
-    """Insert one job row (its first state change and its lineage edges) in `txn`."""
-    job_id = str(uuid.uuid4())
-    body = json.dumps(request.to_json(), separators=(",", ":"), ensure_ascii=False)
-    batch_id, label = batch or (None, None)
-    cursor = txn.execute(
-        "INSERT INTO jobs (id, type, model, prompt, request_json, state, created_at,"
-        " updated_at, note, owner, orphan, rev, batch_id, batch_label)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            job_id,
-            str(request.effective_type),
-            str(request.effective_model),
-            request.prompt,
-            body,
-            state,
-            now,
-            now,
-            note,
-            owner,
-            orphan,
-            txn.rev,
-            batch_id,
-            label,
-        ),
-    )
-    txn.execute(
-        "INSERT INTO state_changes VALUES (?, ?, ?, ?)", (cursor.lastrowid, state, now, note)
-    )
-    txn.db.executemany(
-        "INSERT OR IGNORE INTO edges VALUES (?, ?, ?)",
-        [(job_id, parent, role) for role, parent in references(request)],
-    )
-    return job_in(txn, job_id)
 
 
 def local_state(api_state: object) -> JobState:

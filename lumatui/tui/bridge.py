@@ -28,6 +28,7 @@ from lumatui.engine.events import (
     OutputReady,
     PollingStatus,
     QueueStatus,
+    ReplayChanged,
     RoleChanged,
     SendRefused,
     SubmissionRejected,
@@ -114,6 +115,8 @@ def dispatch(view: EngineView, event: Event | JobChanges) -> None:
             view.connectivity(event)
         case PollingStatus():
             view.polling_status(event)
+        case ReplayChanged():
+            pass  # a replay's steps reach the screen as the jobs they record (JobChanged)
         case _:
             assert_never(event)
 

@@ -78,7 +78,7 @@ def fixed_local_ids(monkeypatch: pytest.MonkeyPatch) -> None:
     """Local job ids come from uuid4: make them the same on every run (some are on screen)."""
     numbers = iter(range(1, 1000))
     monkeypatch.setattr(
-        "lumatui.engine.store.uuid.uuid4",
+        "lumatui.engine.rows.uuid.uuid4",
         lambda: uuid.uuid5(uuid.NAMESPACE_URL, f"lumatui-local-{next(numbers)}"),
     )
 
