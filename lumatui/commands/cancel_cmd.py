@@ -9,7 +9,6 @@ from lumatui.commands.common import (
     EXIT_JOB_FAILED,
     EXIT_OK,
     add_parser,
-    job_record,
     load_settings_for,
     open_store,
     print_json,
@@ -17,6 +16,7 @@ from lumatui.commands.common import (
     run_command,
     warn,
 )
+from lumatui.commands.job_records import job_record
 
 if TYPE_CHECKING:
     import argparse

@@ -10,12 +10,7 @@ from typing import TYPE_CHECKING, Any
 from lumatui.commands.common import (
     EXIT_TIMEOUT,
     add_parser,
-    iso_time,
-    job_problem,
-    job_record,
-    jobs_exit_code,
     load_settings_for,
-    local_time,
     open_store,
     print_json,
     resolve_job,
@@ -23,6 +18,13 @@ from lumatui.commands.common import (
     warn,
 )
 from lumatui.commands.guards import seconds
+from lumatui.commands.job_records import (
+    iso_time,
+    job_problem,
+    job_record,
+    jobs_exit_code,
+    local_time,
+)
 from lumatui.engine.jobs import POLLED_STATES
 
 if TYPE_CHECKING:

@@ -9,14 +9,13 @@ from lumatui.api.enums import GenerationType, Model
 from lumatui.commands.common import (
     CommandError,
     add_parser,
-    job_record,
-    local_time,
     open_store,
     print_json,
     run_command,
     warn,
 )
 from lumatui.commands.guards import count
+from lumatui.commands.job_records import job_record, local_time
 from lumatui.engine.jobs import JobState
 
 if TYPE_CHECKING:

@@ -20,15 +20,13 @@ from lumatui.commands.common import (
     add_backend_options,
     add_parser,
     engine_session,
-    iso_time,
-    jobs_exit_code,
     load_settings_for,
     open_store,
     print_json,
-    result_line,
     run_command,
     warn,
 )
+from lumatui.commands.job_records import iso_time, jobs_exit_code, result_line
 from lumatui.engine.events import SendRefused
 from lumatui.engine.jobs import UNSENT_STATES, JobState, Orphan
 

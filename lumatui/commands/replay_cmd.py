@@ -22,17 +22,15 @@ from lumatui.commands.common import (
     CommandError,
     add_parser,
     engine_session,
-    job_record,
-    jobs_exit_code,
     load_settings_for,
     open_store,
-    output_paths,
     print_json,
     resolve_job,
     run_command,
     warn,
 )
 from lumatui.commands.guards import seconds
+from lumatui.commands.job_records import job_record, jobs_exit_code, output_paths
 from lumatui.commands.replay_view import old_id as _old_id
 from lumatui.commands.replay_view import plan_json, plan_text
 from lumatui.commands.request_flags import add_request_flags, apply_flags, read_body

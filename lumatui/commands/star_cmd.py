@@ -7,13 +7,13 @@ from typing import TYPE_CHECKING
 
 from lumatui.commands.common import (
     add_parser,
-    job_record,
     load_settings_for,
     open_store,
     print_json,
     resolve_job,
     run_command,
 )
+from lumatui.commands.job_records import job_record
 
 if TYPE_CHECKING:
     import argparse

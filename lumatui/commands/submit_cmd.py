@@ -14,17 +14,14 @@ from lumatui.commands.common import (
     CommandError,
     add_parser,
     engine_session,
-    job_problem,
-    job_record,
-    jobs_exit_code,
     load_settings_for,
     open_store,
-    output_paths,
     print_json,
     run_command,
     warn,
 )
 from lumatui.commands.guards import seconds
+from lumatui.commands.job_records import job_problem, job_record, jobs_exit_code, output_paths
 from lumatui.commands.request_flags import add_request_flags, apply_flags, read_body
 from lumatui.commands.submit_plan import (
     add_batch_flags,

@@ -11,17 +11,15 @@ from lumatui.commands.common import (
     CommandError,
     add_parser,
     engine_session,
-    job_record,
-    jobs_exit_code,
     load_settings_for,
     open_store,
     print_json,
     resolve_job,
-    result_line,
     run_command,
     warn,
 )
 from lumatui.commands.guards import seconds
+from lumatui.commands.job_records import job_record, jobs_exit_code, result_line
 from lumatui.engine.jobs import JobState, Orphan
 
 if TYPE_CHECKING:
