@@ -4,9 +4,8 @@
 process, then hands it to the local submission queue; the queue POSTs it when the API's
 limits allow; the poller follows it; on `completed` the downloader fetches and verifies
 its outputs. Each change is stored first and published second. Several processes share
-one history: each works only on the jobs it owns, and the primary adopts the jobs of
-processes that are gone (see `ownership.py` and `claims.py`). The store is used through
-`AsyncJobStore`, so nothing here waits for SQLite on the event loop.
+one history: each works only on the jobs it owns, the primary adopts the jobs of processes
+that are gone (`ownership.py`, `claims.py`). The store is used through `AsyncJobStore`.
 """
 
 from __future__ import annotations
@@ -219,8 +218,7 @@ class Engine:
         return job
 
     async def submit_batch(self, requests: Sequence[GenerationRequest], *, label: str) -> list[Job]:
-        """Record a batch (`api.batches.plan_batch`) in one transaction under one batch id,
-        owned here, then queue each job; the stored jobs, in sending order."""
+        """Record a batch (`api.batches.plan_batch`) at once under one id; its queued jobs."""
         owner, orphan = self.owner, self.options.orphan
         jobs = await self.db.write(
             lambda s: s.record_batch(
