@@ -87,6 +87,9 @@ class EngineView(Protocol):
     def polling_status(self, event: PollingStatus) -> None:
         """Polling paused or resumed, or follows another number of jobs."""
 
+    def replay_changed(self, event: ReplayChanged) -> None:
+        """A replay plan recorded a step, or finished (done, stopped, cancelled)."""
+
 
 def dispatch(view: EngineView, event: Event | JobChanges) -> None:
     """Hand one engine event to the view's method for it (mypy checks that none is missed)."""
@@ -116,7 +119,7 @@ def dispatch(view: EngineView, event: Event | JobChanges) -> None:
         case PollingStatus():
             view.polling_status(event)
         case ReplayChanged():
-            pass  # a replay's steps reach the screen as the jobs they record (JobChanged)
+            view.replay_changed(event)
         case _:
             assert_never(event)
 

@@ -106,13 +106,16 @@ def test_a_primary_leaves_another_process_waiting_jobs_alone_and_adopts_them_whe
     history: Callable[..., tuple[History, RunningSimulator]],
 ) -> None:
     """A holds jobs waiting on a 429; a primary starts; A is killed; the primary sends them."""
-    home, sim = history(concurrent_jobs=1, speed=200.0)
+    # The first job runs for seconds (speed 4), so however loaded the machine, the others
+    # still wait behind it when the primary has started; then the simulator speeds up.
+    home, sim = history(concurrent_jobs=1, speed=4.0)
     holder = home.start("submit", "--count", "3", "--prompt", "held job", "--queue", "--wait")
     read_until(holder, "waiting:")  # its second job waits behind the concurrency limit
     primary = home.start("wait", "--all", "--timeout", "100")
     read_until(primary, "waiting for")  # started, primary: A's jobs are A's
     waiting = [job for job in home.jobs() if job.state is JobState.WAITING]
     assert waiting and all(job.owner is not None for job in waiting)
+    sim.simulator.settings = sim.simulator.settings.with_changes(speed=SPEED)
     os.kill(holder.pid, signal.SIGKILL)
     holder.wait()
     _out, err = primary.communicate(timeout=120)

@@ -122,8 +122,9 @@ def test_dispatch_calls_the_method_named_after_each_event() -> None:
         view = View()
         dispatch(view, event)
         assert view.calls == [(name, event if argument is None else argument)], event
-    # Every engine event has a case (OutputReady needs an output: its method is named here).
+    # Every engine event has a case (OutputReady and ReplayChanged need an output or a plan:
+    # their methods are named here).
     covered = {type(event) for event, _, _ in cases} - {JobChanges}
-    assert covered | {ev.OutputReady} == set(get_args(ev.Event))
+    assert covered | {ev.OutputReady, ev.ReplayChanged} == set(get_args(ev.Event))
     methods = {name for name in vars(EngineView) if not name.startswith("_")}
-    assert {name for _, name, _ in cases} | {"output_ready"} == methods
+    assert {name for _, name, _ in cases} | {"output_ready", "replay_changed"} == methods

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
         OutputReady,
         PollingStatus,
         QueueStatus,
+        ReplayChanged,
         RoleChanged,
         SendRefused,
         SubmissionRejected,
@@ -158,6 +159,19 @@ class LiveView:
     def polling_status(self, event: PollingStatus) -> None:
         """Polling paused or resumed."""
         self.screen.header.polling_paused = event.paused
+
+    def replay_changed(self, event: ReplayChanged) -> None:
+        """Say when a replay finished; its steps reach the list as the jobs they record."""
+        plan = event.plan
+        if plan.state == "running":
+            return
+        done = f"Replay {plan.short_id} {plan.state}: {len(plan.job_ids)} of {len(plan.steps)}"
+        note = f" ({plan.note})" if plan.note else ""
+        message = f"{done} step(s) sent{note}."
+        if plan.state == "done":
+            self.screen.notify(message, markup=False)
+        else:
+            self.screen.notify(message, severity="warning", markup=False)
 
     def close(self) -> None:
         """Close the feed's connection."""
