@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from lumatui.commands.common import (
     EXIT_TIMEOUT,
     add_parser,
+    facts_text,
     iso_time,
     job_problem,
     job_record,
@@ -168,6 +169,8 @@ def render_details(details: dict[str, Any], job: Job) -> str:
         )
         size = f"  ({out['size_bytes']:,} bytes)" if out["size_bytes"] else ""
         lines.append(f"  {out['index']}  {out['media_type']:<6} {clean_text(where, 500)}{size}")
+        if facts := facts_text(out):
+            lines.append(f"     {facts}")
         layer = out.get("layer")
         if layer:
             lines.append(f"     {layer_text(layer)}")

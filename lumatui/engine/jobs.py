@@ -60,6 +60,10 @@ EXPLANATIONS = {
 }
 
 
+ORIGIN_SIMULATOR = "simulator"
+ORIGIN_API = "api"
+
+
 class Orphan(StrEnum):
     """What becomes of a waiting job whose owner stopped before sending it."""
 
@@ -96,6 +100,13 @@ class Job:
     """A waiting job is not sent before this time (a 429's Retry-After, a backoff)."""
     rev: int = 0
     """The history's change counter when this row last changed (newer rows have higher)."""
+    origin: str | None = None
+    """Which API made it: `simulator` (lumatui's built-in one) or `api`; None if not recorded."""
+
+    @property
+    def simulated(self) -> bool:
+        """True when the job was made on lumatui's built-in simulator (nothing went to Luma)."""
+        return self.origin == ORIGIN_SIMULATOR
 
     @property
     def short_id(self) -> str:
@@ -131,6 +142,26 @@ class Output:
     """Given up for good: a download lumatui refuses to make, or the generation is gone."""
     layer_json: str | None = None
     """A layering job's output: its layer (index, label, description, alpha_hint) as JSON."""
+    mime: str | None = None
+    """What the downloader verified the file to be (`image/png`, `video/mp4`...)."""
+    width: int | None = None
+    height: int | None = None
+    duration_s: float | None = None
+    """A video's length in seconds (None for an image)."""
+    frame_count: int | None = None
+    """A video's frames (None for an image)."""
+
+    @property
+    def has_facts(self) -> bool:
+        """True when what the file is (MIME type and pixel size) was measured and stored."""
+        return self.mime is not None and self.width is not None and self.height is not None
+
+    @property
+    def is_video(self) -> bool:
+        """True for a video output (by its verified type, else by the API's word)."""
+        if self.mime is not None:
+            return self.mime.startswith("video/")
+        return self.media_type == "video"
 
     @property
     def layer(self) -> dict[str, Any] | None:

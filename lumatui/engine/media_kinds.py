@@ -54,6 +54,8 @@ class VerifiedMedia:
     height: int
     duration_s: float | None
     extension: str  # without the dot: "png", "jpg", "webp", "mp4", "exr", ...
+    frame_count: int | None = None
+    """A video's frames (None for an image)."""
 
 
 class MediaError(ValueError):

@@ -15,11 +15,11 @@ if TYPE_CHECKING:
 JOB_COLUMNS = (
     "id, seq, generation_id, type, model, prompt, request_json, state, created_at, updated_at,"
     " submitted_at, finished_at, server_created_at, failure_code, failure_reason, note,"
-    " owner, orphan, due_at, rev"
+    " owner, orphan, due_at, rev, origin"
 )
 OUTPUT_COLUMNS = (
     "job_id, n, media_type, url, url_fetched_at, local_path, size_bytes, sha256, error,"
-    " attempts, next_try_at, final, layer_json"
+    " attempts, next_try_at, final, layer_json, mime, width, height, duration_s, frame_count"
 )
 MISSING_OUTPUT = "local_path IS NULL AND final = 0"
 """An output still to be fetched (the partial index `outputs_missing` covers it)."""

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 from lumatui.engine.astore import AsyncJobStore
 from lumatui.engine.downloads import DEFAULT_MAX_BYTES, LINK_TTL_S, Downloader
 from lumatui.engine.events import EventBus, JobChanged, JobRemoved, RoleChanged
-from lumatui.engine.jobs import POLLED_STATES, JobState, Orphan
+from lumatui.engine.jobs import ORIGIN_API, POLLED_STATES, JobState, Orphan
 from lumatui.engine.owners import owner_alive
 from lumatui.engine.ownership import Ownership, Role
 from lumatui.engine.poller import Poller
@@ -64,6 +64,8 @@ class EngineOptions:
     orphan: Orphan = Orphan.SEND
     adopt_interval: float = 1.0
     link_ttl_s: float = LINK_TTL_S
+    origin: str = ORIGIN_API
+    """Which API the jobs it records are for: `simulator` (the built-in one) or `api`."""
 
 
 class Engine:
@@ -195,10 +197,15 @@ class Engine:
         """Record the request (before any POST), owned here, and queue it; the stored job."""
         ahead = self.submitter.waiting
         note = f"in the local queue behind {ahead} job(s)" if ahead else "about to be sent"
-        owner, orphan = self.owner, self.options.orphan
+        owner, orphan, origin = self.owner, self.options.orphan, self.options.origin
         job = await self.db.write(
             lambda s: s.record_submission(
-                request, state=JobState.WAITING, note=note, owner=owner, orphan=orphan
+                request,
+                state=JobState.WAITING,
+                note=note,
+                owner=owner,
+                orphan=orphan,
+                origin=origin,
             )
         )
         self.bus.publish(JobChanged(job))

@@ -53,17 +53,21 @@ class JobStore(OutputRecords, Claims):
         note: str | None = None,
         owner: str | None = None,
         orphan: Orphan = Orphan.SEND,
+        origin: str | None = None,
         now: float | None = None,
     ) -> Job:
-        """Write a request *before* it is sent (`submitting`, or `waiting` behind others)."""
+        """Write a request *before* it is sent (`submitting`, or `waiting` behind others).
+
+        `origin` says which API it is for: `simulator` (the built-in one) or `api`.
+        """
         now = time.time() if now is None else now
         job_id = str(uuid.uuid4())
         body = json.dumps(request.to_json(), separators=(",", ":"), ensure_ascii=False)
         with self.transaction() as txn:
             cursor = txn.execute(
                 "INSERT INTO jobs (id, type, model, prompt, request_json, state, created_at,"
-                " updated_at, note, owner, orphan, rev)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " updated_at, note, owner, orphan, rev, origin)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     job_id,
                     str(request.effective_type),
@@ -77,6 +81,7 @@ class JobStore(OutputRecords, Claims):
                     owner,
                     orphan,
                     txn.rev,
+                    origin,
                 ),
             )
             seq = cursor.lastrowid

@@ -68,7 +68,7 @@ async def listing(
 
 
 def cell(job_list: JobList, job: Job, column: str) -> str:
-    return str(job_list.table.get_cell(job.id, column))
+    return str(job_list.table.get_cell(job.id, column)).strip()
 
 
 def keys(job_list: JobList) -> list[str]:
@@ -188,14 +188,17 @@ async def test_sorting_by_key_and_direction(store: JobStore) -> None:
         assert job_list.job_query.descending is False
         job_list.job_query = replace(job_list.job_query, sort="prompt")
         await settle(pilot)
-        assert [str(job_list.table.get_cell(k, "prompt")) for k in keys(job_list)] == ["a", "b"]
+        assert [str(job_list.table.get_cell(k, "prompt")).strip() for k in keys(job_list)] == [
+            "a",
+            "b",
+        ]
 
 
 async def test_prompt_and_failure_text_is_shown_literally(store: JobStore) -> None:
     job = seed_job(store, 1, "[bold red]x[/] \x1b[31mred\x07 [link=http://e]y[/link]")
     async with listing(store) as (_app, job_list, _pilot):
         shown = job_list.table.get_cell(job.id, "prompt")
-        assert str(shown) == "[bold red]x[/] red [link=http://e]y[/link]"
+        assert str(shown) == " [bold red]x[/] red [link=http://e]y[/link]"
         assert not shown.spans
 
 

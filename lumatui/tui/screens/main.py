@@ -105,7 +105,8 @@ class MainScreen(Screen[None]):
         yield Static("", id="pane-bar")
         with Container(id="panes"):
             yield Composer(price_overrides=self.settings.prices, id="pane-composer", classes="pane")
-            yield JobList(store, clock=clock, id="pane-jobs", classes="pane")
+            prices = self.settings.prices
+            yield JobList(store, clock=clock, prices=prices, id="pane-jobs", classes="pane")
             yield LineageTree(store, id="pane-lineage", classes="pane")
             options = {"renderer": self.image_renderer, "id": "pane-preview", "classes": "pane"}
             yield Preview(store, self.thumbnails, clock=clock, **options)
