@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.containers import Container
 from textual.reactive import reactive
-from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from lumatui.api.pricing import price_of
@@ -31,6 +30,7 @@ from lumatui.tui.screens.keys import (
     pane_bindings,
 )
 from lumatui.tui.screens.live import REFRESH_S, LiveView
+from lumatui.tui.screens.maximize import PreviewMaximizer
 from lumatui.tui.screens.panes import first_focusable, paint_panes
 from lumatui.tui.screens.session import SessionStatus
 from lumatui.tui.widgets.composer import Composer
@@ -59,7 +59,7 @@ STACK_BELOW = (110, 28)
 WIDE_FROM = 150
 
 
-class MainScreen(Screen[None]):
+class MainScreen(PreviewMaximizer):
     """The four panes, the header and the footer; the selected job lives here."""
 
     BINDINGS: ClassVar[list[BindingType]] = [*pane_bindings(), *job_bindings()]
@@ -198,7 +198,11 @@ class MainScreen(Screen[None]):
 
     def _draw_panes(self) -> None:
         panes = {name: self.pane(name) for name in PANES}
-        paint_panes(panes, self.active_pane, stacked=self.stacked, colours=self.app.theme_variables)
+        maximized = "preview" if self.preview_maximized else None
+        colours = self.app.theme_variables
+        paint_panes(
+            panes, self.active_pane, stacked=self.stacked, colours=colours, maximized=maximized
+        )
 
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
         """The pane holding focus is the active one; remember where focus was in it."""

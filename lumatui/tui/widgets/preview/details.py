@@ -33,16 +33,6 @@ _MUTED = "$foreground-muted"
 
 
 @dataclass(frozen=True)
-class MediaInfo:
-    """What decoding the shown output found: its size, type and (for a video) duration."""
-
-    width: int
-    height: int
-    mime: str
-    duration_s: float | None = None
-
-
-@dataclass(frozen=True)
 class DownloadState:
     """Bytes of one output received so far; total is None when the server did not say."""
 
@@ -176,22 +166,20 @@ def failure_lines(job: Job) -> list[Content]:
 
 
 def output_lines(
-    outputs: Sequence[Output],
-    index: int,
-    now: float,
-    media: MediaInfo | None,
-    download: DownloadState | None,
+    outputs: Sequence[Output], index: int, now: float, download: DownloadState | None
 ) -> list[Content]:
-    """The shown output: its place among the others, what it is, where, and its URL's expiry."""
+    """The shown output: its place among the others, what it is (as the downloader verified
+    it), where, and its URL's expiry."""
     if not outputs:
         return []
     output = outputs[index]
-    what = [f"{index + 1} of {len(outputs)}", output.media_type]
-    if media is not None:
-        what[1] = media.mime
-        what.append(f"{media.width}×{media.height}")
-        if media.duration_s is not None:
-            what.append(f"{media.duration_s:.1f}s")
+    what = [f"{index + 1} of {len(outputs)}", output.mime or output.media_type]
+    if output.width and output.height:
+        what.append(f"{output.width}×{output.height}")
+    if output.duration_s is not None:
+        what.append(f"{output.duration_s:.1f}s")
+    if output.frame_count:
+        what.append(f"{output.frame_count} frames")
     if output.size_bytes is not None:
         what.append(_bytes(output.size_bytes))
     lines = [row("output", " · ".join(what) + ("   [ ] step" if len(outputs) > 1 else ""))]
@@ -229,7 +217,6 @@ def details_content(
     *,
     index: int,
     now: float,
-    media: MediaInfo | None = None,
     download: DownloadState | None = None,
     width: int | None = None,
 ) -> Content:
@@ -245,7 +232,7 @@ def details_content(
         *timing_lines(job, history, now),
         *failure_lines(job),
         *request_lines(job),
-        *output_lines(outputs, index, now, media, download),
+        *output_lines(outputs, index, now, download),
     ]
     if width is not None:
         lines = lines[:1] + [part for line in lines[1:] for part in hang(line, width)]
