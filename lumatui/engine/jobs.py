@@ -48,7 +48,7 @@ UNSENT_STATES = frozenset({JobState.SUBMITTING, JobState.WAITING})
 
 EXPLANATIONS = {
     JobState.SUBMITTING: "being sent to the API",
-    JobState.WAITING: "held in the local queue until the rate or concurrency limit lets it through",
+    JobState.WAITING: "held in the local queue, unsent, until the API takes it (the note says why)",
     JobState.QUEUED: "accepted by the API, waiting for a worker",
     JobState.PROCESSING: "being generated",
     JobState.COMPLETED: "finished; outputs are ready",

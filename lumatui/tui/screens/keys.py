@@ -110,13 +110,3 @@ def job_bindings() -> list[BindingType]:
         ),
     ]
     return bindings
-
-
-def pane_bar_markup(active: str) -> str:
-    """The pane bar of a narrow screen: each pane's key and name, the active one reversed."""
-    labels = []
-    for n, pane in enumerate(PANES):
-        style = "reverse bold " if pane == active else ""
-        action = f"screen.focus_pane('{pane}')"
-        labels.append(f"[{style}@click={action}] F{n + 2} {PANE_TITLES[pane]} [/]")
-    return " ".join(labels)

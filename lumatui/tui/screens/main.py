@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.containers import Container
 from textual.reactive import reactive
-from textual.widgets import Footer, Static
+from textual.widgets import Footer
 
 from lumatui.api.pricing import price_of
 from lumatui.tui.bridge import EngineBridge
@@ -26,12 +26,13 @@ from lumatui.tui.screens.keys import (
     PANE_TITLES,
     PANES,
     job_bindings,
-    pane_bar_markup,
     pane_bindings,
 )
 from lumatui.tui.screens.live import REFRESH_S, LiveView
 from lumatui.tui.screens.maximize import PreviewMaximizer
-from lumatui.tui.screens.panes import first_focusable, paint_panes
+from lumatui.tui.screens.notices import Notices
+from lumatui.tui.screens.pane_bar import PaneBar
+from lumatui.tui.screens.panes import first_focusable
 from lumatui.tui.screens.session import SessionStatus
 from lumatui.tui.widgets.composer import Composer
 from lumatui.tui.widgets.header import StatusHeader
@@ -102,7 +103,7 @@ class MainScreen(PreviewMaximizer):
         """Header, the pane bar (narrow screens), the panes, the footer."""
         store, clock = self.engine.db, self.clock
         yield StatusHeader(id="status-header")
-        yield Static("", id="pane-bar")
+        yield PaneBar(id="pane-bar")
         with Container(id="panes"):
             yield Composer(price_overrides=self.settings.prices, id="pane-composer", classes="pane")
             prices = self.settings.prices
@@ -121,7 +122,8 @@ class MainScreen(PreviewMaximizer):
         header.backend = self.backend_label
         header.polling_paused = self.engine.poller.paused
         header.queue_paused = self.engine.submitter.paused_reason
-        self.session = SessionStatus(header, self.app, bell=self.settings.bell)
+        self.notices = Notices(self.app, in_line=self.notices_in_line, show_line=self.show_notice)
+        self.session = SessionStatus(header, self.notices, self.settings)
         self.run_worker(deferred(self.live.load_running), group="session", exit_on_error=False)
         self.set_interval(REFRESH_S, self.live.refresh_from_store, name="history-feed")
         self._apply_layout(self.size.width, self.size.height)
@@ -185,6 +187,7 @@ class MainScreen(PreviewMaximizer):
         self.set_class(not stacked and width >= WIDE_FROM, "-wide")
         if self.is_mounted:
             self._draw_panes()
+            self.line_mode_changed()
 
     @property
     def stacked(self) -> bool:
@@ -194,15 +197,7 @@ class MainScreen(PreviewMaximizer):
     def watch_active_pane(self, active: str) -> None:
         """Show and highlight the active pane, and draw the pane bar."""
         self._draw_panes()
-        self.query_one("#pane-bar", Static).update(pane_bar_markup(active))
-
-    def _draw_panes(self) -> None:
-        panes = {name: self.pane(name) for name in PANES}
-        maximized = "preview" if self.preview_maximized else None
-        colours = self.app.theme_variables
-        paint_panes(
-            panes, self.active_pane, stacked=self.stacked, colours=colours, maximized=maximized
-        )
+        self.query_one(PaneBar).active = active
 
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
         """The pane holding focus is the active one; remember where focus was in it."""
@@ -234,14 +229,6 @@ class MainScreen(PreviewMaximizer):
         target = first_focusable(self.pane(pane))
         if target is not None:
             target.focus()
-
-    def action_next_pane(self) -> None:
-        """Go to the next pane."""
-        self.action_focus_pane(PANES[(PANES.index(self.active_pane) + 1) % len(PANES)])
-
-    def action_previous_pane(self) -> None:
-        """Go to the previous pane."""
-        self.action_focus_pane(PANES[(PANES.index(self.active_pane) - 1) % len(PANES)])
 
     def focus_prompt(self) -> None:
         """Show the composer and put the cursor in its prompt."""
@@ -352,8 +339,9 @@ class MainScreen(PreviewMaximizer):
         self.live.role_changed(message.role, message.primary)
 
     def on_engine_bridge_sending_refused(self, message: EngineBridge.SendingRefused) -> None:
-        """401, 403 or 402: said at once, with the API's reason (u tries again)."""
-        self.notify(f"{message.message}. Press u to try again.", severity="error", markup=False)
+        """401, 403 or 402: said at once, with the API's reason (u tries again); the same
+        refusal again (each try) replaces its notice rather than stacking another."""
+        self.notices.post("sending", f"{message.message}. Press u to try again.", severity="error")
 
     def on_engine_bridge_output_downloaded(self, message: EngineBridge.OutputDownloaded) -> None:
         """An output is on disk: the list's mark and the preview's picture."""
@@ -370,8 +358,9 @@ class MainScreen(PreviewMaximizer):
         )
 
     def on_engine_bridge_job_errored(self, message: EngineBridge.JobErrored) -> None:
-        """Something went wrong with a job: say it."""
-        self.notify(message.message, severity="warning", markup=False)
+        """Something went wrong with a job: say it (an uncertain job is said once)."""
+        if not self.notices.mentions("uncertain", message.job_id):
+            self.notices.post("problem", message.message, severity="warning")
 
     def on_engine_bridge_submission_refused(self, message: EngineBridge.SubmissionRefused) -> None:
         """The API refused a request: its errors go under the composer's fields."""

@@ -148,8 +148,9 @@ def _refs(body: dict[str, Any]) -> list[str]:
     return shown
 
 
-def failure_lines(job: Job) -> list[Content]:
-    """Code, reason, note and the suggested next step of a job that did not succeed."""
+def failure_lines(job: Job, now: float | None = None) -> list[Content]:
+    """Code, reason, note and the suggested next step of a job that did not succeed; a
+    waiting job's real next try (the store's `due_at`)."""
     lines: list[Content] = []
     if job.state is JobState.FAILED:
         lines.append(row("failure", (clean_text(job.failure_code or "unknown", 60), "$error bold")))
@@ -159,6 +160,9 @@ def failure_lines(job: Job) -> list[Content]:
     if job.note and job.state in noted:
         label = "waits" if job.state is JobState.WAITING else "note"
         lines.append(row(label, clean_text(job.note)))
+    if job.state is JobState.WAITING and job.due_at is not None and now is not None:
+        wait = max(0, round(job.due_at - now))
+        lines.append(row("next try", f"in {wait} s (u: now)" if wait else "now"))
     advice = state_advice(job)
     if advice:
         lines.append(row("next", (advice, "$accent")))
@@ -230,7 +234,7 @@ def details_content(
         row("id", ids, (f"  local {job.id[:8]}", _MUTED)),
         row("model", f"{job.model} · {job.type}"),
         *timing_lines(job, history, now),
-        *failure_lines(job),
+        *failure_lines(job, now),
         *request_lines(job),
         *output_lines(outputs, index, now, download),
     ]
