@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from pathlib import Path, PurePath
 
+    from textual.command import Provider
     from textual.notifications import SeverityLevel
 
     from lumatui.backend import Backend
@@ -53,7 +54,8 @@ class LumaApp(App[None]):
 
     TITLE = "lumatui"
     CSS_PATH = _STYLESHEETS
-    COMMANDS = App.COMMANDS | {WorkstationCommands}
+    # This app's actions (with theme and quit), not Textual's Keys, Screenshot, ...
+    COMMANDS: ClassVar[set[type[Provider] | Callable[[], type[Provider]]]] = {WorkstationCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+q", "quit", "Quit", priority=True, id="app.quit", tooltip="Leave lumatui"),
         Binding("f1", "help", "Help", id="app.help", tooltip="Every key and action"),
@@ -229,10 +231,12 @@ class LumaApp(App[None]):
         )
 
     def action_help(self) -> None:
-        """Show every key and action."""
+        """Show every key and action (or close the list when it is shown)."""
         from lumatui.tui.screens.help import HelpScreen
 
-        if not isinstance(self.screen, HelpScreen):
+        if isinstance(self.screen, HelpScreen):
+            self.screen.dismiss()
+        else:
             self.push_screen(HelpScreen(self.main_screen))
 
     def _initial_theme(self) -> str:

@@ -15,7 +15,7 @@ from lumatui.tui.screens.confirm import ConfirmScreen
 from lumatui.tui.screens.help import HelpScreen
 from lumatui.tui.screens.keys import JOB_BINDINGS
 from lumatui.tui.widgets.composer import Composer
-from tests.tui.conftest import wait_until
+from tests.tui.conftest import seed_job, wait_until
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable
@@ -293,7 +293,18 @@ async def test_help_and_palette_list_every_action(make_app: Callable[..., LumaAp
         assert isinstance(s.app.screen, HelpScreen)
         rows = s.app.screen.plain_text().splitlines()
         for key, description in declared:
-            assert any(row.startswith(f"{key} | {description}") for row in rows), (key, description)
+            assert any(
+                key in row.split(" | ")[0].split(" / ") and f" | {description}" in row
+                for row in rows
+            ), (key, description)
+        # Every row says what it does; keys without a binding of ours are there too.
+        for row in rows:
+            cells = row.split(" | ")
+            if cells[0]:  # not a group heading
+                assert cells[1] and (cells[2] or cells[1] in {"Quit"}), row
+        assert any(row.startswith("up / down | Prompt history") for row in rows)
+        assert any(row.startswith("j | Down") for row in rows)
+        assert any(row.startswith("f1 / ? | Help") for row in rows)
         assert any("Restore stashed form" in row for row in rows)
         await s.pilot.press("escape")
         await s.until(lambda: s.app.screen is screen)
@@ -304,6 +315,20 @@ async def test_help_and_palette_list_every_action(make_app: Callable[..., LumaAp
             assert any(title.startswith(f"{label} (") for title in titles), label
         for label in ("Filter", "Hide done", "Pause polling", "Submit", "Restore stashed form"):
             assert any(title.startswith(label) for title in titles), label
+        # One entry per action with all its keys; theme and quit, none of Textual's own.
+        assert [t for t in titles if t.startswith("Help")] == ["Help (f1 / ?)"]
+        assert "Quit (^q)" in titles and "Change theme" in titles
+        assert not any(t.startswith(("Keys", "Screenshot", "Save screenshot")) for t in titles)
+        assert len(titles) == len(set(titles))
+
+        # With a job selected, the actions on it name it.
+        assert s.app.engine is not None
+        job = seed_job(s.app.engine.store, 1, "a fox")
+        screen.selected_job_id, screen.selected = job.id, job
+        titles = [str(hit.text) async for hit in WorkstationCommands(screen).discover()]
+        assert f"Edit {job.short_id} (e)" in titles and f"Re-run {job.short_id} (r)" in titles
+        assert "Pause polling (p)" in titles  # not an action on a job
+        screen.selected_job_id = None
 
         # The palette acts wherever focus is (here: the composer's prompt).
         await s.pilot.press("ctrl+p")

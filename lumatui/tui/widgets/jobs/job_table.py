@@ -24,10 +24,10 @@ class JobTable(DataTable[Any]):
     """Rows are jobs keyed by their local id; cells change in place, rows are never rebuilt."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("j", "cursor_down", "Down", show=False, id="jobs.down"),
-        Binding("k", "cursor_up", "Up", show=False, id="jobs.up"),
-        Binding("g", "scroll_top", "First", show=False, id="jobs.first"),
-        Binding("G", "scroll_bottom", "Last", show=False, id="jobs.last"),
+        Binding("j", "cursor_down", "Down", show=False, id="jobs.down", tooltip="Next job (↓)"),
+        Binding("k", "cursor_up", "Up", show=False, id="jobs.up", tooltip="Previous job (↑)"),
+        Binding("g", "scroll_top", "First", show=False, id="jobs.first", tooltip="The newest job"),
+        Binding("G", "scroll_bottom", "Last", show=False, id="jobs.last", tooltip="The last job"),
     ]
 
     def __init__(self, *, id: str | None = None) -> None:
