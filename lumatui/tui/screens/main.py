@@ -308,10 +308,11 @@ class MainScreen(PreviewMaximizer):
             self._select(job)
 
     def on_lineage_tree_job_selected(self, message: LineageTree.JobSelected) -> None:
-        """The tree's cursor moved: the list and the preview follow."""
+        """The tree's cursor moved (or enter): the list and the preview follow."""
         message.stop()
         # Only a move the person made: the tree also highlights nodes while it is redrawn.
-        if not self.lineage.has_focus or message.job_id == self.selected_job_id:
+        same = message.job_id == self.selected_job_id and not message.chosen
+        if not self.lineage.has_focus or same:
             return
         job = self.lineage.job(message.job_id) or self.job_list.job(message.job_id)
         self.selected_job_id, self.selected = message.job_id, job
