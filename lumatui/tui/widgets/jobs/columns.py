@@ -27,7 +27,7 @@ class ColumnSpec:
 
 
 COLUMN_SPECS: tuple[ColumnSpec, ...] = (
-    ColumnSpec("state", "State", 12, always=True),
+    ColumnSpec("state", "State", 13, always=True),  # "◐ processing" and a space
     ColumnSpec("id", "Id", 10, always=True),
     ColumnSpec("elapsed", "Elapsed", 8, always=True, justify="right"),
     ColumnSpec("progress", "Est.", 13),
