@@ -171,6 +171,9 @@ async def test_filter_tokens_text_and_hide_finished(store: JobStore) -> None:
         assert job_list.table.row_count == 2
         await pilot.press("escape", "h")
         assert keys(job_list) == [waiting.id]
+        await settle(pilot)
+        # The status line describes the highlighted (visible) job, not the hidden one.
+        assert str(job_list.query_one("#job-note").render()).startswith("waiting:")
         # A job that finishes while finished ones are hidden leaves the list.
         job_list.jobs_changed([replace(waiting, state=JobState.COMPLETED)])
         await settle(pilot)
