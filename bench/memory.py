@@ -80,12 +80,12 @@ def run_workstation(home: Path, job_ids: list[str]) -> dict[str, Any]:
 async def _view_thumbnails(home: Path, job_ids: list[str]) -> dict[str, Any]:
     from _workstation import workstation
 
-    from lumatui.tui.widgets.preview.preview import Preview
+    from lumatui.tui.widgets.preview.media_view import MediaView
 
     loaded: list[int] = []
 
     def hook(message: object) -> None:
-        if isinstance(message, Preview.MediaLoaded):
+        if isinstance(message, MediaView.FrameLoaded):
             loaded.append(message.token)
 
     figures: dict[str, Any] = {"errors": 0}
@@ -106,7 +106,8 @@ async def _view_thumbnails(home: Path, job_ids: list[str]) -> dict[str, Any]:
                 await _wait_for_thumbnail(preview, job_id, loaded)
                 await _next_frame(screen)
                 shown += 1
-                if preview._shown_key is None or preview._shown_key[0] != job_id:
+                output = preview.media.output
+                if output is None or output.job_id != job_id or preview.media.picture is None:
                     figures["errors"] += 1
                 if shown == FIRST:
                     figures["rss_first_kib"] = current_rss_kib()
@@ -149,7 +150,7 @@ async def _wait_for_thumbnail(preview: Preview, job_id: str, loaded: list[int]) 
         preview.job is not None
         and preview.job.id == job_id
         and loaded
-        and loaded[-1] == preview._token
+        and loaded[-1] == preview.media.token
     ):
         if time.perf_counter() > deadline:
             raise RuntimeError(f"the thumbnail of {job_id} never arrived")

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from lumatui.api.client import AgentsClient
-from lumatui.engine.jobs import Orphan
+from lumatui.engine.jobs import ORIGIN_API, ORIGIN_SIMULATOR, Orphan
 from lumatui.engine.service import Engine, EngineOptions
 from lumatui.engine.store import JobStore
 from lumatui.engine.thumbnails import ThumbnailCache
@@ -113,6 +113,7 @@ def open_engine(
             kind=kind,
             may_lead=may_lead,
             orphan=orphan,
+            origin=ORIGIN_SIMULATOR if backend.is_simulator else ORIGIN_API,
         )
         return Engine(
             store, backend.client, paths.outputs_dir, thumbnails=thumbnails, options=options

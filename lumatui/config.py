@@ -124,6 +124,12 @@ class Settings(BaseSettings):
     and every local video, is uploaded as a file (presigned above this size)."""
     theme: str | None = None
     bell: bool = False
+    long_job_alert_s: float = Field(default=20.0, ge=0)
+    """A job that ran at least this long raises a terminal notification when it finishes
+    (0 turns it off)."""
+    long_job_alert: Literal["auto", "osc9", "osc777", "bell", "off"] = "auto"
+    """How: OSC 9 or OSC 777 where the terminal takes them (auto asks the environment),
+    else the bell; off for never."""
     prices: dict[str, Annotated[float, Field(ge=0)]] = Field(default_factory=dict)
     confirm_above_usd: float = Field(default=1.0, ge=0)
     """A submit (a batch, or one job) dearer than this asks before sending; unknown prices

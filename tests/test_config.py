@@ -452,3 +452,16 @@ def test_without_lumatui_log_only_warnings_are_written(paths: AppPaths) -> None:
     text = paths.log_file.read_text(encoding="utf-8")
     assert "loud problem" in text
     assert "quiet detail" not in text
+
+
+def test_the_long_job_alert_is_set_from_the_environment_or_off() -> None:
+    from lumatui.config import app_paths
+
+    paths = app_paths()
+    settings = load_settings(
+        paths, {"LUMATUI_LONG_JOB_ALERT_S": "45", "LUMATUI_LONG_JOB_ALERT": "osc777"}
+    )
+    assert (settings.long_job_alert_s, settings.long_job_alert) == (45.0, "osc777")
+    assert load_settings(paths, {}).long_job_alert_s == 20.0
+    with pytest.raises(ConfigError, match="long_job_alert"):
+        load_settings(paths, {"LUMATUI_LONG_JOB_ALERT": "loud"})

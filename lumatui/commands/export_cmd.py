@@ -14,7 +14,7 @@ from lumatui.commands.common import (
     resolve_job,
     run_command,
 )
-from lumatui.engine.export import EXPORT_FORMATS, export_request
+from lumatui.engine.export import EXPORT_FORMATS, SIMULATED_NOTE, export_job
 
 if TYPE_CHECKING:
     import argparse
@@ -65,6 +65,8 @@ def _export(args: argparse.Namespace) -> int:
             sys.stdout.write(chain_script(store, job))
             sys.stdout.flush()
             return 0
-    sys.stdout.write(export_request(job.request_json, settings.base_url, args.as_))
+    if job.simulated and args.as_ == "json":
+        sys.stderr.write(SIMULATED_NOTE.lstrip("# ") + "\n")
+    sys.stdout.write(export_job(job, settings.base_url, args.as_))
     sys.stdout.flush()
     return 0

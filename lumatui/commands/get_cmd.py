@@ -25,6 +25,7 @@ from lumatui.commands.job_records import (
     jobs_exit_code,
     local_time,
 )
+from lumatui.commands.outputs import facts_text
 from lumatui.engine.jobs import POLLED_STATES
 
 if TYPE_CHECKING:
@@ -174,6 +175,8 @@ def render_details(details: dict[str, Any], job: Job) -> str:
         )
         size = f"  ({out['size_bytes']:,} bytes)" if out["size_bytes"] else ""
         lines.append(f"  {out['index']}  {out['media_type']:<6} {clean_text(where, 500)}{size}")
+        if facts := facts_text(out):
+            lines.append(f"     {facts}")
         layer = out.get("layer")
         if layer:
             lines.append(f"     {layer_text(layer)}")

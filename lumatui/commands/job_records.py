@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from lumatui.commands.common import EXIT_JOB_FAILED, EXIT_OK, UNSUCCESSFUL
+from lumatui.commands.outputs import output_files, output_paths
 from lumatui.engine.jobs import JobState
 
 if TYPE_CHECKING:
@@ -29,31 +30,6 @@ def local_time(timestamp: float | None) -> str:
     if timestamp is None:
         return "-"
     return datetime.fromtimestamp(timestamp).strftime("%Y-%m-%d %H:%M:%S")
-
-
-def output_paths(store: JobStore, job: Job) -> list[str]:
-    """The local paths of a job's downloaded outputs, in order."""
-    return [o.local_path for o in store.outputs(job.id) if o.is_downloaded and o.local_path]
-
-
-def output_files(store: JobStore, job: Job) -> list[dict[str, Any]]:
-    """Every output of a job: index, media type, local file, size, hash, error and layer.
-
-    `layer` is a layering job's metadata for that output (index 0 front-most, the last the
-    background), null for other jobs.
-    """
-    return [
-        {
-            "index": o.index,
-            "media_type": o.media_type,
-            "local_path": o.local_path if o.is_downloaded else None,
-            "size_bytes": o.size_bytes,
-            "sha256": o.sha256,
-            "error": o.error,
-            "layer": o.layer,
-        }
-        for o in store.outputs(job.id)
-    ]
 
 
 def job_record(store: JobStore, job: Job) -> dict[str, Any]:

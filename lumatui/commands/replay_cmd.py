@@ -30,7 +30,8 @@ from lumatui.commands.common import (
     warn,
 )
 from lumatui.commands.guards import seconds
-from lumatui.commands.job_records import job_record, jobs_exit_code, output_paths
+from lumatui.commands.job_records import job_record, jobs_exit_code
+from lumatui.commands.outputs import output_paths
 from lumatui.commands.replay_view import old_id as _old_id
 from lumatui.commands.replay_view import plan_json, plan_text
 from lumatui.commands.request_flags import add_request_flags, apply_flags, read_body

@@ -21,7 +21,8 @@ from lumatui.commands.common import (
     warn,
 )
 from lumatui.commands.guards import seconds
-from lumatui.commands.job_records import job_problem, job_record, jobs_exit_code, output_paths
+from lumatui.commands.job_records import job_problem, job_record, jobs_exit_code
+from lumatui.commands.outputs import output_paths
 from lumatui.commands.request_flags import add_request_flags, apply_flags, read_body
 from lumatui.commands.submit_plan import (
     add_batch_flags,

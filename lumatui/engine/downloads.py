@@ -343,7 +343,7 @@ class Downloader:
         if self._thumbnails is not None:  # before the store says "on disk": every process
             await self._make_thumbnails(final, media.kind, digest)  # then finds them made
         stored_job, stored = await self._store.write(
-            lambda s: s.record_download(job.id, output.index, str(final), size, digest)
+            lambda s: s.record_download(job.id, output.index, str(final), size, digest, media=media)
         )
         self._bus.publish(JobChanged(stored_job))
         self._bus.publish(OutputReady(stored_job, stored))

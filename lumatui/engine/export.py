@@ -3,7 +3,9 @@
 The body is the request exactly as it was sent (the stored JSON, re-indented for reading);
 the key is never in it: the curl command reads `$LUMA_AGENTS_API_KEY` from the shell, the
 script reads `os.environ["LUMA_AGENTS_API_KEY"]`. The CLI's `lumatui export` and the TUI's
-"copy as curl" both use `export_request`.
+"copy as curl" both use `export_job`, with the configured base URL (never the built-in
+simulator's temporary port): a job made on the simulator is exported for Luma's own URL,
+with a first line saying it was simulated (running it is a real, paid request).
 """
 
 from __future__ import annotations
@@ -12,7 +14,12 @@ import json
 import pprint
 import re
 import shlex
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from lumatui.api.urls import DEFAULT_BASE_URL
+
+if TYPE_CHECKING:
+    from lumatui.engine.jobs import Job
 
 EXPORT_FORMATS = ("curl", "json", "python")
 KEY_VARIABLE = "LUMA_AGENTS_API_KEY"
@@ -22,6 +29,22 @@ HEREDOC_END = "JSON"
 # text in a terminal or an editor: DEL and C1 controls, line/paragraph separators, and the
 # bidi formatting characters. JSON escapes C0 controls itself; these become \uXXXX too.
 _MISLEADING = re.compile("[\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+
+
+SIMULATED_NOTE = (
+    "# This job was made on lumatui's built-in simulator. This command sends it to Luma's "
+    "API: a real, paid generation."
+)
+
+
+def export_job(job: Job, base_url: str, as_: str) -> str:
+    """A stored job's request as `export_request` makes it, for the configured `base_url`;
+    a simulated job for Luma's default URL, saying so (curl and python; json has no
+    comments, so the CLI says it on stderr)."""
+    if not job.simulated:
+        return export_request(job.request_json, base_url, as_)
+    text = export_request(job.request_json, DEFAULT_BASE_URL, as_)
+    return text if as_ == "json" else f"{SIMULATED_NOTE}\n{text}"
 
 
 def export_request(request_json: str, base_url: str, as_: str) -> str:

@@ -48,8 +48,12 @@ def probe_image(path: Path, fmt: str, *, max_pixels: int) -> tuple[int, int]:
     return width, height
 
 
-def probe_video(path: Path, *, max_pixels: int) -> tuple[int, int, float | None]:
-    """Open a video (or a still PyAV decodes: EXR), decode a frame; (width, height, seconds)."""
+def probe_video(path: Path, *, max_pixels: int) -> tuple[int, int, float | None, int | None]:
+    """Open a video (or a still PyAV decodes: EXR), decode a frame.
+
+    Returns (width, height, seconds, frames): the frames are the packets present (counted
+    without decoding), None when the container holds none that say so.
+    """
     import av
 
     try:
@@ -61,8 +65,8 @@ def probe_video(path: Path, *, max_pixels: int) -> tuple[int, int, float | None]
             if frame is None:
                 raise MediaError("not a playable video: no frame could be decoded")
             check_pixels(frame.width, frame.height, max_pixels, "video frame")
-            _check_complete(container, stream)
-            return frame.width, frame.height, _duration(container, stream)
+            frames = _check_complete(container, stream)
+            return frame.width, frame.height, _duration(container, stream), frames
     except MediaError:
         raise
     except Exception as exc:  # PyAV raises many types for bad input; all mean "not a video"
@@ -206,15 +210,17 @@ def _av_message(exc: Exception) -> str:
     return reason if isinstance(reason, str) and reason else one_line(exc)
 
 
-def _check_complete(container: Any, stream: Any) -> None:
-    """A file cut short after its index (an MP4 with moov first) still opens: count packets."""
+def _check_complete(container: Any, stream: Any) -> int | None:
+    """A file cut short after its index (an MP4 with moov first) still opens: count packets.
+
+    Returns the frames present (one packet each), None when there are none.
+    """
     expected = stream.frames or 0
-    if expected <= 0:
-        return  # the container does not say (WebM, streams): nothing to compare against
     container.seek(0)
     present = sum(1 for packet in container.demux(stream) if packet.size)
-    if present < expected:
+    if expected > 0 and present < expected:
         raise MediaError(f"truncated video: {present} of {expected} frames present")
+    return present or None
 
 
 def _video_stream(container: Any) -> Any:

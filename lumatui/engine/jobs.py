@@ -48,7 +48,7 @@ UNSENT_STATES = frozenset({JobState.SUBMITTING, JobState.WAITING})
 
 EXPLANATIONS = {
     JobState.SUBMITTING: "being sent to the API",
-    JobState.WAITING: "held in the local queue until the rate or concurrency limit lets it through",
+    JobState.WAITING: "held in the local queue, unsent, until the API takes it (the note says why)",
     JobState.QUEUED: "accepted by the API, waiting for a worker",
     JobState.PROCESSING: "being generated",
     JobState.COMPLETED: "finished; outputs are ready",
@@ -58,6 +58,10 @@ EXPLANATIONS = {
     JobState.REJECTED: "the API refused the request; nothing was created or charged",
     JobState.CANCELLED: "cancelled before it was sent; nothing was created or charged",
 }
+
+
+ORIGIN_SIMULATOR = "simulator"
+ORIGIN_API = "api"
 
 
 class Orphan(StrEnum):
@@ -102,6 +106,13 @@ class Job:
     """The batch's prompt as written, alternatives and all."""
     starred: bool = False
     """A lasting mark a person put on the job (`*`, `lumatui star`)."""
+    origin: str | None = None
+    """Which API made it: `simulator` (lumatui's built-in one) or `api`; None if not recorded."""
+
+    @property
+    def simulated(self) -> bool:
+        """True when the job was made on lumatui's built-in simulator (nothing went to Luma)."""
+        return self.origin == ORIGIN_SIMULATOR
 
     @property
     def short_id(self) -> str:
@@ -137,6 +148,26 @@ class Output:
     """Given up for good: a download lumatui refuses to make, or the generation is gone."""
     layer_json: str | None = None
     """A layering job's output: its layer (index, label, description, alpha_hint) as JSON."""
+    mime: str | None = None
+    """What the downloader verified the file to be (`image/png`, `video/mp4`...)."""
+    width: int | None = None
+    height: int | None = None
+    duration_s: float | None = None
+    """A video's length in seconds (None for an image)."""
+    frame_count: int | None = None
+    """A video's frames (None for an image)."""
+
+    @property
+    def has_facts(self) -> bool:
+        """True when what the file is (MIME type and pixel size) was measured and stored."""
+        return self.mime is not None and self.width is not None and self.height is not None
+
+    @property
+    def is_video(self) -> bool:
+        """True for a video output (by its verified type, else by the API's word)."""
+        if self.mime is not None:
+            return self.mime.startswith("video/")
+        return self.media_type == "video"
 
     @property
     def layer(self) -> dict[str, Any] | None:

@@ -39,11 +39,11 @@ def verify_file(
         )
     if mime in PIL_FORMATS:
         width, height = probe_image(path, PIL_FORMATS[mime], max_pixels=max_pixels)
-        duration = None
+        duration, frames = None, None
     elif kind == "video" or mime in AV_IMAGES:
-        width, height, duration = probe_video(path, max_pixels=max_pixels)
+        width, height, duration, frames = probe_video(path, max_pixels=max_pixels)
         if kind == "image":
-            duration = None
+            duration, frames = None, None
     else:
         raise MediaError(f"{mime} images are not supported")
-    return VerifiedMedia(kind, mime, width, height, duration, EXTENSIONS[mime])
+    return VerifiedMedia(kind, mime, width, height, duration, EXTENSIONS[mime], frames)

@@ -55,6 +55,8 @@ class VerifiedMedia:
     height: int
     duration_s: float | None
     extension: str  # without the dot: "png", "jpg", "webp", "mp4", "exr", ...
+    frame_count: int | None = None
+    """A video's frames (None for an image)."""
 
 
 class MediaError(ValueError):

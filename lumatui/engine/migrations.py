@@ -100,7 +100,20 @@ MIGRATIONS: tuple[str, ...] = (
     );
     INSERT INTO counters VALUES ('rev', 0)
     """,
-    # 5 (the stars-and-batches migration; 4 is output facts, from another branch): jobs sent
+    # 4: facts measured once. What the downloader verified about each output (its MIME
+    # type, pixel size, and a video's duration and frame count) is kept with it, so the
+    # preview, the command line and --json never decode a file again to learn them (NULL
+    # for outputs downloaded before: measured once when first needed). Each job says which
+    # API made it: 'simulator' (the built-in one) or 'api' (NULL: made before this column).
+    """
+    ALTER TABLE outputs ADD COLUMN mime TEXT;
+    ALTER TABLE outputs ADD COLUMN width INTEGER;
+    ALTER TABLE outputs ADD COLUMN height INTEGER;
+    ALTER TABLE outputs ADD COLUMN duration_s REAL;
+    ALTER TABLE outputs ADD COLUMN frame_count INTEGER;
+    ALTER TABLE jobs ADD COLUMN origin TEXT
+    """,
+    # 5: stars and batches. Jobs sent
     # together (a prompt's alternatives times N runs) share a batch id and its label (the
     # prompt as written); `starred` is a lasting mark a person puts on a job.
     """

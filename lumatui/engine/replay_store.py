@@ -75,6 +75,7 @@ class ReplayRecords(Database):
         *,
         owner: str,
         orphan: Orphan = Orphan.SEND,
+        origin: str | None = None,
         now: float | None = None,
     ) -> Job | None:
         """Record step `n`'s job (waiting to be sent), unless the step has one already, the
@@ -90,7 +91,14 @@ class ReplayRecords(Database):
                 return None
             note = f"replay {plan_id[:8]} step {n + 1}: about to be sent"
             job_id = insert_job(
-                txn, request, state=JobState.WAITING, note=note, owner=owner, orphan=orphan, now=now
+                txn,
+                request,
+                state=JobState.WAITING,
+                note=note,
+                owner=owner,
+                orphan=orphan,
+                now=now,
+                origin=origin,
             )
             txn.execute(
                 "UPDATE replay_steps SET job_id = ? WHERE plan_id = ? AND n = ?",

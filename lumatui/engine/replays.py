@@ -25,7 +25,7 @@ import time
 from typing import TYPE_CHECKING
 
 from lumatui.engine.events import JobChanged, ReplayChanged
-from lumatui.engine.jobs import JobState, Orphan
+from lumatui.engine.jobs import JobState
 from lumatui.engine.owners import owner_alive
 from lumatui.engine.replay import PlanState, finished_badly, step_request
 
@@ -123,7 +123,9 @@ class Replays:
                 if step.job_id is not None or not all(p in new_ids for p in step.parents):
                     continue
                 request = step_request(step, {n: gid for n, gid in new_ids.items() if gid})
-                job = await engine.db.write(_recorder(plan_id, step.n, request, engine.owner))
+                job = await engine.db.write(
+                    _recorder(plan_id, step.n, request, engine.owner, engine.options.origin)
+                )
                 if job is None:  # cancelled, or taken by another process, meanwhile
                     continue
                 recorded = True
@@ -219,10 +221,10 @@ class Replays:
 
 
 def _recorder(
-    plan_id: str, n: int, request: GenerationRequest, owner: str
+    plan_id: str, n: int, request: GenerationRequest, owner: str, origin: str
 ) -> Callable[[JobStore], Job | None]:
     """The write that records step `n`'s job (a function, so each step binds its own)."""
-    return lambda s: s.record_step(plan_id, n, request, owner=owner, orphan=Orphan.SEND)
+    return lambda s: s.record_step(plan_id, n, request, owner=owner, origin=origin)
 
 
 def _outcome(plan: ReplayPlan, jobs: dict[str, Job]) -> tuple[PlanState, str | None] | None:

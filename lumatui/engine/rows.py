@@ -19,11 +19,11 @@ if TYPE_CHECKING:
 JOB_COLUMNS = (
     "id, seq, generation_id, type, model, prompt, request_json, state, created_at, updated_at,"
     " submitted_at, finished_at, server_created_at, failure_code, failure_reason, note,"
-    " owner, orphan, due_at, rev, batch_id, batch_label, starred"
+    " owner, orphan, due_at, rev, batch_id, batch_label, starred, origin"
 )
 OUTPUT_COLUMNS = (
     "job_id, n, media_type, url, url_fetched_at, local_path, size_bytes, sha256, error,"
-    " attempts, next_try_at, final, layer_json"
+    " attempts, next_try_at, final, layer_json, mime, width, height, duration_s, frame_count"
 )
 MISSING_OUTPUT = "local_path IS NULL AND final = 0"
 """An output still to be fetched (the partial index `outputs_missing` covers it)."""
@@ -110,6 +110,7 @@ def insert_job(
     orphan: Orphan,
     now: float,
     batch: tuple[str, str] | None = None,
+    origin: str | None = None,
 ) -> str:
     """Insert a new job (its first state change and its lineage edges) in `txn`; its id.
 
@@ -121,8 +122,8 @@ def insert_job(
     batch_id, label = batch or (None, None)
     cursor = txn.execute(
         "INSERT INTO jobs (id, type, model, prompt, request_json, state, created_at,"
-        " updated_at, note, owner, orphan, rev, batch_id, batch_label)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " updated_at, note, owner, orphan, rev, batch_id, batch_label, origin)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             job_id,
             str(request.effective_type),
@@ -138,6 +139,7 @@ def insert_job(
             txn.rev,
             batch_id,
             label,
+            origin,
         ),
     )
     seq = cursor.lastrowid

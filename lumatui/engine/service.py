@@ -17,12 +17,12 @@ import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from lumatui.engine.astore import AsyncJobStore
 from lumatui.engine.downloads import DEFAULT_MAX_BYTES, LINK_TTL_S, Downloader
 from lumatui.engine.events import EventBus, JobChanged, JobRemoved, RoleChanged
-from lumatui.engine.jobs import POLLED_STATES, JobState, Orphan
+from lumatui.engine.jobs import ORIGIN_API, POLLED_STATES, JobState, Orphan
 from lumatui.engine.owners import owner_alive
 from lumatui.engine.ownership import Ownership, Role
 from lumatui.engine.poller import Poller
@@ -68,6 +68,8 @@ class EngineOptions:
     orphan: Orphan = Orphan.SEND
     adopt_interval: float = 1.0
     link_ttl_s: float = LINK_TTL_S
+    origin: str = ORIGIN_API
+    """Which API the jobs it records are for: `simulator` (the built-in one) or `api`."""
 
 
 class Engine:
@@ -207,24 +209,20 @@ class Engine:
         """Record the request (before any POST), owned here, and queue it; the stored job."""
         ahead = self.submitter.waiting
         note = f"in the local queue behind {ahead} job(s)" if ahead else "about to be sent"
-        owner, orphan = self.owner, self.options.orphan
-        job = await self.db.write(
-            lambda s: s.record_submission(
-                request, state=JobState.WAITING, note=note, owner=owner, orphan=orphan
-            )
-        )
-        self.bus.publish(JobChanged(job))
-        self.submitter.enqueue(job.id)
+        (job,) = await self._record(lambda s, mine: [s.record_submission(request, **mine)], note)
         return job
 
     async def submit_batch(self, requests: Sequence[GenerationRequest], *, label: str) -> list[Job]:
         """Record a batch (`api.batches.plan_batch`) at once under one id; its queued jobs."""
-        owner, orphan = self.owner, self.options.orphan
-        jobs = await self.db.write(
-            lambda s: s.record_batch(
-                requests, label=label, note="about to be sent", owner=owner, orphan=orphan
-            )
-        )
+        return await self._record(lambda s, mine: s.record_batch(requests, label=label, **mine))
+
+    async def _record(
+        self, write: Callable[[JobStore, dict[str, Any]], list[Job]], note: str = "about to be sent"
+    ) -> list[Job]:
+        """Run a store write recording jobs waiting here, then publish and queue each."""
+        mine: dict[str, Any] = {"state": JobState.WAITING, "note": note, "owner": self.owner}
+        mine |= {"orphan": self.options.orphan, "origin": self.options.origin}
+        jobs = await self.db.write(lambda s: write(s, mine))
         for job in jobs:
             self.bus.publish(JobChanged(job))
             self.submitter.enqueue(job.id)

@@ -52,13 +52,24 @@ class JobStore(OutputRecords, ReplayRecords, Claims):
         note: str | None = None,
         owner: str | None = None,
         orphan: Orphan = Orphan.SEND,
+        origin: str | None = None,
         now: float | None = None,
     ) -> Job:
-        """Write a request *before* it is sent (`submitting`, or `waiting` behind others)."""
+        """Write a request *before* it is sent (`submitting`, or `waiting` behind others).
+
+        `origin` says which API it is for: `simulator` (the built-in one) or `api`.
+        """
         now = time.time() if now is None else now
         with self.transaction() as txn:
             job_id = insert_job(
-                txn, request, state=state, note=note, owner=owner, orphan=orphan, now=now
+                txn,
+                request,
+                state=state,
+                note=note,
+                owner=owner,
+                orphan=orphan,
+                now=now,
+                origin=origin,
             )
             return job_in(txn, job_id)
 
@@ -71,6 +82,7 @@ class JobStore(OutputRecords, ReplayRecords, Claims):
         note: str | None = None,
         owner: str | None = None,
         orphan: Orphan = Orphan.SEND,
+        origin: str | None = None,
         now: float | None = None,
     ) -> list[Job]:
         """Write a batch's requests in one transaction (all or none), sharing a new batch id.
@@ -82,7 +94,15 @@ class JobStore(OutputRecords, ReplayRecords, Claims):
         with self.transaction() as txn:
             ids = [
                 insert_job(
-                    txn, r, state=state, note=note, owner=owner, orphan=orphan, now=now, batch=batch
+                    txn,
+                    r,
+                    state=state,
+                    note=note,
+                    owner=owner,
+                    orphan=orphan,
+                    now=now,
+                    batch=batch,
+                    origin=origin,
                 )
                 for r in requests
             ]

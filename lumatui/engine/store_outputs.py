@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from lumatui.api.schema import GenerationOutput
     from lumatui.engine.db import Txn
     from lumatui.engine.jobs import Job, Output
+    from lumatui.engine.media_kinds import VerifiedMedia
 
 MAX_OUTPUTS = 16
 """The API returns one output per generation (a few for layering); more are cut short."""
@@ -67,9 +68,11 @@ class OutputRecords(Database):
         size_bytes: int,
         sha256: str,
         *,
+        media: VerifiedMedia | None = None,
         now: float | None = None,
     ) -> tuple[Job, Output]:
-        """An output is on disk and verified; the job and the output as stored."""
+        """An output is on disk and verified (`media`: what it was verified to be, kept so
+        nobody decodes it again); the job and the output as stored."""
         now = time.time() if now is None else now
         with self.transaction() as txn:
             txn.execute(
@@ -77,9 +80,28 @@ class OutputRecords(Database):
                 " error = NULL, next_try_at = NULL, final = 0 WHERE job_id = ? AND n = ?",
                 (local_path, size_bytes, sha256, now, job_id, index),
             )
+            _set_facts(txn, job_id, index, media)
             touch(txn, job_id)
             settle_owner(txn, job_id)
             return job_in(txn, job_id), _one_output(txn, job_id, index)
+
+    def record_media_facts(
+        self, job_id: str, index: int, local_path: str, media: VerifiedMedia
+    ) -> Output | None:
+        """What an output downloaded before facts were kept turned out to be, measured once.
+
+        Kept only while the output is still the file measured (`local_path`); None otherwise.
+        """
+        with self.transaction() as txn:
+            row = txn.execute(
+                "SELECT 1 FROM outputs WHERE job_id = ? AND n = ? AND local_path = ?",
+                (job_id, index, local_path),
+            ).fetchone()
+            if row is None:
+                return None
+            _set_facts(txn, job_id, index, media)
+            touch(txn, job_id)
+            return _one_output(txn, job_id, index)
 
     def record_download_failure(
         self,
@@ -129,6 +151,18 @@ class OutputRecords(Database):
             params = (owner, JobState.COMPLETED)
         with self.reading() as db:
             return select_outputs(db, f"{tail} ORDER BY rowid", params)
+
+
+def _set_facts(txn: Txn, job_id: str, index: int, media: VerifiedMedia | None) -> None:
+    """Keep what the file was verified to be (cleared when unknown: a new file)."""
+    facts: tuple[object, ...] = (None,) * 5
+    if media is not None:
+        facts = (media.mime, media.width, media.height, media.duration_s, media.frame_count)
+    txn.execute(
+        "UPDATE outputs SET mime = ?, width = ?, height = ?, duration_s = ?, frame_count = ?"
+        " WHERE job_id = ? AND n = ?",
+        (*facts, job_id, index),
+    )
 
 
 def _one_output(txn: Txn, job_id: str, index: int) -> Output:

@@ -11,10 +11,12 @@ Everything else lives in the screens and widgets.
 from __future__ import annotations
 
 import contextlib
+import threading
 import time
 from typing import TYPE_CHECKING, ClassVar
 
 from textual.binding import Binding, BindingType
+from textual.content import Content
 
 from lumatui.resources import stylesheets
 from lumatui.tui.commands import WorkstationCommands
@@ -33,7 +35,9 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
     from pathlib import Path, PurePath
 
+    from textual.command import Provider
     from textual.dom import DOMNode
+    from textual.notifications import SeverityLevel
 
     from lumatui.backend import Backend
     from lumatui.config import AppPaths, Settings
@@ -49,7 +53,8 @@ class LumaApp(OrderedKeysApp):
 
     TITLE = "lumatui"
     CSS_PATH = _STYLESHEETS
-    COMMANDS = OrderedKeysApp.COMMANDS | {WorkstationCommands}
+    # This app's actions (with theme and quit), not Textual's Keys, Screenshot, ...
+    COMMANDS: ClassVar[set[type[Provider] | Callable[[], type[Provider]]]] = {WorkstationCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+q", "quit", "Quit", priority=True, id="app.quit", tooltip="Leave lumatui"),
         Binding("f1", "help", "Help", id="app.help", tooltip="Every key and action"),
@@ -194,11 +199,48 @@ class LumaApp(OrderedKeysApp):
                 return screen
         raise LookupError("the main screen is not shown yet")
 
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """A notice through the main screen's `Notices` (one per message, placed out of the
+        way); Textual's own toast before that screen exists or from another thread."""
+        screen = self._notices_screen()
+        if screen is None or title or threading.current_thread() is not threading.main_thread():
+            super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+            return
+        text = Content.from_markup(message).plain if markup else message
+        screen.notices.post(f"say:{severity}:{text}", text, severity=severity)
+
+    def _notices_screen(self) -> MainScreen | None:
+        with contextlib.suppress(LookupError):
+            screen = self.main_screen
+            if hasattr(screen, "notices"):
+                return screen
+        return None
+
+    async def action_quit(self) -> None:
+        """Leave; jobs still running at the API go on, and the exit says so."""
+        screen = self._notices_screen()
+        if screen is None:
+            self.exit()
+            return
+        self.exit(
+            message=quit_message(screen.header.running, screen.header.waiting, screen.header.role)
+        )
+
     def action_help(self) -> None:
-        """Show every key and action."""
+        """Show every key and action (or close the list when it is shown)."""
         from lumatui.tui.screens.help import HelpScreen
 
-        if not isinstance(self.screen, HelpScreen):
+        if isinstance(self.screen, HelpScreen):
+            self.screen.dismiss()
+        else:
             self.push_screen(HelpScreen(self.main_screen))
 
     def _initial_theme(self) -> str:
@@ -219,3 +261,20 @@ class LumaApp(OrderedKeysApp):
             self.notify(f"Could not remember the theme: {exc}", severity="warning", markup=False)
         with contextlib.suppress(LookupError):
             self.main_screen.restyle()
+
+
+def quit_message(running: int, waiting: int, role: str) -> str | None:
+    """What leaving means for the jobs not finished (None when there are none)."""
+    parts = []
+    if running:
+        who = (
+            f"the primary workstation ({role.split('primary: ', 1)[-1]}) finishes them"
+            if role.startswith("viewer")
+            else "lumatui finishes them (fetches their outputs) on its next start"
+        )
+        jobs = "1 job is" if running == 1 else f"{running} jobs are"
+        parts.append(f"{jobs} still running at the API: they go on, and {who}.")
+    if waiting:
+        jobs = "1 job waits" if waiting == 1 else f"{waiting} jobs wait"
+        parts.append(f"{jobs} in the local queue, unsent: sent on the next start.")
+    return " ".join(parts) or None

@@ -59,8 +59,18 @@ async def test_image_and_video_reach_disk_with_thumbnails(
         path = Path(output.local_path)
         assert path.parent == tmp_path / "data" / "outputs" / str(job.generation_id)
         assert path.name.startswith("0.")
-        assert verify_file(path).kind == kind
+        verified = verify_file(path)
+        assert verified.kind == kind
         assert output.size_bytes == path.stat().st_size
+        # What the downloader verified is kept with the output: nobody decodes it again.
+        assert (output.mime, output.width, output.height) == (
+            verified.mime,
+            verified.width,
+            verified.height,
+        )
+        assert output.duration_s == verified.duration_s
+        assert output.frame_count == verified.frame_count
+        assert (output.frame_count is not None) == (kind == "video")
     assert any(isinstance(e, OutputReady) for e in events)
     thumbs = list((tmp_path / "cache" / "thumbnails").rglob("*.*"))
     assert len(thumbs) >= 4  # one for the image, three frames for the video

@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from lumatui.api.client import DEFAULT_BASE_URL
 from lumatui.engine.export import export_request
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 BASE = DEFAULT_BASE_URL
 HOSTILE: dict[str, Any] = {
@@ -73,3 +76,23 @@ def test_unknown_format_and_non_object_are_refused() -> None:
         export_request("{}", BASE, "wget")
     with pytest.raises(ValueError, match="not a JSON object"):
         export_request("[1]", BASE, "json")
+
+
+def test_a_job_names_the_configured_url_or_luma_s_when_simulated(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from lumatui.api.schema import GenerationRequest
+    from lumatui.engine.export import SIMULATED_NOTE, export_job
+    from lumatui.engine.jobs import ORIGIN_API, ORIGIN_SIMULATOR
+    from lumatui.engine.store import JobStore
+
+    with JobStore.open(tmp_path / "jobs.db") as store:
+        job = store.record_submission(GenerationRequest(prompt="p"), now=1.0)
+    real = export_job(replace(job, origin=ORIGIN_API), "https://proxy.example/v1", "curl")
+    assert "https://proxy.example/v1/generations" in real and "simulator" not in real
+    made_here = replace(job, origin=ORIGIN_SIMULATOR)
+    for as_ in ("curl", "python"):
+        text = export_job(made_here, "http://127.0.0.1:40123/v1", as_)
+        assert text.startswith(SIMULATED_NOTE) and f"{DEFAULT_BASE_URL}/generations" in text
+        assert "127.0.0.1" not in text
+    assert export_job(made_here, "http://127.0.0.1:40123/v1", "json").startswith("{")

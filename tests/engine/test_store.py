@@ -170,3 +170,62 @@ def test_the_store_survives_reopening(tmp_path: Path) -> None:
     with JobStore.open(path) as second:
         assert second.get(job_id).state is JobState.QUEUED
         assert second.integrity_ok()
+
+
+def test_verified_facts_are_kept_with_the_output(store: JobStore) -> None:
+    from lumatui.engine.media_kinds import VerifiedMedia
+
+    job_id = submit(store)
+    store.record_outputs(job_id, [GenerationOutput(type="video", url="http://127.0.0.1/v")])
+    clip = VerifiedMedia("video", "video/mp4", 256, 144, 5.0, "mp4", 120)
+    _, out = store.record_download(job_id, 0, "/x/0.mp4", 10, "ab", media=clip)
+    assert (out.mime, out.width, out.height, out.duration_s, out.frame_count) == (
+        "video/mp4",
+        256,
+        144,
+        5.0,
+        120,
+    )
+    assert out.has_facts and out.is_video
+    # An output downloaded before facts were kept gets them measured once, while it is
+    # still the file that was measured.
+    store.record_download(job_id, 0, "/x/0.mp4", 10, "ab")
+    (bare,) = store.outputs(job_id)
+    assert not bare.has_facts and bare.is_video  # the API's word until measured
+    assert store.record_media_facts(job_id, 0, "/elsewhere.mp4", clip) is None
+    measured = store.record_media_facts(job_id, 0, "/x/0.mp4", clip)
+    assert measured is not None and measured.frame_count == 120
+
+
+def test_a_history_from_before_the_facts_migrates(tmp_path: Path) -> None:
+    import sqlite3
+
+    from lumatui.engine.migrations import MIGRATIONS
+
+    path = tmp_path / "old.db"
+    connection = sqlite3.connect(path, isolation_level=None)
+    for version, script in enumerate(MIGRATIONS[:3]):
+        for statement in script.split(";"):
+            if statement.strip():
+                connection.execute(statement)
+        connection.execute(f"PRAGMA user_version = {version + 1}")
+    connection.execute(
+        "INSERT INTO jobs (id, type, model, prompt, request_json, state, created_at, updated_at)"
+        " VALUES ('j', 'image', 'uni-1', 'p', '{\"prompt\": \"p\"}', 'completed', 1, 2)"
+    )
+    connection.execute(
+        "INSERT INTO outputs (job_id, n, media_type, url, url_fetched_at, local_path)"
+        " VALUES ('j', 0, 'image', 'u', 1, '/x/0.png')"
+    )
+    connection.close()
+    with JobStore.open(path) as store:
+        (job,) = store.page(JobQuery())
+        assert job.origin is None and not job.simulated
+        (out,) = store.outputs("j")
+        assert out.is_downloaded and out.mime is None and not out.has_facts
+
+
+def test_the_origin_of_a_job_is_kept(store: JobStore) -> None:
+    made = store.record_submission(GenerationRequest(prompt="p"), origin="simulator")
+    assert made.simulated
+    assert not store.record_submission(GenerationRequest(prompt="q"), origin="api").simulated

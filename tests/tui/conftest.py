@@ -117,13 +117,14 @@ def seed_job(
     took: float = 30.0,
     failure_code: str | None = None,
     failure_reason: str | None = None,
+    created: float | None = None,
     **body: Any,
 ) -> Job:
     """Store a job as if it had run: recorded at a fixed time, sent, then in `state`."""
     request = GenerationRequest.model_validate(
         {"prompt": prompt, "type": type_, "model": model, **body}
     )
-    created = FIXED_NOW - 3600 + n * 60
+    created = FIXED_NOW - 3600 + n * 60 if created is None else created
     job = store.record_submission(request, now=created)
     if state is JobState.WAITING:
         return store.mark_local(job.id, state, "in the local queue behind 2 job(s)", now=created)

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import hashlib
 import io
+import itertools
 import os
 import shutil
 import tempfile
@@ -45,6 +46,8 @@ if TYPE_CHECKING:
     from lumatui.tui.app import LumaApp
 
 SIZES = ((120, 40), (80, 24))
+LIST_SIZES = ((80, 24), (120, 40), (160, 45), (250, 70))
+"""The sizes the job list is checked at (issue 13: 80 to 250 columns)."""
 HOME = Path(tempfile.gettempdir()) / f"lumatui-snapshot-home-{os.getpid()}"
 """The data folder of every state: one per process, so two test runs never share a store
 (the engine takes the store's primary lock); no state shows a path under it."""
@@ -76,7 +79,7 @@ def fresh_home(monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def fixed_local_ids(monkeypatch: pytest.MonkeyPatch) -> None:
     """Local job ids come from uuid4: make them the same on every run (some are on screen)."""
-    numbers = iter(range(1, 1000))
+    numbers = itertools.count(1)
     monkeypatch.setattr(
         "lumatui.engine.rows.uuid.uuid4",
         lambda: uuid.uuid5(uuid.NAMESPACE_URL, f"lumatui-local-{next(numbers)}"),
@@ -194,6 +197,49 @@ def seed_chain(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
             for t in (0.0, 2.5, 5.0)
         ]
         _attach_output(store, paths, video, 4, _mp4(frames), kind="video")
+
+
+THOUSAND_PROMPTS = (
+    "a red fox in fresh snow, morning light",
+    "a lighthouse on a cliff at dusk, waves below",
+    "an orange cat asleep on a stack of old books",
+    "a neon city street in the rain, reflections everywhere",
+    "a bowl of ramen, steam rising, top-down",
+    "a paper boat on a puddle after the storm",
+    "a desert road at noon, heat haze, one car",
+    "a hummingbird at a red flower, frozen wings",
+)
+
+
+def seed_thousand(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """1,000 jobs over the last hours: mostly completed, some failed or uncertain, the newest
+    running (processing, queued) or waiting in the local queue."""
+    fixed_local_ids(monkeypatch)
+    paths = _paths(home)
+    running = {1000: JobState.PROCESSING, 999: JobState.PROCESSING, 998: JobState.QUEUED}
+    running |= {997: JobState.WAITING, 996: JobState.PROCESSING}
+    with JobStore.open(paths.database) as store:
+        for n in range(1, 1001):
+            video = n % 3 == 0
+            state = running.get(n, JobState.COMPLETED)
+            if n not in running and n % 17 == 0:
+                state = JobState.FAILED
+            elif n not in running and n % 53 == 0:
+                state = JobState.UNCERTAIN
+            seed_job(
+                store,
+                n,
+                f"{THOUSAND_PROMPTS[n % len(THOUSAND_PROMPTS)]} #{n}",
+                state=state,
+                type_="video" if video else "image",
+                model="ray-3.2" if video else "uni-1",
+                took=20.0 + (n * 7) % 90 if state is not JobState.PROCESSING else 4.0,
+                failure_code="generation_failed" if state is JobState.FAILED else None,
+                failure_reason="The model could not render it."
+                if state is JobState.FAILED
+                else None,
+                created=FIXED_NOW - (1001 - n) * 20 - 30,
+            )
 
 
 def _mp4(frames: list[Image.Image], fps: int = 12, seconds: float = 5.0) -> bytes:
@@ -318,6 +364,20 @@ STATES: dict[str, ScreenState] = {
             "a job refused by moderation, with its code, reason and what to do next",
             seed_history,
             {(120, 40): ("f3", "j", "j", "f5", "end"), (80, 24): ("f3", "j", "j", "f5")},
+        ),
+        ScreenState(
+            "thousand",
+            "1,000 jobs: the columns that fit each width, the newest running ones on top",
+            seed_thousand,
+            {size: ("f3", "j", "j") for size in LIST_SIZES},
+            sizes=LIST_SIZES,
+        ),
+        ScreenState(
+            "maximized",
+            "the chain's video maximized with z: the preview fills the screen",
+            seed_chain,
+            {(160, 45): ("f3", "z")},
+            sizes=((160, 45),),
         ),
         ScreenState(
             "help",

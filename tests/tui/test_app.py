@@ -16,7 +16,7 @@ from lumatui.tui.screens.help import HelpScreen
 from lumatui.tui.screens.keys import JOB_BINDINGS
 from lumatui.tui.screens.stash_picker import StashPicker
 from lumatui.tui.widgets.composer import Composer
-from tests.tui.conftest import wait_until
+from tests.tui.conftest import seed_job, wait_until
 from tests.tui.keyboard import burst
 
 if TYPE_CHECKING:
@@ -65,6 +65,10 @@ class Session:
         await self.pilot.pause()
         await burst(self.pilot, *text)
 
+    def cell(self, job_id: str, column: str) -> str:
+        """A job list cell as text, without the column gap."""
+        return str(self.jobs.table.get_cell(job_id, column)).strip()
+
     def toasts(self) -> list[str]:
         return [str(n.message) for n in self.app._notifications]
 
@@ -102,8 +106,8 @@ async def test_submit_watch_and_iterate(
         await s.until(lambda: "completed" in str(s.jobs.table.get_cell(parent_id, "state")))
         assert list(s.jobs.table.keys_in_order()) == [parent_id]
         assert reloads == []
-        assert str(s.jobs.table.get_cell(parent_id, "id")) == parent.short_id
-        assert str(s.jobs.table.get_cell(parent_id, "prompt")) == "a red fox in snow"
+        assert s.cell(parent_id, "id") == parent.short_id
+        assert s.cell(parent_id, "prompt") == "a red fox in snow"
         assert s.screen.selected_job_id == parent_id
         assert "$0.0404 this session" in str(s.screen.header.render())
         await s.until(lambda: any("completed" in t for t in s.toasts()))
@@ -186,10 +190,9 @@ async def test_failures_refusals_filters_and_pause(
         await s.until(lambda: s.jobs.table.row_count == 1)
         (failed_id,) = s.jobs.table.keys_in_order()
         await s.until_state(failed_id, JobState.FAILED)
-        await s.until(
-            lambda: str(s.jobs.table.get_cell(failed_id, "failure")) == "content_moderated"
-        )
-        assert str(s.jobs.table.get_cell(failed_id, "prompt")) == "[moderate] a cat"
+        failed = s.app.engine.store.get(failed_id)
+        assert failed is not None and failed.failure_code == "content_moderated"
+        assert s.cell(failed_id, "prompt") == "[moderate] a cat"
         await s.until(lambda: any("failed: content_moderated" in t for t in s.toasts()))
 
         # The server refuses 21:9 for uni-1; the error lands on the composer's field.
@@ -294,7 +297,18 @@ async def test_help_and_palette_list_every_action(make_app: Callable[..., LumaAp
         assert isinstance(s.app.screen, HelpScreen)
         rows = s.app.screen.plain_text().splitlines()
         for key, description in declared:
-            assert any(row.startswith(f"{key} | {description}") for row in rows), (key, description)
+            assert any(
+                key in row.split(" | ")[0].split(" / ") and f" | {description}" in row
+                for row in rows
+            ), (key, description)
+        # Every row says what it does; keys without a binding of ours are there too.
+        for row in rows:
+            cells = row.split(" | ")
+            if cells[0]:  # not a group heading
+                assert cells[1] and (cells[2] or cells[1] in {"Quit"}), row
+        assert any(row.startswith("up / down | Prompt history") for row in rows)
+        assert any(row.startswith("j | Down") for row in rows)
+        assert any(row.startswith("f1 / ? | Help") for row in rows)
         assert any("Restore a stashed draft" in row for row in rows)
         await s.pilot.press("escape")
         await s.until(lambda: s.app.screen is screen)
@@ -305,6 +319,20 @@ async def test_help_and_palette_list_every_action(make_app: Callable[..., LumaAp
             assert any(title.startswith(f"{label} (") for title in titles), label
         for label in ("Filter", "Hide done", "Pause polling", "Submit", "Restore a stashed draft"):
             assert any(title.startswith(label) for title in titles), label
+        # One entry per action with all its keys; theme and quit, none of Textual's own.
+        assert [t for t in titles if t.startswith("Help")] == ["Help (f1 / ?)"]
+        assert "Quit (^q)" in titles and "Change theme" in titles
+        assert not any(t.startswith(("Keys", "Screenshot", "Save screenshot")) for t in titles)
+        assert len(titles) == len(set(titles))
+
+        # With a job selected, the actions on it name it.
+        assert s.app.engine is not None
+        job = seed_job(s.app.engine.store, 1, "a fox")
+        screen.selected_job_id, screen.selected = job.id, job
+        titles = [str(hit.text) async for hit in WorkstationCommands(screen).discover()]
+        assert f"Edit {job.short_id} (e)" in titles and f"Re-run {job.short_id} (r)" in titles
+        assert "Pause polling (p)" in titles  # not an action on a job
+        screen.selected_job_id = None
 
         # The palette acts wherever focus is (here: the composer's prompt).
         await s.pilot.press("ctrl+p")

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.tui.screen_states import HOME, SIZES, STATES
+from tests.tui.screen_states import HOME, LIST_SIZES, SIZES, STATES
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -87,3 +87,19 @@ def test_help_screen(
     snap_compare: Callable[..., bool], fixed_home: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     assert shows(snap_compare, monkeypatch, "help", (120, 40))
+
+
+@pytest.mark.parametrize("size", LIST_SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_a_thousand_jobs_fit_the_list(
+    snap_compare: Callable[..., bool],
+    fixed_home: None,
+    monkeypatch: pytest.MonkeyPatch,
+    size: tuple[int, int],
+) -> None:
+    assert shows(snap_compare, monkeypatch, "thousand", size)
+
+
+def test_the_preview_maximized(
+    snap_compare: Callable[..., bool], fixed_home: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert shows(snap_compare, monkeypatch, "maximized", (160, 45))

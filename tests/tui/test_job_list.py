@@ -68,7 +68,7 @@ async def listing(
 
 
 def cell(job_list: JobList, job: Job, column: str) -> str:
-    return str(job_list.table.get_cell(job.id, column))
+    return str(job_list.table.get_cell(job.id, column)).strip()
 
 
 def keys(job_list: JobList) -> list[str]:
@@ -171,6 +171,9 @@ async def test_filter_tokens_text_and_hide_finished(store: JobStore) -> None:
         assert job_list.table.row_count == 2
         await pilot.press("escape", "h")
         assert keys(job_list) == [waiting.id]
+        await settle(pilot)
+        # The status line describes the highlighted (visible) job, not the hidden one.
+        assert str(job_list.query_one("#job-note").render()).startswith("waiting:")
         # A job that finishes while finished ones are hidden leaves the list.
         job_list.jobs_changed([replace(waiting, state=JobState.COMPLETED)])
         await settle(pilot)
@@ -188,14 +191,17 @@ async def test_sorting_by_key_and_direction(store: JobStore) -> None:
         assert job_list.job_query.descending is False
         job_list.job_query = replace(job_list.job_query, sort="prompt")
         await settle(pilot)
-        assert [str(job_list.table.get_cell(k, "prompt")) for k in keys(job_list)] == ["a", "b"]
+        assert [str(job_list.table.get_cell(k, "prompt")).strip() for k in keys(job_list)] == [
+            "a",
+            "b",
+        ]
 
 
 async def test_prompt_and_failure_text_is_shown_literally(store: JobStore) -> None:
     job = seed_job(store, 1, "[bold red]x[/] \x1b[31mred\x07 [link=http://e]y[/link]")
     async with listing(store) as (_app, job_list, _pilot):
         shown = job_list.table.get_cell(job.id, "prompt")
-        assert str(shown) == "[bold red]x[/] red [link=http://e]y[/link]"
+        assert str(shown) == " [bold red]x[/] red [link=http://e]y[/link]"
         assert not shown.spans
 
 

@@ -229,3 +229,39 @@ def test_node_label_marks_repeats_and_counts(seed: Seeder) -> None:
     assert node_label(data).plain == (
         f"source, image_ref[1] ✓ image {job.short_id} p  ↗ also under 2 others (repeat)"
     )
+
+
+@pytest.mark.parametrize("width", [12, 20, 30, 45, 80])
+def test_labels_fit_their_width_and_always_show_the_id(seed: Seeder, width: int) -> None:
+    from rich.cells import cell_len
+
+    job = seed.job(type="video", prompt="a lighthouse on a cliff at dusk, waves " * 3)
+    data = NodeData("k", job, ("source",), False, 2)
+    label = node_label(data, width=width).plain
+    assert job.short_id in label and cell_len(label) <= width
+    if "…" not in label:  # no room even for a cut prompt
+        assert cell_len(label) > width - 3
+    wide = node_label(data, width=200).plain
+    assert wide == node_label(data).plain  # room for everything: nothing cut
+
+
+async def test_enter_selects_the_node_job_and_the_path_is_drawn(
+    store: JobStore, seed: Seeder, thumbnails: ThumbnailCache
+) -> None:
+    image, edit, video = chain(seed)
+    app = Host(store, thumbnails, preview=False)
+    async with app.run_test(size=SIZE) as pilot:
+        app.family.show_family(video)
+        app.family.focus()
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        chosen = [m for m in app.seen if isinstance(m, LineageTree.JobSelected) and m.chosen]
+        assert [m.job_id for m in chosen] == [video.id]
+        assert outline(app.family)[0].startswith("✓ image")  # enter never folds the node
+        tree = app.family
+        image_node = tree._family_nodes[image.id][0]
+        edit_node = tree._family_nodes[edit.id][0]
+        video_node = tree._family_nodes[video.id][0]
+        assert tree._on_selected_path(image_node) and tree._on_selected_path(edit_node)
+        assert not tree._on_selected_path(video_node)

@@ -133,7 +133,7 @@ async def test_cancel_a_job_another_process_holds_then_remove_marked_jobs(
             await settle(pilot)
             marked = set(screen.job_list.marks.ids)
             assert marked == {done[0].id, done[1].id}
-            assert str(screen.job_list.table.get_cell(done[0].id, "id")).startswith("● ")
+            assert str(screen.job_list.table.get_cell(done[0].id, "id")).strip().startswith("● ")
             await pilot.press("d")
             await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
             await pilot.press("k")  # remove, keep the files

@@ -62,20 +62,16 @@ def details(preview: Preview) -> str:
 
 
 def message(preview: Preview) -> str | None:
-    """The message line above the frames, None while hidden."""
-    note = preview.query_one(".preview-message", Static)
+    """The message line above the picture, None while hidden."""
+    note = preview.query_one(".media-message", Static)
     return str(note.render()) if note.display else None
 
 
 def shown_images(preview: Preview) -> list[Image.Image]:
-    """The PIL images in the visible frame cells, left to right."""
-    found = []
-    for frame in preview.query(".preview-frame"):
-        if frame.display:
-            for widget in frame.query(".preview-image"):
-                image: Any = widget
-                found.append(image.image)
-    return found
+    """The PIL image shown (a list: empty when there is none)."""
+    frame = preview.query_one(".media-frame")
+    picture: Any = preview.media.picture
+    return [picture] if frame.display and picture is not None else []
 
 
 def colour(image: Image.Image) -> tuple[int, int, int]:
@@ -99,7 +95,7 @@ async def test_an_image_is_shown_half_cell_beside_its_details(
     async with app.run_test(size=SIZE) as pilot:
         app.preview.show(job)
         await settle(pilot)
-        widget = app.preview.query(".preview-image").first()
+        widget = app.preview.query(".media-image").first()
         assert type(widget).__name__ == "HalfcellImage"
         (image,) = shown_images(app.preview)
         assert near(colour(image), RED)
@@ -108,7 +104,7 @@ async def test_an_image_is_shown_half_cell_beside_its_details(
         assert "16:9 · style manga" in text
         # The path wraps where the pane ends, which depends on how long tmp paths are here.
         assert f"file{seed.media_dir / 'fox.png'}" in "".join(text.split())
-        drawn = "".join(s.text for s in app.preview.query_one(".preview-image").render_line(3))
+        drawn = "".join(s.text for s in app.preview.query_one(".media-image").render_line(3))
         assert "▀" in drawn  # half-cell blocks
 
 
@@ -139,21 +135,63 @@ async def test_stepping_through_two_outputs(
         assert "2 of 2" in details(app.preview)
 
 
-async def test_a_video_shows_its_first_middle_and_last_frames(
+async def test_a_video_is_stepped_frame_by_frame_and_plays(
     store: JobStore, seed: Seeder, thumbnails: ThumbnailCache, utc: None
 ) -> None:
     job = seed.outputs(seed.job(type="video", video={"duration": "5s"}), seed.mp4("clip"))
     app = Host(store, thumbnails, tree=False)
     async with app.run_test(size=SIZE) as pilot:
         app.preview.show(job)
+        app.preview.focus()
         await settle(pilot)
-        images = shown_images(app.preview)
-        assert len(images) == 3
-        for image, expected in zip(images, (RED, GREEN, BLUE), strict=True):
-            assert near(colour(image), expected)
-        captions = [str(c.render()) for c in app.preview.query(".preview-caption").results(Static)]
-        assert captions == ["first 0.0s", "middle 1.0s", "last 2.0s"]
-        assert "video/mp4 · 64×36 · 2.0s" in details(app.preview)
+        media = app.preview.media
+        assert media.frames == 48
+        (image,) = shown_images(app.preview)
+        assert near(colour(image), RED)
+        caption = app.preview.query_one(".media-caption", Static)
+        assert str(caption.render()).startswith("frame 1 of 48 · 0.00 s of 2.00 s")
+        assert "video/mp4 · 64×36 · 2.0s · 48 frames" in details(app.preview)
+        await pilot.press(*["full_stop"] * 24)
+        await settle(pilot)
+        assert media.frame == 24
+        assert near(colour(shown_images(app.preview)[0]), GREEN)
+        assert str(caption.render()).startswith("frame 25 of 48 · 1.00 s")
+        media.seek(47)
+        await settle(pilot)
+        assert near(colour(shown_images(app.preview)[0]), BLUE)
+        await pilot.press("comma")
+        await settle(pilot)
+        assert media.frame == 46
+        await pilot.press("space")
+        assert media.playing and "playing" in str(caption.render())
+        await pilot.press("space")
+        assert not media.playing
+
+
+async def test_the_picture_fills_the_pane_at_its_aspect_and_follows_resizes(
+    store: JobStore, seed: Seeder, thumbnails: ThumbnailCache, utc: None
+) -> None:
+    job = seed.outputs(seed.job(), seed.png("wide", RED, (160, 90)))
+    portrait = seed.outputs(seed.job(prompt="tall"), seed.png("tall", BLUE, (90, 160)))
+    app = Host(store, thumbnails, tree=False)
+    async with app.run_test(size=(100, 40)) as pilot:
+        app.preview.show(job)
+        await settle(pilot)
+        image = app.preview.query_one(".media-image")
+        # 16:9 in 10x20-pixel cells: the pane's 98 usable columns, rows at the aspect.
+        assert image.size.width == 98 and image.size.height == round(98 * 10 * 90 / (160 * 20))
+        picture = shown_images(app.preview)[0]
+        assert picture.size == (98, image.size.height * 2)  # two pixels a half-cell
+        await pilot.resize_terminal(60, 30)
+        await settle(pilot)
+        assert image.size.width == 58
+        assert shown_images(app.preview)[0].size == (58, image.size.height * 2)
+        app.preview.show(portrait)
+        await settle(pilot)
+        # Portrait: the rows limit it; the details never overlap the picture.
+        media = app.preview.media
+        assert not media.region.overlaps(app.preview.query_one(".preview-side").region)
+        assert image.size.height <= media.size.height
 
 
 @pytest.mark.parametrize("code", [*FailureCode, "something_new"])
@@ -269,7 +307,7 @@ async def test_a_stale_thumbnail_is_dropped_when_the_selection_moves_on(
         await settle(pilot)
         (image,) = shown_images(app.preview)
         assert near(colour(image), BLUE)
-        assert app.preview.stale_results == 1
+        assert app.preview.stale_results >= 1  # the slow picture (and any resized one)
         assert threads and threading.main_thread() not in threads  # decoded off the UI thread
         assert "fast" in details(app.preview)
 
@@ -328,3 +366,18 @@ def test_the_renderer_can_be_forced(monkeypatch: pytest.MonkeyPatch) -> None:
     assert requested_protocol(None, {}) == "auto"
     with pytest.raises(ValueError, match="must be one of"):
         requested_protocol("ascii-art")
+
+
+async def test_an_output_stored_without_facts_is_measured_once_and_kept(
+    store: JobStore, seed: Seeder, thumbnails: ThumbnailCache, utc: None
+) -> None:
+    job = seed.outputs(seed.job(), seed.png("old", GREEN, (80, 40)), facts=False)
+    assert store.outputs(job.id)[0].width is None
+    app = Host(store, thumbnails, tree=False)
+    async with app.run_test(size=SIZE) as pilot:
+        app.preview.show(job)
+        await settle(pilot)
+        assert near(colour(shown_images(app.preview)[0]), GREEN)
+        assert "image/png · 80×40" in details(app.preview)
+    (kept,) = store.outputs(job.id)
+    assert (kept.mime, kept.width, kept.height) == ("image/png", 80, 40)

@@ -17,6 +17,7 @@ from PIL import Image
 from textual.app import App
 
 from lumatui.api.schema import Generation, GenerationOutput, GenerationRequest
+from lumatui.engine.media import verify_file
 from lumatui.engine.store import JobStore
 from lumatui.engine.thumbnails import ThumbnailCache, file_sha256
 from lumatui.resources import styles_dir
@@ -114,8 +115,12 @@ class Seeder:
             self.store.record_state(job.id, final, now=at + 31)
         return self.store.get(job.id)
 
-    def outputs(self, job: Job, *files: Path | None, at: float = T0 + 31) -> Job:
-        """Register outputs (one per file); a None file stays not downloaded."""
+    def outputs(
+        self, job: Job, *files: Path | None, at: float = T0 + 31, facts: bool = True
+    ) -> Job:
+        """Register outputs (one per file); a None file stays not downloaded. With `facts`
+        what the file is is stored as the downloader stores it; without, the preview
+        measures it (outputs downloaded before facts were kept)."""
         kinds = ["video" if f is not None and f.suffix == ".mp4" else "image" for f in files]
         self.store.record_outputs(
             job.id,
@@ -125,7 +130,10 @@ class Seeder:
         for i, path in enumerate(files):
             if path is not None:
                 sha = file_sha256(path)
-                self.store.record_download(job.id, i, str(path), path.stat().st_size, sha, now=at)
+                media = verify_file(path) if facts else None
+                self.store.record_download(
+                    job.id, i, str(path), path.stat().st_size, sha, media=media, now=at
+                )
         return self.store.get(job.id)
 
     def png(
@@ -226,7 +234,7 @@ async def test_preview_starts_empty_and_shows_a_job(
     async with app.run_test(size=SIZE) as pilot:
         from textual.widgets import Static
 
-        message = app.preview.query_one(".preview-message", Static)
+        message = app.preview.query_one(".media-message", Static)
         assert "Select a job" in str(message.render())
         assert job.generation_id is not None
         app.preview.show(job)

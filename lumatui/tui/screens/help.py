@@ -30,7 +30,8 @@ class HelpScreen(ModalScreen[None]):
     """A table of every key, grouped by where it applies: the key, its action, what it does."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,q,f1,question_mark", "dismiss", "Close", id="help.close"),
+        # f1 and ? close it too: they are the app's help keys, which toggle.
+        Binding("escape,q", "dismiss", "Close", id="help.close", tooltip="Close this list"),
     ]
 
     def __init__(self, source: Screen[Any]) -> None:

@@ -151,9 +151,10 @@ class JobActions:
         self._copy(job.generation_id or job.id, "Id")
 
     def _copy_curl(self, job: Job) -> None:
-        from lumatui.engine.export import export_request
+        from lumatui.engine.export import export_job
 
-        self._copy(export_request(job.request_json, self.base_url, as_="curl"), "Curl command")
+        # The configured URL, as `lumatui export` names it, never the simulator's port.
+        self._copy(export_job(job, self.settings.base_url, as_="curl"), "Curl command")
 
     def _copy(self, text: str, what: str) -> None:
         from lumatui.tui.clipboard import copy_text

@@ -34,7 +34,7 @@ JOB_BINDINGS = (
 """Key, action name (JobActions), label and tooltip of each action on the selected job."""
 
 SHOWN_IN_FOOTER = frozenset({"edit", "animate", "extend", "rerun", "branch"})
-GUARDED_ACTIONS = frozenset({"job", "toggle_polling", "resume_queue"})
+GUARDED_ACTIONS = frozenset({"job", "toggle_polling", "resume_queue", "toggle_maximize"})
 """Single-letter actions: they apply outside the composer, where letters are typed text."""
 
 
@@ -52,8 +52,29 @@ def pane_bindings() -> list[BindingType]:
         for n, pane in enumerate(PANES)
     ]
     bindings += [
-        Binding("ctrl+down", "next_pane", "Next pane", show=False, id="pane.next"),
-        Binding("ctrl+up", "previous_pane", "Previous pane", show=False, id="pane.previous"),
+        Binding(
+            "ctrl+down",
+            "next_pane",
+            "Next pane",
+            show=False,
+            id="pane.next",
+            tooltip="Go to the next pane (composer, jobs, lineage, preview)",
+        ),
+        Binding(
+            "ctrl+up",
+            "previous_pane",
+            "Previous pane",
+            show=False,
+            id="pane.previous",
+            tooltip="Go to the previous pane",
+        ),
+        Binding(
+            "z",
+            "toggle_maximize",
+            "Maximize",
+            id="pane.maximize",
+            tooltip="Maximize the preview to the whole screen, and back",
+        ),
     ]
     return bindings
 
@@ -89,13 +110,3 @@ def job_bindings() -> list[BindingType]:
         ),
     ]
     return bindings
-
-
-def pane_bar_markup(active: str) -> str:
-    """The pane bar of a narrow screen: each pane's key and name, the active one reversed."""
-    labels = []
-    for n, pane in enumerate(PANES):
-        style = "reverse bold " if pane == active else ""
-        action = f"screen.focus_pane('{pane}')"
-        labels.append(f"[{style}@click={action}] F{n + 2} {PANE_TITLES[pane]} [/]")
-    return " ".join(labels)

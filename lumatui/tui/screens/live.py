@@ -115,10 +115,10 @@ class LiveView:
         screen.header.role = text
 
     def send_refused(self, event: SendRefused) -> None:
-        """401, 403 or 402: said at once, with the API's reason (u tries again)."""
-        self.screen.notify(
-            f"{event.message}. Press u to try again.", severity="error", markup=False
-        )
+        """401, 403 or 402: said at once, with the API's reason (u tries again); the same
+        refusal again (each try) replaces its notice rather than stacking another."""
+        message = f"{event.message}. Press u to try again."
+        self.screen.notices.post("sending", message, severity="error")
 
     def output_ready(self, event: OutputReady) -> None:
         """An output is on disk: the list's mark and the preview's picture."""
@@ -133,8 +133,9 @@ class LiveView:
         )
 
     def job_error(self, event: JobError) -> None:
-        """Something went wrong with a job: say it."""
-        self.screen.notify(event.message, severity="warning", markup=False)
+        """Something went wrong with a job: say it (an uncertain job is said once)."""
+        if not self.screen.notices.mentions("uncertain", event.job_id):
+            self.screen.notices.post("problem", event.message, severity="warning")
 
     def submission_rejected(self, event: SubmissionRejected) -> None:
         """The API refused a request: its errors go under the composer's fields."""

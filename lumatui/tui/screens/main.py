@@ -13,8 +13,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.containers import Container
 from textual.reactive import reactive
-from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Footer
 
 from lumatui.api.pricing import price_of
 from lumatui.tui.bridge import EngineBridge, dispatch
@@ -27,11 +26,13 @@ from lumatui.tui.screens.keys import (
     PANE_TITLES,
     PANES,
     job_bindings,
-    pane_bar_markup,
     pane_bindings,
 )
 from lumatui.tui.screens.live import REFRESH_S, LiveView
-from lumatui.tui.screens.panes import first_focusable, paint_panes
+from lumatui.tui.screens.maximize import PreviewMaximizer
+from lumatui.tui.screens.notices import Notices
+from lumatui.tui.screens.pane_bar import PaneBar
+from lumatui.tui.screens.panes import first_focusable
 from lumatui.tui.screens.session import SessionStatus
 from lumatui.tui.widgets.composer import Composer
 from lumatui.tui.widgets.header import StatusHeader
@@ -60,7 +61,7 @@ STACK_BELOW = (110, 28)
 WIDE_FROM = 150
 
 
-class MainScreen(Screen[None]):
+class MainScreen(PreviewMaximizer):
     """The four panes, the header and the footer; the selected job lives here."""
 
     BINDINGS: ClassVar[list[BindingType]] = [*pane_bindings(), *job_bindings()]
@@ -110,10 +111,11 @@ class MainScreen(Screen[None]):
         """Header, the pane bar (narrow screens), the panes, the footer."""
         store, clock = self.engine.db, self.clock
         yield StatusHeader(id="status-header")
-        yield Static("", id="pane-bar")
+        yield PaneBar(id="pane-bar")
         with Container(id="panes"):
             yield self._composer
-            yield JobList(store, clock=clock, id="pane-jobs", classes="pane")
+            prices = self.settings.prices
+            yield JobList(store, clock=clock, prices=prices, id="pane-jobs", classes="pane")
             yield LineageTree(store, id="pane-lineage", classes="pane")
             options = {"renderer": self.image_renderer, "id": "pane-preview", "classes": "pane"}
             yield Preview(store, self.thumbnails, clock=clock, **options)
@@ -127,7 +129,8 @@ class MainScreen(Screen[None]):
         header.backend = self.backend_label
         header.polling_paused = self.engine.poller.paused
         header.queue_paused = self.engine.submitter.paused_reason
-        self.session = SessionStatus(header, self.app, bell=self.settings.bell)
+        self.notices = Notices(self.app, in_line=self.notices_in_line, show_line=self.show_notice)
+        self.session = SessionStatus(header, self.notices, self.settings)
         self.run_worker(deferred(self.live.load_running), group="session", exit_on_error=False)
         self.set_interval(REFRESH_S, self.live.refresh_from_store, name="history-feed")
         self._apply_layout(self.size.width, self.size.height)
@@ -193,6 +196,7 @@ class MainScreen(Screen[None]):
         self.set_class(not stacked and width >= WIDE_FROM, "-wide")
         if self.is_mounted:
             self._draw_panes()
+            self.line_mode_changed()
 
     @property
     def stacked(self) -> bool:
@@ -202,11 +206,7 @@ class MainScreen(Screen[None]):
     def watch_active_pane(self, active: str) -> None:
         """Show and highlight the active pane, and draw the pane bar."""
         self._draw_panes()
-        self.query_one("#pane-bar", Static).update(pane_bar_markup(active))
-
-    def _draw_panes(self) -> None:
-        panes = {name: self.pane(name) for name in PANES}
-        paint_panes(panes, self.active_pane, stacked=self.stacked, colours=self.app.theme_variables)
+        self.query_one(PaneBar).active = active
 
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
         """The pane holding focus is the active one; remember where focus was in it."""
@@ -233,14 +233,6 @@ class MainScreen(Screen[None]):
             self.set_focus(remembered)
         elif (target := first_focusable(self.pane(pane))) is not None:
             self.set_focus(target)
-
-    def action_next_pane(self) -> None:
-        """Go to the next pane."""
-        self.action_focus_pane(PANES[(PANES.index(self.active_pane) + 1) % len(PANES)])
-
-    def action_previous_pane(self) -> None:
-        """Go to the previous pane."""
-        self.action_focus_pane(PANES[(PANES.index(self.active_pane) - 1) % len(PANES)])
 
     def focus_prompt(self) -> None:
         """Show the composer and put the cursor in its prompt (now: the next key lands there)."""
@@ -310,10 +302,11 @@ class MainScreen(Screen[None]):
             self._select(job)
 
     def on_lineage_tree_job_selected(self, message: LineageTree.JobSelected) -> None:
-        """The tree's cursor moved: the list and the preview follow."""
+        """The tree's cursor moved (or enter): the list and the preview follow."""
         message.stop()
         # Only a move the person made: the tree also highlights nodes while it is redrawn.
-        if not self.lineage.has_focus or message.job_id == self.selected_job_id:
+        same = message.job_id == self.selected_job_id and not message.chosen
+        if not self.lineage.has_focus or same:
             return
         job = self.lineage.job(message.job_id) or self.job_list.job(message.job_id)
         self.selected_job_id, self.selected = message.job_id, job

@@ -20,15 +20,24 @@ if TYPE_CHECKING:
 
 
 def paint_panes(
-    panes: Mapping[str, Widget], active: str, *, stacked: bool, colours: Mapping[str, str]
+    panes: Mapping[str, Widget],
+    active: str,
+    *,
+    stacked: bool,
+    colours: Mapping[str, str],
+    maximized: str | None = None,
 ) -> None:
-    """Show every pane (or only the active one when stacked); the active one's border in accent."""
+    """Show every pane (or only the active one when stacked, or only the maximized one);
+    the active one's border in accent."""
     accent = Color.parse(colours.get("accent", "yellow"))
     quiet = Color.parse(colours.get("panel-lighten-2", "grey"))
     muted = Color.parse(colours.get("foreground-muted", "grey"))
     for name, widget in panes.items():
         is_active = name == active
-        widget.display = is_active or not stacked
+        if maximized is not None:
+            widget.display = name == maximized
+        else:
+            widget.display = is_active or not stacked
         widget.styles.border = ("round", accent if is_active else quiet)
         widget.styles.border_title_color = accent if is_active else muted
         widget.styles.border_title_style = "bold" if is_active else "none"

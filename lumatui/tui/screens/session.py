@@ -2,8 +2,9 @@
 
 `SessionStatus` follows every job change: it keeps the running and waiting jobs (read from
 the store's state index at start, never the whole history), adds up the price of what was
-submitted in this session, and raises a toast (and the bell, when asked for) when a job it
-saw running completes, fails or becomes uncertain.
+submitted in this session, and raises a notice (one per kind, counted: see `notices.py`)
+when a job it saw running completes, fails or becomes uncertain, with the bell when asked
+for; a job that ran longer than `long_job_alert_s` also raises a terminal notification.
 """
 
 from __future__ import annotations
@@ -11,24 +12,39 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from lumatui.engine.jobs import RUNNING_STATES, JobState
+from lumatui.tui.screens.notices import NoticeText
+from lumatui.tui.terminal_alert import alert_method, alert_sequence
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
-
-    from textual.app import App
+    from collections.abc import Callable, Iterable
 
     from lumatui.api.pricing import Price
+    from lumatui.config import Settings
     from lumatui.engine.jobs import Job
+    from lumatui.tui.screens.notices import Notices
     from lumatui.tui.widgets.header import StatusHeader
 
 
 class SessionStatus:
     """Counts, spend and finish toasts, drawn by the header."""
 
-    def __init__(self, header: StatusHeader, app: App[object], *, bell: bool) -> None:
+    def __init__(
+        self,
+        header: StatusHeader,
+        notices: Notices,
+        settings: Settings,
+        *,
+        write: Callable[[str], None] | None = None,
+    ) -> None:
+        """`write` puts bytes on the terminal (the bell, OSC notifications)."""
         self.header = header
-        self.app = app
-        self.bell = bell
+        self.notices = notices
+        self.bell = settings.bell
+        self.alert_after_s = settings.long_job_alert_s
+        self.alert_method = alert_method(settings.long_job_alert)
+        self.write = write or _write_to(notices)
+        self.alerts: list[str] = []
+        """Terminal notifications raised (their text), newest last."""
         self._active: dict[str, JobState] = {}
         self._spend: dict[str, Price | None] = {}
 
@@ -65,19 +81,39 @@ class SessionStatus:
         self._count_spend()
 
     def _announce(self, job: Job) -> None:
-        notify = self.app.notify
+        post, short = self.notices.post, job.short_id
         if job.state is JobState.COMPLETED:
-            notify(f"✓ {job.short_id} completed ({job.type}, {job.model})", markup=False)
+            one = f"✓ {short} completed ({job.type}, {job.model})"
+            post(
+                "completed",
+                NoticeText(one, f"✓ {{n}} jobs completed · last {short}"),
+                subject=job.id,
+            )
         elif job.state is JobState.FAILED:
             code = job.failure_code or "failed"
-            notify(f"✗ {job.short_id} failed: {code}", severity="error", markup=False)
+            one = f"✗ {short} failed: {code}"
+            many = f"✗ {{n}} jobs failed · last {short}: {code}"
+            post("failed", NoticeText(one, many), subject=job.id, severity="error")
         elif job.state is JobState.UNCERTAIN:
             why = job.note or job.state.explanation
-            notify(f"? {job.short_id} is uncertain: {why}", severity="warning", markup=False)
+            one = f"? {short} is uncertain: {why}"
+            many = f"? {{n}} jobs uncertain · last {short}: {why}"
+            post("uncertain", NoticeText(one, many), subject=job.id, severity="warning")
         else:
             return
-        if self.bell:
-            self.app.bell()
+        took = _ran_for(job)
+        if self.alert_after_s > 0 and took is not None and took >= self.alert_after_s:
+            self._alert(job, took)
+        elif self.bell:
+            self.write("\a")
+
+    def _alert(self, job: Job, took: float) -> None:
+        """A terminal notification: the job ran long enough that the user may have left."""
+        body = f"{job.short_id} {job.state.value} after {took:.0f} s: {job.prompt or job.type}"
+        self.alerts.append(body)
+        sequence = alert_sequence(self.alert_method, "lumatui", body)
+        if sequence:
+            self.write(sequence)
 
     def _count(self) -> None:
         waiting = sum(1 for state in self._active.values() if state is JobState.WAITING)
@@ -88,3 +124,22 @@ class SessionStatus:
         prices = list(self._spend.values())
         self.header.spend = sum(p.usd or 0.0 for p in prices if p is not None)
         self.header.spend_estimated = any(p is None or p.estimate or p.usd is None for p in prices)
+
+
+def _ran_for(job: Job) -> float | None:
+    """Seconds from sending the job to its end (None when either is unknown)."""
+    start = job.submitted_at or job.created_at
+    if job.finished_at is None or start is None:
+        return None
+    return max(job.finished_at - start, 0.0)
+
+
+def _write_to(notices: Notices) -> Callable[[str], None]:
+    """Writes to the app's terminal (nothing without one: tests, headless runs)."""
+
+    def write(data: str) -> None:
+        driver = notices.app._driver
+        if driver is not None:
+            driver.write(data)
+
+    return write

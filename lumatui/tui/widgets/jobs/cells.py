@@ -16,6 +16,7 @@ from lumatui.engine.jobs import JobState
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
+    from lumatui.api.pricing import Price
     from lumatui.engine.jobs import Job
     from lumatui.engine.schedule import Expectation
 
@@ -45,30 +46,16 @@ STATE_ROLES: Mapping[JobState, str] = {
 }
 """The theme colour each state is drawn in (a theme variable's name)."""
 
-COLUMNS: tuple[tuple[str, str, int | None], ...] = (
-    ("state", "State", 12),
-    ("id", "Id", 8),
-    ("prompt", "Prompt", 28),
-    ("type", "Type", 13),
-    ("model", "Model", 9),
-    ("elapsed", "Elapsed", 7),
-    ("progress", "Est.", 13),
-    ("failure", "Failure", 18),
-)
-"""Column key, header and fixed width (None: sized to the content)."""
-
-HEADER_SORTS = {
-    "state": "state",
-    "id": "created",
-    "type": "type",
-    "model": "model",
-    "elapsed": "elapsed",
-    "prompt": "prompt",
-}
-
 BAR_WIDTH = 8
 _PARTIAL = " ▏▎▍▌▋▊▉"
 PROMPT_SNIPPET = 60
+
+
+def gap(text: Text, justify: str = "left") -> Text:
+    """A cell as drawn: one space, then `text` (the table's own cell padding is 0)."""
+    cell = Text(" ", no_wrap=True, end="", overflow="ellipsis", justify=justify)  # type: ignore[arg-type]
+    cell.append_text(text)
+    return cell
 
 
 def state_cell(state: JobState, colours: Mapping[str, str]) -> Text:
@@ -79,7 +66,31 @@ def state_cell(state: JobState, colours: Mapping[str, str]) -> Text:
 
 def plain_cell(text: str | None, limit: int = PROMPT_SNIPPET) -> Text:
     """Server or user text as one literal line: escapes and controls removed, markup kept."""
-    return Text(clean_text(text or "", limit) if text else "", no_wrap=True, end="")
+    shown = clean_text(text or "", limit) if text else ""
+    return Text(shown, no_wrap=True, end="", overflow="ellipsis")
+
+
+def cost_cell(price: Price | None) -> Text:
+    """`$0.0404`, `~$0.30` for an estimate, `?` when the price is not known."""
+    if price is None or price.usd is None:
+        return Text("?", end="")
+    if price.estimate:
+        return Text(f"~${price.usd:.2f}", end="")
+    return Text(f"${price.usd:.4f}" if price.usd < 1 else f"${price.usd:.2f}", end="")
+
+
+def request_price(request_json: str, overrides: Mapping[str, float] | None = None) -> Price | None:
+    """What a stored request costs (None when it no longer reads as a request)."""
+    from pydantic import ValidationError
+
+    from lumatui.api.pricing import price_of
+    from lumatui.api.schema import GenerationRequest
+
+    try:
+        request = GenerationRequest.from_stored(request_json)
+    except (ValidationError, ValueError, TypeError):
+        return None
+    return price_of(request, overrides)
 
 
 def elapsed_seconds(job: Job, now: float) -> float | None:
@@ -106,8 +117,8 @@ def format_duration(seconds: float | None) -> str:
 
 
 def elapsed_cell(job: Job, now: float) -> Text:
-    """The elapsed time, right-aligned."""
-    return Text(format_duration(elapsed_seconds(job, now)), justify="right", end="")
+    """How long it has run (running) or took (finished), right-aligned."""
+    return Text(format_duration(elapsed_seconds(job, now)), end="")
 
 
 def estimated_fraction(elapsed: float, expected: Expectation) -> float:

@@ -20,12 +20,8 @@ from textual.message import Message
 from textual.widgets import DataTable, Input, Static
 
 from lumatui.engine.jobs import JobState
-from lumatui.tui.widgets.jobs.cells import (
-    COLUMNS,
-    HEADER_SORTS,
-    elapsed_cell,
-    state_cell,
-)
+from lumatui.tui.widgets.jobs.cells import elapsed_cell, state_cell
+from lumatui.tui.widgets.jobs.columns import HEADER_SORTS
 from lumatui.tui.widgets.jobs.filters import describe, matches, next_sort, parse_filter
 from lumatui.tui.widgets.jobs.job_table import JobTable
 from lumatui.tui.widgets.jobs.rows import PAGE_SIZE, JobRows
@@ -33,6 +29,7 @@ from lumatui.tui.widgets.jobs.rows import PAGE_SIZE, JobRows
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
+    from textual import events
     from textual.app import ComposeResult
 
     from lumatui.engine.jobs import Job
@@ -46,11 +43,38 @@ class JobList(JobRows, can_focus=False):
     """Every job, newest first, filtered and ordered by `job_query`; j/k move, / filters."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("slash", "open_filter", "Filter", id="jobs.filter", tooltip="Filter the list"),
-        Binding("h", "toggle_finished", "Hide done", id="jobs.hide_finished"),
+        Binding(
+            "slash",
+            "open_filter",
+            "Filter",
+            id="jobs.filter",
+            tooltip="Filter the list: free text and state:failed type:video model:uni-1",
+        ),
+        Binding(
+            "h",
+            "toggle_finished",
+            "Hide done",
+            id="jobs.hide_finished",
+            tooltip="Hide or show finished jobs (completed, failed, uncertain, ...)",
+        ),
         Binding("t", "cycle_sort", "Sort", id="jobs.sort", tooltip="Sort by the next column"),
         Binding("T", "reverse_sort", "Reverse", id="jobs.reverse", tooltip="Flip the order"),
-        Binding("escape", "close_filter", "Clear filter", show=False, id="jobs.clear_filter"),
+        Binding(
+            "w",
+            "toggle_wide",
+            "Wide",
+            show=False,
+            id="jobs.wide",
+            tooltip="Wide view: more columns, a shorter prompt (and back)",
+        ),
+        Binding(
+            "escape",
+            "close_filter",
+            "Clear filter",
+            show=False,
+            id="jobs.clear_filter",
+            tooltip="Clear the filter and show every job again",
+        ),
         Binding(
             "space",
             "toggle_mark",
@@ -80,13 +104,21 @@ class JobList(JobRows, can_focus=False):
         yield Static("", id="job-note", markup=False)
 
     def on_mount(self) -> None:
-        """Add the columns, read the first page, start the one-second tick."""
-        table = self.table
-        for key, label, width in COLUMNS:
-            table.add_column(label, key=key, width=width)
+        """Read the first page, start the one-second tick (columns come with the size)."""
         self.query_one("#job-filter", Input).display = False
+        self.fit_columns()
         self.reload()
         self._ticker = self.set_interval(1.0, self.tick, name="job-list-tick")
+
+    def on_resize(self, event: events.Resize) -> None:
+        """The pane changed size: the columns that fit now."""
+        self.call_after_refresh(self.fit_columns)
+
+    def action_toggle_wide(self) -> None:
+        """Wide view (more columns, a shorter prompt) and back."""
+        self._wide = not self._wide
+        self.fit_columns()
+        self._describe()
 
     # -- live changes ---------------------------------------------------------------------
 
@@ -97,8 +129,10 @@ class JobList(JobRows, can_focus=False):
         fresh: list[tuple[str, list[Any]]] = []
         leaving: list[str] = []
         finished_kinds: set[tuple[str, str]] = set()
+        unknown = False
         for job in jobs:
             shown = self._jobs.get(job.id)
+            unknown = unknown or shown is None
             if job.id in self._removed or (shown is not None and job.rev < shown.rev):
                 continue  # removed, or an older version than the one shown
             belongs = matches(job, self.job_query)
@@ -110,7 +144,7 @@ class JobList(JobRows, can_focus=False):
                     self._forget(job.id)
                     self._total -= 1
             elif belongs:
-                fresh.append((job.id, self._cells(job, now)))
+                fresh.append((job.id, self._row(job, now)))
                 self._remember(job)
                 self._total += 1
             if job.state is JobState.COMPLETED:
@@ -122,6 +156,10 @@ class JobList(JobRows, can_focus=False):
         table.add_rows_on_top(fresh[::-1])
         if self._selected is not None and self._selected in self._jobs:
             self._show_note(self._selected)
+        elif fresh and self._selected is None:
+            self._follow_cursor()  # the first job in an empty list
+        if fresh or leaving or unknown:
+            self.recount()  # the history's total (and the filter's) as stored
         self._describe()
 
     def action_toggle_mark(self) -> None:
@@ -130,7 +168,7 @@ class JobList(JobRows, can_focus=False):
         if job_id is None or job_id not in self._jobs:
             return
         self.marks.toggle(job_id)
-        self.table.update_cell(job_id, "id", self._id_cell(self._jobs[job_id]))
+        self._set(job_id, "id", self._id_cell(self._jobs[job_id]))
         self.table.action_cursor_down()
         self.post_message(self.MarksChanged(len(self.marks)))
 
@@ -138,7 +176,7 @@ class JobList(JobRows, can_focus=False):
         """Unmark every row."""
         for job_id in self.marks.clear():
             if job_id in self._jobs:
-                self.table.update_cell(job_id, "id", self._id_cell(self._jobs[job_id]))
+                self._set(job_id, "id", self._id_cell(self._jobs[job_id]))
         self.post_message(self.MarksChanged(0))
 
     def jobs_removed(self, job_ids: Iterable[str]) -> None:
@@ -153,6 +191,9 @@ class JobList(JobRows, can_focus=False):
             self._forget(job_id)
         self._total -= len(leaving)
         self.table.remove_rows(leaving)
+        if self._selected in leaving:
+            self._follow_cursor()
+        self.recount()
         self._describe()
 
     def download_progress(self, job_id: str, received: int, total: int | None) -> None:
@@ -174,17 +215,16 @@ class JobList(JobRows, can_focus=False):
         now = self.clock()
         if self._selected in self._ticking:
             self._show_note(self._selected)  # a waiting job's countdown to its next try
-        table = self.table
         for job_id in self._ticking:
             job = self._jobs[job_id]
-            table.update_cell(job_id, "elapsed", elapsed_cell(job, now))
+            self._set(job_id, "elapsed", elapsed_cell(job, now))
             self._update_progress(job, now)
 
     def restyle(self) -> None:
         """Redraw the state colours after the theme changed."""
         colours = self.app.theme_variables
         for job_id, job in self._jobs.items():
-            self.table.update_cell(job_id, "state", state_cell(job.state, colours))
+            self._set(job_id, "state", state_cell(job.state, colours))
 
     # -- keys -----------------------------------------------------------------------------
 
@@ -253,5 +293,6 @@ class JobList(JobRows, can_focus=False):
             self.job_query = replace(self.job_query, sort=sort)
 
     def watch_job_query(self) -> None:
-        """A new filter or order: read the list again."""
+        """A new filter or order: read the list again (the sort arrow moves at once)."""
+        self._label_sort()
         self.reload()

@@ -8,10 +8,12 @@ from textual._two_way_dict import TwoWayDict
 from textual.binding import Binding, BindingType
 from textual.cache import LRUCache
 from textual.widgets import DataTable
-from textual.widgets.data_table import CellKey, RowKey
+from textual.widgets.data_table import CellKey, ColumnKey, RowKey
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Iterable, Mapping, Sequence
+
+    from rich.text import Text
 
 RENDER_CACHE_ROWS = 250
 """Rendered rows (and lines) the table keeps: a few screens' worth. DataTable keeps 1,000
@@ -22,10 +24,10 @@ class JobTable(DataTable[Any]):
     """Rows are jobs keyed by their local id; cells change in place, rows are never rebuilt."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("j", "cursor_down", "Down", show=False, id="jobs.down"),
-        Binding("k", "cursor_up", "Up", show=False, id="jobs.up"),
-        Binding("g", "scroll_top", "First", show=False, id="jobs.first"),
-        Binding("G", "scroll_bottom", "Last", show=False, id="jobs.last"),
+        Binding("j", "cursor_down", "Down", show=False, id="jobs.down", tooltip="Next job (↓)"),
+        Binding("k", "cursor_up", "Up", show=False, id="jobs.up", tooltip="Previous job (↑)"),
+        Binding("g", "scroll_top", "First", show=False, id="jobs.first", tooltip="The newest job"),
+        Binding("G", "scroll_bottom", "Last", show=False, id="jobs.last", tooltip="The last job"),
     ]
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -34,11 +36,62 @@ class JobTable(DataTable[Any]):
             cursor_type="row",
             zebra_stripes=False,
             cursor_foreground_priority="renderable",
+            cell_padding=0,  # every cell starts with its own space (see columns.py)
         )
         self._row_render_cache = LRUCache(RENDER_CACHE_ROWS)
         self._cell_render_cache = LRUCache(RENDER_CACHE_ROWS * 10)
         self._row_renderable_cache = LRUCache(RENDER_CACHE_ROWS)
         self._line_cache = LRUCache(RENDER_CACHE_ROWS)
+
+    def set_columns(
+        self,
+        columns: Sequence[tuple[str, Text, int]],
+        rows: Iterable[tuple[str, Sequence[Any]]],
+    ) -> None:
+        """Show other columns (key, header, width): the table is refilled with `rows`.
+
+        Only a resize that changes which columns fit does this; the cursor stays on its
+        job and the view where it was.
+        """
+        kept, scroll = self.key_at_cursor(), self.scroll_y
+        self.clear(columns=True)
+        for key, label, width in columns:
+            self.add_column(label, key=key, width=width)
+        for key, cells in rows:
+            self.add_row(*cells, key=key)
+        if kept is not None and self.has_row(kept):
+            self.move_cursor(row=self.get_row_index(kept), scroll=False)
+        self.scroll_to(y=scroll, animate=False, immediate=True)
+
+    def set_widths(self, widths: Mapping[str, int]) -> None:
+        """New widths for the columns shown (the same columns, another pane width)."""
+        changed = False
+        for key, width in widths.items():
+            column = self.columns.get(ColumnKey(key))
+            if column is not None and column.width != width:
+                column.width = width
+                changed = True
+        if changed:
+            self._require_update_dimensions = True
+            self._clear_caches()
+            self.refresh(layout=True)
+
+    def set_header(self, key: str, label: Text) -> None:
+        """Relabel a column's header (the sort arrow moves)."""
+        column = self.columns.get(ColumnKey(key))
+        if column is not None and column.label != label:
+            column.label = label
+            self._clear_caches()
+            self.refresh()
+
+    def shows(self, column: str) -> bool:
+        """True when the column is shown at this width."""
+        return ColumnKey(column) in self.columns
+
+    def set_cell(self, row: str, column: str, value: Any) -> None:
+        """Update one cell; nothing when its column is hidden at this width."""
+        if ColumnKey(column) in self.columns:
+            self.update_cell(row, column, value)
 
     def add_rows_on_top(self, rows: Sequence[tuple[str, Sequence[Any]]]) -> None:
         """Add `rows` (key, cells) above every existing row, newest first, in one pass.

@@ -7,33 +7,25 @@ await the async store (a page read for an older filter is dropped), and the cell
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from rich.text import Text
-from textual.reactive import reactive
-from textual.widget import Widget
 from textual.widgets import Static
 
 from lumatui.engine.astore import AsyncJobStore
 from lumatui.engine.queries import JobQuery
-from lumatui.engine.schedule import expectation
 from lumatui.tui.deferred import deferred
-from lumatui.tui.widgets.jobs.cells import (
-    elapsed_cell,
-    note_text,
-    plain_cell,
-    progress_cell,
-    state_cell,
-)
+from lumatui.tui.widgets.jobs.cells import request_price
+from lumatui.tui.widgets.jobs.columns import ColumnLayout, layout_columns
 from lumatui.tui.widgets.jobs.filters import describe, matches
-from lumatui.tui.widgets.jobs.job_table import JobTable
 from lumatui.tui.widgets.jobs.marks import JobMarks
+from lumatui.tui.widgets.jobs.row_cells import RowCells
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping
 
     from textual.timer import Timer
 
+    from lumatui.api.pricing import Price
     from lumatui.engine.jobs import Job
     from lumatui.engine.schedule import Expectation
     from lumatui.engine.store import JobStore
@@ -41,11 +33,8 @@ if TYPE_CHECKING:
 PAGE_SIZE = 300
 
 
-class JobRows(Widget, can_focus=False):
+class JobRows(RowCells, can_focus=False):
     """The rows of the job list and how they are read (a part of JobList)."""
-
-    job_query: reactive[JobQuery] = reactive(JobQuery, init=False)
-    """Which jobs are listed and in what order; a new query reloads the table."""
 
     def __init__(
         self,
@@ -53,6 +42,7 @@ class JobRows(Widget, can_focus=False):
         *,
         clock: Callable[[], float] = time.time,
         page_size: int = PAGE_SIZE,
+        prices: Mapping[str, float] | None = None,
         id: str | None = None,
         classes: str | None = None,
     ) -> None:
@@ -60,7 +50,12 @@ class JobRows(Widget, can_focus=False):
         self.store = store if isinstance(store, AsyncJobStore) else AsyncJobStore(store)
         self.clock = clock
         self.page_size = page_size
+        self.prices = dict(prices or {})
         self._jobs: dict[str, Job] = {}
+        self._costs: dict[str, Price | None] = {}
+        self._layout = layout_columns(0)
+        self._wide = False
+        self._history_total = 0
         self._ticking: set[str] = set()
         self._downloads: dict[str, float] = {}
         self._expected: dict[tuple[str, str], Expectation] = {}
@@ -76,11 +71,6 @@ class JobRows(Widget, can_focus=False):
         """The rows marked for a bulk action (space)."""
 
     @property
-    def table(self) -> JobTable:
-        """The DataTable of jobs."""
-        return self.query_one(JobTable)
-
-    @property
     def selected_job_id(self) -> str | None:
         """The local id of the highlighted job."""
         return self.table.key_at_cursor()
@@ -89,6 +79,16 @@ class JobRows(Widget, can_focus=False):
     def total(self) -> int:
         """How many stored jobs match the query (loaded or not)."""
         return self._total
+
+    @property
+    def history_total(self) -> int:
+        """How many jobs the history holds, filtered or not."""
+        return self._history_total
+
+    @property
+    def column_layout(self) -> ColumnLayout:
+        """The columns shown and their widths."""
+        return self._layout
 
     # -- reading pages (off the event loop) ---------------------------------------------
 
@@ -109,19 +109,61 @@ class JobRows(Widget, can_focus=False):
         )
 
     async def _read_first(self, token: int, keep: str | None) -> None:
-        query, size = self.job_query, self.page_size
-        total, jobs = await self.store.read(
-            lambda s: (s.count(query), s.page(query, offset=0, limit=size))
-        )
+        query, size, prices = self.job_query, self.page_size, self.prices
+
+        def read(s: JobStore) -> tuple[int, int, list[Job], dict[str, Price | None]]:
+            jobs = s.page(query, offset=0, limit=size)
+            return s.count(query), s.count(JobQuery()), jobs, _prices(jobs, prices)
+
+        total, everything, jobs, costs = await self.store.read(read)
         if token != self._token:
             return  # a newer filter or order started its own read
-        self._total = total
+        self._total, self._history_total = total, everything
         self._loading = False
+        self._costs.update(costs)
         self._append(jobs)
         table = self.table
         if keep is not None and table.has_row(keep):
             table.move_cursor(row=table.get_row_index(keep))
         self._after_page()
+        self._follow_cursor()
+
+    def _follow_cursor(self) -> None:
+        """After a reload the highlighted row is what the app and the note describe.
+
+        A filter or `h` may have hidden the job that was selected: the cursor then sits on
+        another row (or none), and that row is the selection now.
+        """
+        key = self.table.key_at_cursor()
+        if key is None:
+            self._selected = None
+            self.query_one("#job-note", Static).update(self._empty_note())
+            return
+        if key != self._selected and self._wanted is None:
+            self._selected = key
+            self.post_message(self.JobSelected(key))  # type: ignore[attr-defined]
+        self._show_note(key)
+
+    def _empty_note(self) -> str:
+        if self._history_total and self._total == 0:
+            return "No job matches the filter (esc clears it; h shows finished jobs)."
+        return "No jobs yet: submit one from the composer (ctrl+j)."
+
+    def recount(self) -> None:
+        """Count the matching and all jobs again (in a worker): after adds and removals."""
+        self.run_worker(
+            deferred(self._read_counts, self._token),
+            group="job-list-counts",
+            exclusive=True,
+            exit_on_error=False,
+        )
+
+    async def _read_counts(self, token: int) -> None:
+        query = self.job_query
+        total, everything = await self.store.read(lambda s: (s.count(query), s.count(JobQuery())))
+        if token == self._token:
+            self._total, self._history_total = total, everything
+            self._describe()
 
     def load_more(self) -> None:
         """Read the next page of the query (in a worker); its rows are appended."""
@@ -135,11 +177,17 @@ class JobRows(Widget, can_focus=False):
         )
 
     async def _read_more(self, token: int, offset: int) -> None:
-        query, size = self.job_query, self.page_size
-        jobs = await self.store.read(lambda s: s.page(query, offset=offset, limit=size))
+        query, size, prices = self.job_query, self.page_size, self.prices
+
+        def read(s: JobStore) -> tuple[list[Job], dict[str, Price | None]]:
+            jobs = s.page(query, offset=offset, limit=size)
+            return jobs, _prices(jobs, prices)
+
+        jobs, costs = await self.store.read(read)
         if token != self._token:
             return
         self._loading = False
+        self._costs.update(costs)
         self._append(jobs)
         self._after_page()
 
@@ -152,7 +200,7 @@ class JobRows(Widget, can_focus=False):
         for job in jobs:
             if job.id in self._jobs or job.id in self._removed:
                 continue
-            table.add_row(*self._cells(job, now), key=job.id)
+            table.add_row(*self._row(job, now), key=job.id)
             self._remember(job)
             added += 1
         self._describe()
@@ -197,88 +245,28 @@ class JobRows(Widget, can_focus=False):
         """The job as the list shows it (None when it is not loaded)."""
         return self._jobs.get(job_id)
 
-    def _id_cell(self, job: Job) -> Text:
-        if job.id in self.marks:
-            return Text.assemble(("● ", "bold"), job.short_id, end="")
-        return Text(job.short_id, end="")
-
     # -- inner workings -------------------------------------------------------------------
-
-    def _remember(self, job: Job) -> None:
-        self._jobs[job.id] = job
-        if job.state.is_running:
-            self._ticking.add(job.id)
-        else:
-            self._ticking.discard(job.id)
 
     def _forget(self, job_id: str) -> None:
         self._jobs.pop(job_id, None)
+        self._costs.pop(job_id, None)
         self._ticking.discard(job_id)
         self._downloads.pop(job_id, None)
 
-    def _expectation(self, job: Job) -> Expectation:
-        """The kind's expected durations: the prior until its history is read (in a worker)."""
-        kind = (job.model, job.type)
-        if kind not in self._expected:
-            self._expected[kind] = expectation(job.model, job.type, [])
-            self.run_worker(deferred(self._read_durations, kind), group="job-list-durations")
-        return self._expected[kind]
-
-    async def _read_durations(self, kind: tuple[str, str]) -> None:
-        durations = await self.store.read(lambda s: s.durations(*kind))
-        if durations:
-            self._expected[kind] = expectation(*kind, durations)
-
-    def _cells(self, job: Job, now: float) -> list[Any]:
-        colours = self.app.theme_variables
-        expected = self._expectation(job) if job.state.is_running else None
-        return [
-            state_cell(job.state, colours),
-            self._id_cell(job),
-            plain_cell(job.prompt),
-            Text(job.type, end=""),
-            Text(job.model, end=""),
-            elapsed_cell(job, now),
-            progress_cell(job, now, expected, colours, self._downloads.get(job.id)),
-            plain_cell(job.failure_code, 30),
-        ]
-
-    def _update_row(self, job: Job, now: float) -> None:
-        """Update only the cells whose content changed."""
-        old = self._jobs[job.id]
-        table = self.table
-        if old.state is not job.state:
-            table.update_cell(job.id, "state", state_cell(job.state, self.app.theme_variables))
-        if old.short_id != job.short_id:
-            table.update_cell(job.id, "id", self._id_cell(job))
-        if old.failure_code != job.failure_code:
-            table.update_cell(job.id, "failure", plain_cell(job.failure_code, 30))
-        self._remember(job)
-        if old.state is not job.state or job.state.is_running:
-            table.update_cell(job.id, "elapsed", elapsed_cell(job, now))
-            self._update_progress(job, now)
-
-    def _update_progress(self, job: Job, now: float) -> None:
-        expected = self._expectation(job) if job.state.is_running else None
-        cell = progress_cell(
-            job, now, expected, self.app.theme_variables, self._downloads.get(job.id)
-        )
-        self.table.update_cell(job.id, "progress", cell)
-
-    def _show_note(self, job_id: str) -> None:
-        """Say what the highlighted job's state means, and why it is there when known."""
-        job = self._jobs.get(job_id)
-        if job is not None:
-            note = note_text(job, self.clock())
-            self.query_one("#job-note", Static).update(plain_cell(note, 300))
-
     def _describe(self) -> None:
-        """The pane's subtitle: what is shown out of how many, the filter and the order."""
+        """The pane's subtitle: how many match out of how many, the filter and the order."""
         query = self.job_query
-        parts = [f"{self.table.row_count:,} of {self._total:,}"]
+        parts = [f"{self._total:,} of {self._history_total:,}"]
         if described := describe(query):
             parts.append(f"filter: {described}")
         if query.hide_finished:
             parts.append("finished hidden")
         parts.append(f"by {query.sort} {'↓' if query.descending else '↑'}")
+        if self._wide:
+            parts.append("wide (w)")
         self.border_subtitle = " · ".join(parts)
+
+
+def _prices(jobs: list[Job], overrides: Mapping[str, float]) -> dict[str, Price | None]:
+    """The price of each job's request (read with its page, off the event loop)."""
+    return {job.id: request_price(job.request_json, overrides) for job in jobs}

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
 
@@ -76,30 +77,100 @@ def visible_text(text: str, limit: int = SNIPPET_CHARS) -> str:
 
 
 def node_label(
-    data: NodeData, styles: Mapping[str, Style] | None = None, *, selected: bool = False
+    data: NodeData,
+    styles: Mapping[str, Style] | None = None,
+    *,
+    selected: bool = False,
+    on_path: bool = False,
+    width: int | None = None,
 ) -> Text:
-    """The label of one node; `styles` maps "role", "external", "mark", "selected" and the
-    state style names to Rich styles (none given: a plain label)."""
+    """The label of one node; `styles` maps "role", "external", "mark", "selected", "path"
+    and the state style names to Rich styles (none given: a plain label).
+
+    With `width` the label fits it: the prompt is cut first (with …), then the marks
+    shorten, then the type and the roles go; the state icon and the short id always stay.
+    """
     styles = styles or {}
     plain = Style()
-    label = Text(no_wrap=True, end="")
-    if data.roles:
-        label.append(", ".join(data.roles) + " ", styles.get("role", plain))
     job = data.job
+    roles = ", ".join(data.roles) + " " if data.roles else ""
+    others = data.parent_count - 1
+    noun = "other" if others == 1 else "others"
+    marks = f"  ↗ also under {others} {noun}" if others > 0 else ""
+    short_marks = f" ↗+{others}" if others > 0 else ""
+    repeat = " (repeat)" if data.repeat else ""
     if job is None:
-        label.append(f"{EXTERNAL_ICON} external {data.key[:8]}", styles.get("external", plain))
+        kind, ident, prompt = f"{EXTERNAL_ICON} external ", data.key[:8], ""
+    else:
+        kind, ident = f"{STATE_ICONS[job.state]} {job.type} ", job.short_id
+        prompt = " " + visible_text(job.prompt)
+    if width is not None:
+        roles, kind, prompt, marks, repeat = _fit(
+            width, roles, kind, ident, prompt, (marks, short_marks), repeat, job is not None
+        )
+    label = Text(no_wrap=True, end="")
+    if roles:
+        label.append(roles, styles.get("role", plain))
+    if job is None:
+        label.append(kind + ident, styles.get("external", plain))
     else:
         state_style = styles.get(STATE_STYLE_NAMES[job.state], plain)
-        label.append(f"{STATE_ICONS[job.state]} ", state_style)
-        body = Text(f"{job.type} {job.short_id} ", end="")
-        body.append(visible_text(job.prompt))
+        icon, _, type_part = kind.partition(" ")
+        label.append(icon + " ", state_style)
+        body = Text(type_part + ident + prompt, end="")
         if selected:
             body.stylize(styles.get("selected", plain))
+        elif on_path:
+            body.stylize(styles.get("path", plain))
         label.append_text(body)
-    others = data.parent_count - 1
-    if others > 0:
-        noun = "other" if others == 1 else "others"
-        label.append(f"  ↗ also under {others} {noun}", styles.get("mark", plain))
-    if data.repeat:
-        label.append(" (repeat)", styles.get("mark", plain))
+    if marks:
+        label.append(marks, styles.get("mark", plain))
+    if repeat:
+        label.append(repeat, styles.get("mark", plain))
     return label
+
+
+def _fit(
+    width: int,
+    roles: str,
+    kind: str,
+    ident: str,
+    prompt: str,
+    marks: tuple[str, str],
+    repeat: str,
+    is_job: bool,
+) -> tuple[str, str, str, str, str]:
+    """The parts of a label cut to `width` (the icon and the id are never cut)."""
+    mark, short_mark = marks
+
+    def length(*parts: str) -> int:
+        return sum(cell_len(part) for part in parts)
+
+    fixed = length(roles, kind, ident, mark, repeat)
+    if fixed + length(prompt) <= width:
+        return roles, kind, prompt, mark, repeat
+    room = width - fixed
+    if room >= 6:  # a prompt of at least a few characters, cut with …
+        return roles, kind, _cut(prompt, room), mark, repeat
+    mark = short_mark
+    repeat = " (rep)" if repeat else ""
+    if is_job and length(roles, kind, ident, mark, repeat) > width:
+        kind = kind.partition(" ")[0] + " "  # the type goes; the icon stays
+    if length(roles, kind, ident, mark, repeat) > width:
+        roles = ""
+    if length(kind, ident, mark, repeat) > width:
+        mark = repeat = ""
+    room = width - length(roles, kind, ident, mark, repeat)
+    return roles, kind, _cut(prompt, room) if room >= 3 else "", mark, repeat
+
+
+def _cut(text: str, room: int) -> str:
+    """`text` in at most `room` cells, ending in … when cut."""
+    if cell_len(text) <= room:
+        return text
+    kept = ""
+    for char in text:
+        if cell_len(kept + char) > room - 1:
+            break
+        kept += char
+    return kept + ELLIPSIS

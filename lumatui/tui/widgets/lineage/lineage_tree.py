@@ -9,7 +9,13 @@ new child of a shown node is added under it.
 Tree posts `NodeHighlighted` for every cursor move, the tree's own included, and handles it
 later: a redraw (`show_family`, `select_job`) is done with those messages prevented, and a
 highlight whose node is no longer under the cursor when it is handled is stale and dropped,
-so only the person's moves become `JobSelected`.
+so only the person's moves become `JobSelected`; `enter` on a node posts it even for the
+job already selected (`chosen`), so the list and the preview always show it.
+
+Labels fit the tree's width (the id always shown, the prompt cut with …), and the selected
+job's path from its root is drawn in the accent colour. The cursor is scrolled into view
+again after each layout, from the top, so a scroll made before the final size is known
+never leaves the tree scrolled further than the cursor needs.
 """
 
 from __future__ import annotations
@@ -34,7 +40,14 @@ if TYPE_CHECKING:
     from lumatui.engine.lineage import FamilyNode
     from lumatui.engine.store import JobStore
 
-_STYLE_NAMES = ("role", "external", "mark", "selected", *set(STATE_STYLE_NAMES.values()))
+_STYLE_NAMES = (
+    "role",
+    "external",
+    "mark",
+    "selected",
+    "path",
+    *sorted(set(STATE_STYLE_NAMES.values())),
+)
 
 
 class LineageTree(Tree[NodeData]):
@@ -49,6 +62,8 @@ class LineageTree(Tree[NodeData]):
         """The cursor moved onto a node of a known job (by the person, not by `select_job`)."""
 
         job_id: str
+        chosen: bool = False
+        """True for `enter`: show it everywhere even if it is the job already selected."""
 
     def __init__(
         self,
@@ -61,6 +76,7 @@ class LineageTree(Tree[NodeData]):
         """A tree over the lineage stored in `store`; empty until `show_family`."""
         super().__init__("family", name=name, id=id, classes=classes)
         self.show_root = False
+        self.auto_expand = False  # enter selects the node's job; it does not fold the node
         self.guide_depth = 3
         self._store = store if isinstance(store, AsyncJobStore) else AsyncJobStore(store)
         self._token = 0
@@ -141,6 +157,24 @@ class LineageTree(Tree[NodeData]):
         with self.prevent(Tree.NodeHighlighted):
             _ = self.last_line  # rebuilds the line index, so the new node has its line number
             self.move_cursor(node)
+        self.call_after_refresh(self._scroll_to_cursor)
+
+    def on_resize(self) -> None:
+        """A new size: labels refit, and the cursor is scrolled into view from the top."""
+        self.call_after_refresh(self._scroll_to_cursor)
+
+    def _scroll_to_cursor(self) -> None:
+        """The least scroll (from where it is) that shows the cursor's line, in the final
+        layout: the whole tree fitting means no scroll at all."""
+        line, height = self.cursor_line, self.scrollable_content_region.height
+        if height <= 0:
+            return
+        top = int(self.scroll_y)
+        if line >= 0:
+            top = min(max(top, line - height + 1), line)
+        top = max(0, min(top, self.last_line + 1 - height))
+        if top != int(self.scroll_y):
+            self.scroll_to(y=top, animate=False, immediate=True)
 
     def job_updated(self, job: Job) -> None:
         """A job changed: relabel its nodes, or add it under the shown parents it was made from."""
@@ -195,12 +229,39 @@ class LineageTree(Tree[NodeData]):
             for name in _STYLE_NAMES
         }
         selected = node.data.job_id is not None and node.data.job_id == self._selected_job
-        label = node_label(node.data, styles, selected=selected)
-        label.stylize(style)
         prefix = ""
         if node.allow_expand:
             prefix = self.ICON_NODE_EXPANDED if node.is_expanded else self.ICON_NODE
+        depth, parent = 0, node.parent
+        while parent is not None and parent is not self.root:
+            depth, parent = depth + 1, parent.parent
+        width = self.scrollable_content_region.width - depth * self.guide_depth - len(prefix)
+        on_path = not selected and self._on_selected_path(node)
+        label = node_label(node.data, styles, selected=selected, on_path=on_path, width=width)
+        label.stylize(style)
         return Text.assemble((prefix, base_style), label, no_wrap=True, end="")
+
+    def _on_selected_path(self, node: TreeNode[NodeData]) -> bool:
+        """True when `node` is an ancestor of the selected job's (first, full) node."""
+        nodes = self._family_nodes.get(self._selected_job or "")
+        if not nodes:
+            return False
+        target = next((n for n in nodes if n.data and not n.data.repeat), nodes[0])
+        parent = target.parent
+        while parent is not None:
+            if parent is node:
+                return True
+            parent = parent.parent
+        return False
+
+    def on_tree_node_selected(self, event: Tree.NodeSelected[NodeData]) -> None:
+        """enter: the node's job in the list and the preview (even if already selected)."""
+        event.stop()
+        data = event.node.data
+        if data is not None and data.job_id is not None:
+            previous, self._selected_job = self._selected_job, data.job_id
+            self._refresh_nodes(previous, data.job_id)
+            self.post_message(self.JobSelected(data.job_id, chosen=True))
 
     def on_tree_node_highlighted(self, event: Tree.NodeHighlighted[NodeData]) -> None:
         """The cursor moved: tell the app about a different known job (the person's move)."""
@@ -239,6 +300,10 @@ class LineageTree(Tree[NodeData]):
         return node
 
     def _refresh_nodes(self, *job_ids: str | None) -> None:
+        # The path to the selected job changes with it: every line is drawn again (a family
+        # is a few dozen nodes at most).
+        if any(job_ids):
+            self.refresh()
         for job_id in job_ids:
             for node in self._family_nodes.get(job_id or "", ()):
                 node.refresh()

@@ -33,16 +33,6 @@ _MUTED = "$foreground-muted"
 
 
 @dataclass(frozen=True)
-class MediaInfo:
-    """What decoding the shown output found: its size, type and (for a video) duration."""
-
-    width: int
-    height: int
-    mime: str
-    duration_s: float | None = None
-
-
-@dataclass(frozen=True)
 class DownloadState:
     """Bytes of one output received so far; total is None when the server did not say."""
 
@@ -158,8 +148,9 @@ def _refs(body: dict[str, Any]) -> list[str]:
     return shown
 
 
-def failure_lines(job: Job) -> list[Content]:
-    """Code, reason, note and the suggested next step of a job that did not succeed."""
+def failure_lines(job: Job, now: float | None = None) -> list[Content]:
+    """Code, reason, note and the suggested next step of a job that did not succeed; a
+    waiting job's real next try (the store's `due_at`)."""
     lines: list[Content] = []
     if job.state is JobState.FAILED:
         lines.append(row("failure", (clean_text(job.failure_code or "unknown", 60), "$error bold")))
@@ -169,6 +160,9 @@ def failure_lines(job: Job) -> list[Content]:
     if job.note and job.state in noted:
         label = "waits" if job.state is JobState.WAITING else "note"
         lines.append(row(label, clean_text(job.note)))
+    if job.state is JobState.WAITING and job.due_at is not None and now is not None:
+        wait = max(0, round(job.due_at - now))
+        lines.append(row("next try", f"in {wait} s (u: now)" if wait else "now"))
     advice = state_advice(job)
     if advice:
         lines.append(row("next", (advice, "$accent")))
@@ -176,22 +170,20 @@ def failure_lines(job: Job) -> list[Content]:
 
 
 def output_lines(
-    outputs: Sequence[Output],
-    index: int,
-    now: float,
-    media: MediaInfo | None,
-    download: DownloadState | None,
+    outputs: Sequence[Output], index: int, now: float, download: DownloadState | None
 ) -> list[Content]:
-    """The shown output: its place among the others, what it is, where, and its URL's expiry."""
+    """The shown output: its place among the others, what it is (as the downloader verified
+    it), where, and its URL's expiry."""
     if not outputs:
         return []
     output = outputs[index]
-    what = [f"{index + 1} of {len(outputs)}", output.media_type]
-    if media is not None:
-        what[1] = media.mime
-        what.append(f"{media.width}×{media.height}")
-        if media.duration_s is not None:
-            what.append(f"{media.duration_s:.1f}s")
+    what = [f"{index + 1} of {len(outputs)}", output.mime or output.media_type]
+    if output.width and output.height:
+        what.append(f"{output.width}×{output.height}")
+    if output.duration_s is not None:
+        what.append(f"{output.duration_s:.1f}s")
+    if output.frame_count:
+        what.append(f"{output.frame_count} frames")
     if output.size_bytes is not None:
         what.append(_bytes(output.size_bytes))
     lines = [row("output", " · ".join(what) + ("   [ ] step" if len(outputs) > 1 else ""))]
@@ -229,7 +221,6 @@ def details_content(
     *,
     index: int,
     now: float,
-    media: MediaInfo | None = None,
     download: DownloadState | None = None,
     width: int | None = None,
 ) -> Content:
@@ -243,9 +234,9 @@ def details_content(
         row("id", ids, (f"  local {job.id[:8]}", _MUTED)),
         row("model", f"{job.model} · {job.type}"),
         *timing_lines(job, history, now),
-        *failure_lines(job),
+        *failure_lines(job, now),
         *request_lines(job),
-        *output_lines(outputs, index, now, media, download),
+        *output_lines(outputs, index, now, download),
     ]
     if width is not None:
         lines = lines[:1] + [part for line in lines[1:] for part in hang(line, width)]

@@ -1,9 +1,10 @@
-"""The preview: the selected job's output as a thumbnail, and everything known about it.
+"""The preview: the selected job's output as large as the pane allows, and all about it.
 
-Decoding and scaling run in an exclusive thread worker; every request carries a token, and
-a result whose token is no longer current (the selection moved on) is dropped, so moving
-through the list never stutters and never shows the wrong picture. The widget never calls
-the API: the app feeds it `show`, `job_updated`, `output_ready` and `download_progress`.
+The picture is a `MediaView` (one output scaled to its region at its aspect ratio, a video
+frame by frame); the details sit under it, or beside it when that gives a larger picture
+(a wide pane, a portrait picture). The job's outputs and history are read in a worker;
+a result for a job no longer shown is dropped. The widget never calls the API: the app
+feeds it `show`, `job_updated`, `output_ready` and `download_progress`.
 """
 
 from __future__ import annotations
@@ -12,38 +13,38 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
-from textual import work
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Container, VerticalScroll
 from textual.message import Message
 from textual.widgets import ProgressBar, Static
 
 from lumatui.engine.astore import AsyncJobStore
 from lumatui.tui.deferred import deferred
-from lumatui.tui.widgets.preview.details import DownloadState, MediaInfo, details_content
-from lumatui.tui.widgets.preview.thumbnail import (
-    LoadedMedia,
-    image_widget_class,
-    load_media,
-    requested_protocol,
-    set_image,
-)
+from lumatui.tui.widgets.preview.details import DownloadState, details_content
+from lumatui.tui.widgets.preview.media_view import MediaView
+from lumatui.tui.widgets.preview.thumbnail import requested_protocol
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from textual import events
     from textual.app import ComposeResult
 
     from lumatui.engine.jobs import Job, JobState, Output
     from lumatui.engine.store import JobStore
     from lumatui.engine.thumbnails import ThumbnailCache
 
-FRAME_NAMES = ("first", "middle", "last")
-_MediaKey = tuple[str, int, str | None, str | None]
+DETAILS_MIN_ROWS = 4
+"""Rows of details always left under the picture (the rest scrolls)."""
+SIDE_DETAILS_WIDTH = 46
+"""Columns the details take when they sit beside the picture."""
+SIDE_GAIN = 1.15
+"""Beside is chosen only when it gives a clearly larger picture."""
+NO_JOB = "Select a job to see its output here."
 
 
-class Preview(VerticalScroll, can_focus=True):
-    """The selected job's output (three frames for a video) above its details."""
+class Preview(Container, can_focus=True):
+    """The selected job's output (a video frame by frame) with its details."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
@@ -60,15 +61,40 @@ class Preview(VerticalScroll, can_focus=True):
             id="preview.next_output",
             tooltip="Show the next output of this job",
         ),
+        Binding(
+            "comma",
+            "step_frame(-1)",
+            "Prev frame",
+            id="preview.previous_frame",
+            tooltip="A video: the previous frame",
+        ),
+        Binding(
+            "full_stop",
+            "step_frame(1)",
+            "Next frame",
+            id="preview.next_frame",
+            tooltip="A video: the next frame",
+        ),
+        Binding(
+            "space",
+            "toggle_play",
+            "Play",
+            id="preview.play",
+            tooltip="A video: play it at a low frame rate, or pause",
+        ),
+        Binding(
+            "escape",
+            "restore",
+            "Restore",
+            show=False,
+            id="preview.restore",
+            tooltip="Leave the maximized preview (as z does)",
+        ),
     ]
 
     @dataclass
-    class MediaLoaded(Message):
-        """The thumbnail worker finished; `token` says which request it answers."""
-
-        token: int
-        key: _MediaKey
-        media: LoadedMedia
+    class RestoreRequested(Message):
+        """escape in a maximized preview: the screen puts the panes back."""
 
     def __init__(
         self,
@@ -92,15 +118,9 @@ class Preview(VerticalScroll, can_focus=True):
         self._outputs: list[Output] = []
         self._history: list[tuple[JobState, float, str | None]] = []
         self._index = 0
-        self._token = 0
-        self._shown_key: _MediaKey | None = None
-        self._media: MediaInfo | None = None
-        self._known: dict[tuple[str, str | None], MediaInfo] = {}
         self._downloads: dict[int, DownloadState] = {}
-        self._composed = False
         self._detail_rows = -1
-        self.stale_results = 0
-        """How many worker results were dropped because the selection had moved on."""
+        self._stale_rows = 0
 
     @property
     def job(self) -> Job | None:
@@ -112,35 +132,39 @@ class Preview(VerticalScroll, can_focus=True):
         """The output shown (the app opens its local file with the system viewer)."""
         return self._outputs[self._index] if self._outputs else None
 
+    @property
+    def media(self) -> MediaView:
+        """The picture."""
+        return self.query_one(MediaView)
+
+    @property
+    def stale_results(self) -> int:
+        """How many worker results were dropped because the selection had moved on."""
+        return self._stale_rows + self.media.stale_results
+
     def compose(self) -> ComposeResult:
-        """A message line, three frame cells, the download bar and the details."""
-        yield Static(classes="preview-message")
-        image_class = image_widget_class(self.protocol)
-        with Horizontal(classes="preview-frames"):
-            for name in FRAME_NAMES:
-                with Vertical(classes=f"preview-frame preview-frame-{name}"):
-                    if image_class is not None:
-                        yield image_class(classes="preview-image")
-                    yield Static(classes="preview-caption")
-        # Hidden until an output of the shown job downloads: with no total it would draw an
-        # indeterminate bar that animates (and repaints) forever.
-        bar = ProgressBar(classes="preview-download", show_eta=False)
-        bar.display = False
-        yield bar
-        yield Static(classes="preview-details")
+        """The picture, then the download bar and the details (scrolling)."""
+        yield MediaView(self._thumbnails, protocol=self.protocol, classes="preview-media")
+        with VerticalScroll(classes="preview-side"):
+            # Hidden until an output of the shown job downloads: with no total it would
+            # draw an indeterminate bar that animates (and repaints) forever.
+            bar = ProgressBar(classes="preview-download", show_eta=False)
+            bar.display = False
+            yield bar
+            yield Static(classes="preview-details")
 
     def on_mount(self) -> None:
         """Start empty; tick once a second for countdowns and running timers."""
-        self._composed = True
-        self._show_media(None, "Select a job to see its output here.")
+        self.media.show(None, NO_JOB)
         self.set_interval(1.0, self._tick)
+
+    # -- what is shown ----------------------------------------------------------------------
 
     def show(self, job: Job | None) -> None:
         """Show `job` (or nothing); its first output unless it is the job already shown."""
         if job is None or self._job is None or job.id != self._job.id:
             self._index = 0
             self._downloads.clear()
-            self._media = None
             self._outputs, self._history = [], []  # until the worker has read this job's
         self._job = job
         self._reload()
@@ -166,6 +190,8 @@ class Preview(VerticalScroll, can_focus=True):
             self._show_download()
             self._render_details()
 
+    # -- keys -------------------------------------------------------------------------------
+
     def action_next_output(self) -> None:
         """Step to the next output (wrapping)."""
         self._step(1)
@@ -174,23 +200,42 @@ class Preview(VerticalScroll, can_focus=True):
         """Step to the previous output (wrapping)."""
         self._step(-1)
 
+    def action_step_frame(self, delta: int) -> None:
+        """Step a video one frame back or on (pausing it)."""
+        self.media.pause()
+        self.media.step(delta)
+
+    def action_toggle_play(self) -> None:
+        """Play the video at a low rate, or pause it."""
+        self.media.toggle_play()
+
+    def action_restore(self) -> None:
+        """Ask the screen to leave the maximized preview."""
+        self.post_message(self.RestoreRequested())
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """escape belongs to the preview only while it is maximized."""
+        if action == "restore":
+            return self.has_class("-maximized")
+        return True
+
     def _step(self, delta: int) -> None:
         if len(self._outputs) < 2:
             return
         self._index = (self._index + delta) % len(self._outputs)
-        self._media = None
-        self._render_details()
-        self._request_media()
+        self._show_output()
+
+    # -- reading and drawing ----------------------------------------------------------------
 
     def _reload(self) -> None:
         job = self._job
         if job is None:
             self._outputs, self._history = [], []
-            self._shown_key = None
-            self._token += 1  # anything still decoding is now stale
+            self._rows_token += 1
             self._show_download()
-            self._show_media(None, "Select a job to see its output here.")
+            self.media.show(None, NO_JOB)
             self._render_details()
+            self._layout()
             return
         self._render_details()
         self._rows_token += 1
@@ -207,88 +252,80 @@ class Preview(VerticalScroll, can_focus=True):
             lambda s: (s.outputs(job_id), s.state_history(job_id))
         )
         if token != self._rows_token or self._job is None or self._job.id != job_id:
-            self.stale_results += 1  # the selection moved on meanwhile
+            self._stale_rows += 1  # the selection moved on meanwhile
             return
         self._outputs, self._history = outputs, history
         self._index = min(self._index, max(len(self._outputs) - 1, 0))
-        self._render_details()
-        self._request_media()
+        self._show_output()
 
-    def _request_media(self) -> None:
-        """Start decoding the shown output, unless it is already on screen."""
+    def _show_output(self) -> None:
+        """The shown output in the picture (or why there is none), then the layout."""
         job, output = self._job, self.current_output
+        self._show_download()
         if job is None:
             return
-        self._show_download()
         if output is None:
-            self._shown_key = None
-            self._token += 1
-            self._show_media(None, _no_output_message(job))
-            return
-        key: _MediaKey = (job.id, output.index, output.local_path, output.sha256)
-        if key == self._shown_key:
-            return
-        self._shown_key = None
-        self._token += 1
-        if output.local_path is None and output.final:
-            self._show_media(None, f"Output {output.index + 1} could not be downloaded.")
-        elif output.local_path is None and output.error:
-            self._show_media(
-                None, f"Output {output.index + 1} is not here yet; it is tried again (n: now)."
-            )
-        elif output.local_path is None:
-            self._show_media(None, f"Output {output.index + 1} is downloading…")
+            self.media.show(None, _no_output_message(job))
+        elif output.local_path is not None:
+            self.media.show(output)
+        elif output.final:
+            self.media.show(None, f"Output {output.index + 1} could not be downloaded.")
+        elif output.error:
+            message = f"Output {output.index + 1} is not here yet; it is tried again (n: now)."
+            self.media.show(None, message)
         else:
-            self._show_media(None, "Loading…")
-            known = self._known.get((output.local_path, output.sha256))
-            self._decode(self._token, key, output, known)
+            self.media.show(None, f"Output {output.index + 1} is downloading…")
+        self._render_details()
+        self._layout()
 
-    @work(thread=True, exclusive=True, group="preview-media", exit_on_error=False)
-    def _decode(self, token: int, key: _MediaKey, output: Output, known: MediaInfo | None) -> None:
-        """Decode and scale off the UI thread, then hand the result back as a message."""
-        self.post_message(self.MediaLoaded(token, key, load_media(self._thumbnails, output, known)))
-
-    def on_preview_media_loaded(self, message: Preview.MediaLoaded) -> None:
-        """Show a worker's thumbnails, unless the selection has moved on since it started."""
+    def on_media_view_measured(self, message: MediaView.Measured) -> None:
+        """An output stored before facts were kept was measured: keep them, lay it out."""
         message.stop()
-        if message.token != self._token:
-            self.stale_results += 1
-            return
-        media = message.media
-        if media.error is not None:
-            self._show_media(None, f"Cannot show output {message.key[1] + 1}: {media.error}")
-            return
-        self._shown_key = message.key
-        self._media = media.info
-        if media.info is not None and message.key[2] is not None:
-            self._known[(message.key[2], message.key[3])] = media.info
-        self._show_media(media, None)
+        out, media = message.output, message.media
+        if out.local_path is not None:
+            path = out.local_path
+            self.run_worker(
+                self._store.write(
+                    lambda s: s.record_media_facts(out.job_id, out.index, path, media)
+                ),
+                group="preview-facts",
+                exit_on_error=False,
+            )
+        self._outputs = [
+            self.media.output or o if o.index == out.index else o for o in self._outputs
+        ]
+        self._render_details()
+        self._layout()
+
+    def on_resize(self, event: events.Resize) -> None:
+        """A new pane size: the picture's share, and wrapped details."""
+        self._layout()
         self._render_details()
 
-    def _show_media(self, media: LoadedMedia | None, message: str | None) -> None:
-        """Put thumbnails (or nothing) in the frame cells and the message above them."""
-        if not self._composed:
+    def _layout(self) -> None:
+        """The picture over the details, or beside them when that is clearly larger."""
+        media = self.media
+        width, height = self.content_size.width, self.content_size.height
+        if media.facts is None or media.output is None or width <= 0 or height <= 0:
+            self.remove_class("-side")
+            media.styles.width = "1fr"
+            media.styles.height = "auto"
             return
-        note = self.query_one(".preview-message", Static)
-        note.update(message or "")
-        note.display = message is not None
-        images = media.images if media is not None else ()
-        frames = list(self.query(".preview-frame").results(Vertical))
-        self.query_one(".preview-frames").display = bool(images)
-        duration = media.info.duration_s if media and media.info else None
-        for i, frame in enumerate(frames):
-            image = images[i] if i < len(images) else None
-            frame.display = image is not None
-            for widget in frame.query(".preview-image"):
-                set_image(widget, image)
-            caption = frame.query_one(".preview-caption", Static)
-            caption.display = media is not None and bool(media.positions)
-            if media is not None and i < len(media.positions):
-                at = f" {media.positions[i] * duration:.1f}s" if duration is not None else ""
-                caption.update(f"{FRAME_NAMES[i]}{at}")
+        caption = media.caption_rows
+        over = media.cells_for((width, height - caption - DETAILS_MIN_ROWS))
+        side_width = width - SIDE_DETAILS_WIDTH - 1
+        beside = media.cells_for((side_width, height - caption)) if side_width > 20 else (0, 0)
+        if beside[0] * beside[1] > over[0] * over[1] * SIDE_GAIN:
+            self.add_class("-side")
+            media.styles.width = beside[0]
+            media.styles.height = "1fr"
+        else:
+            self.remove_class("-side")
+            media.styles.width = "1fr"
+            media.styles.height = max(over[1], 1) + caption
 
     def _show_download(self) -> None:
-        if not self._composed:
+        if not self.is_mounted:
             return
         bar = self.query_one(".preview-download", ProgressBar)
         output = self.current_output
@@ -299,22 +336,30 @@ class Preview(VerticalScroll, can_focus=True):
             bar.update(total=state.total, progress=state.received)
 
     def _render_details(self) -> None:
-        if not self._composed:
+        if not self.is_mounted:
             return
         details = self.query_one(".preview-details", Static)
         job = self._job
         if job is None:
             details.update("")
             return
+        outputs = list(self._outputs)
+        shown = self.media.output
+        index = self._index
+        if (
+            shown is not None
+            and index < len(outputs)
+            and outputs[index].local_path == shown.local_path
+        ):
+            outputs[index] = shown  # with the facts measured for it
         width = details.scrollable_content_region.width
         content = details_content(
             job,
-            self._outputs,
+            outputs,
             self._history,
-            index=self._index,
+            index=index,
             now=self._clock(),
-            media=self._media,
-            download=self._downloads.get(self._index),
+            download=self._downloads.get(index),
             width=width or None,
         )
         # A second ticking by must not lay out the whole screen again (a key typed in that
@@ -322,10 +367,6 @@ class Preview(VerticalScroll, can_focus=True):
         rows = len(content.wrap(width)) if width else -1
         details.update(content, layout=rows < 0 or rows != self._detail_rows)
         self._detail_rows = rows
-
-    def on_resize(self) -> None:
-        """Wrapped lines follow the width."""
-        self._render_details()
 
     def _tick(self) -> None:
         """Countdowns and running timers move on; nothing else is redrawn."""

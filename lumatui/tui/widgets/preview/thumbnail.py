@@ -4,7 +4,7 @@ textual-image chooses Kitty TGP, Sixel or half-cell blocks by querying the termi
 it is first imported, which works only before Textual owns the terminal: the app calls
 `lumatui.tui.terminal_info.prepare_image_renderer()` before `App.run()`. The renderer can
 be forced with `LUMATUI_IMAGE_PROTOCOL=halfcell|sixel|tgp|unicode|auto` (snapshot tests
-force half-cell). `load_media` runs in a thread worker: sniffing, decoding, scaling.
+force half-cell). `load_frame` runs in a thread worker: the disk cache, then exact scaling.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lumatui.engine.media import PIL_FORMATS, MediaError, one_line, sniff_file, verify_file
+from lumatui.engine.media import MediaError, one_line, verify_file
 from lumatui.tui.terminal_info import PROTOCOL_ENV
-from lumatui.tui.widgets.preview.details import MediaInfo
+from lumatui.tui.widgets.preview.fit import cache_box
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -25,24 +25,18 @@ if TYPE_CHECKING:
     from textual.widget import Widget
 
     from lumatui.engine.jobs import Output
+    from lumatui.engine.media_kinds import VerifiedMedia
     from lumatui.engine.thumbnails import ThumbnailCache
 
 PROTOCOLS = ("auto", "tgp", "sixel", "halfcell", "unicode")
 """The renderers that can be asked for; `auto` lets textual-image choose."""
 
-IMAGE_BOX = (480, 480)
-FRAME_BOX = (320, 320)
-FRAME_POSITIONS = (0.0, 0.5, 1.0)
-"""A video is shown by its first, middle and last frames."""
-
 
 @dataclass(frozen=True)
-class LoadedMedia:
-    """A decoded output: its thumbnails (three frames for a video) or why there are none."""
+class LoadedFrame:
+    """A picture scaled to the pixels asked for, or why there is none."""
 
-    images: tuple[Image.Image, ...] = ()
-    positions: tuple[float, ...] = ()
-    info: MediaInfo | None = None
+    image: Image.Image | None = None
     error: str | None = None
 
 
@@ -80,31 +74,50 @@ def set_image(widget: Widget, image: Image.Image | None) -> None:
     target.image = image
 
 
-def load_media(
-    thumbnails: ThumbnailCache, output: Output, known: MediaInfo | None = None
-) -> LoadedMedia:
-    """Decode and scale one downloaded output (thread-safe; never raises for bad media)."""
+def renders_in_cells(widget_class: type[Widget] | None) -> bool:
+    """True when the renderer draws coloured cells (half-cell, unicode), not real pixels."""
+    renderable = getattr(widget_class, "_Renderable", None)
+    name = getattr(renderable, "__module__", "")
+    return not name.endswith((".tgp", ".sixel"))
+
+
+def load_frame(
+    thumbnails: ThumbnailCache,
+    output: Output,
+    pixels: tuple[int, int],
+    position: float | None = None,
+) -> LoadedFrame:
+    """One output (a video: its frame at `position`) scaled to `pixels` (thread-safe).
+
+    The picture comes from the disk cache at a box a little larger than `pixels` (made
+    there once), then is scaled here, so the widget never resizes it on the UI thread.
+    Never raises for bad media: the error says what is wrong.
+    """
     if output.local_path is None:
-        return LoadedMedia(error="not downloaded yet")
+        return LoadedFrame(error="not downloaded yet")
     path = Path(output.local_path)
+    box = cache_box(pixels)
     try:
-        info = known or _probe(path)
         digest = _stored_digest(path, output)
-        positions: tuple[float, ...]
-        if info.mime.startswith("video/"):
-            paths = thumbnails.video_frames(
-                path, FRAME_BOX, positions=FRAME_POSITIONS, content_hash=digest
-            )
-            positions = FRAME_POSITIONS
+        if position is not None:
+            (made,) = thumbnails.video_frames(path, box, positions=(position,), content_hash=digest)
         else:
-            paths = [thumbnails.thumbnail(path, IMAGE_BOX, content_hash=digest)]
-            positions = ()
-        images = tuple(thumbnails.load(p) for p in paths)
+            made = thumbnails.thumbnail(path, box, content_hash=digest)
+        picture = thumbnails.load(made)
+        if picture.size != pixels:
+            picture = picture.resize(pixels, reducing_gap=2.0)
     except MediaError as exc:
-        return LoadedMedia(error=str(exc))
+        return LoadedFrame(error=str(exc))
     except Exception as exc:  # any decoder failure on a damaged file is "cannot show it"
-        return LoadedMedia(error=f"cannot decode the file: {one_line(exc)}")
-    return LoadedMedia(images, positions, info)
+        return LoadedFrame(error=f"cannot decode the file: {one_line(exc)}")
+    return LoadedFrame(picture)
+
+
+def measure(output: Output) -> VerifiedMedia:
+    """What an output downloaded before facts were kept is: decoded once (MediaError if bad)."""
+    if output.local_path is None:
+        raise MediaError("not downloaded yet")
+    return verify_file(Path(output.local_path))
 
 
 def _stored_digest(path: Path, output: Output) -> str | None:
@@ -120,16 +133,3 @@ def _stored_digest(path: Path, output: Output) -> str | None:
         return digest if path.stat().st_size == output.size_bytes else None
     except OSError:
         return None
-
-
-def _probe(path: Path) -> MediaInfo:
-    """What the file is: an image's header, or a video's size and duration."""
-    mime = sniff_file(path)
-    if mime not in PIL_FORMATS:  # videos, and stills only PyAV decodes (EXR)
-        verified = verify_file(path)
-        return MediaInfo(verified.width, verified.height, mime, verified.duration_s)
-    from PIL import Image
-
-    with Image.open(path) as image:
-        width, height = image.size
-    return MediaInfo(width, height, mime)

@@ -1,0 +1,184 @@
+"""How the job list's rows are drawn: each job's cells, the columns that fit, the note.
+
+A part of `JobList` (see there): the rows' data lives in `JobRows`; this draws it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual.reactive import reactive
+from textual.widget import Widget
+from textual.widgets import Static
+
+from lumatui.engine.queries import JobQuery
+from lumatui.engine.schedule import expectation
+from lumatui.tui.deferred import deferred
+from lumatui.tui.widgets.jobs.cells import (
+    cost_cell,
+    elapsed_cell,
+    gap,
+    note_text,
+    plain_cell,
+    progress_cell,
+    request_price,
+    state_cell,
+)
+from lumatui.tui.widgets.jobs.columns import HEADER_SORTS, SPECS, ColumnLayout, layout_columns
+from lumatui.tui.widgets.jobs.job_table import JobTable
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from lumatui.api.pricing import Price
+    from lumatui.engine.astore import AsyncJobStore
+    from lumatui.engine.jobs import Job
+    from lumatui.engine.schedule import Expectation
+    from lumatui.tui.widgets.jobs.marks import JobMarks
+
+
+class RowCells(Widget, can_focus=False):
+    """The cells of the job list's rows and its columns (a part of JobList)."""
+
+    job_query: reactive[JobQuery] = reactive(JobQuery, init=False)
+    """Which jobs are listed and in what order; a new query reloads the table."""
+
+    store: AsyncJobStore
+    clock: Callable[[], float]
+    prices: dict[str, float]
+    marks: JobMarks
+    _jobs: dict[str, Job]
+    _costs: dict[str, Price | None]
+    _ticking: set[str]
+    _downloads: dict[str, float]
+    _expected: dict[tuple[str, str], Expectation]
+    _layout: ColumnLayout
+    _wide: bool
+
+    @property
+    def table(self) -> JobTable:
+        """The DataTable of jobs."""
+        return self.query_one(JobTable)
+
+    def _id_cell(self, job: Job) -> Text:
+        if job.id in self.marks:
+            return Text.assemble(("● ", "bold"), job.short_id, end="")
+        return Text(job.short_id, end="")
+
+    def _remember(self, job: Job) -> None:
+        self._jobs[job.id] = job
+        if job.state.is_running:
+            self._ticking.add(job.id)
+        else:
+            self._ticking.discard(job.id)
+
+    def _expectation(self, job: Job) -> Expectation:
+        """The kind's expected durations: the prior until its history is read (in a worker)."""
+        kind = (job.model, job.type)
+        if kind not in self._expected:
+            self._expected[kind] = expectation(job.model, job.type, [])
+            self.run_worker(deferred(self._read_durations, kind), group="job-list-durations")
+        return self._expected[kind]
+
+    async def _read_durations(self, kind: tuple[str, str]) -> None:
+        durations = await self.store.read(lambda s: s.durations(*kind))
+        if durations:
+            self._expected[kind] = expectation(*kind, durations)
+
+    def _cells(self, job: Job, now: float) -> dict[str, Text]:
+        """Every column's content for `job` (shown or not), without the leading gap."""
+        colours = self.app.theme_variables
+        expected = self._expectation(job) if job.state.is_running else None
+        if job.id not in self._costs:  # a job new since its page was read: one price
+            self._costs[job.id] = request_price(job.request_json, self.prices)
+        return {
+            "state": state_cell(job.state, colours),
+            "id": self._id_cell(job),
+            "elapsed": elapsed_cell(job, now),
+            "progress": progress_cell(job, now, expected, colours, self._downloads.get(job.id)),
+            "type": Text(job.type, end=""),
+            "model": Text(job.model, end=""),
+            "cost": cost_cell(self._costs[job.id]),
+            "prompt": plain_cell(job.prompt),
+            "failure": plain_cell(job.failure_code, 30),
+        }
+
+    def _row(self, job: Job, now: float) -> list[Text]:
+        """The shown cells of `job`'s row, in column order."""
+        cells = self._cells(job, now)
+        return [gap(cells[key], SPECS[key].justify) for key in self._layout.keys]
+
+    def _set(self, job_id: str, column: str, text: Text) -> None:
+        """Update one cell (nothing when its column is hidden at this width)."""
+        self.table.set_cell(job_id, column, gap(text, SPECS[column].justify))
+
+    def _update_row(self, job: Job, now: float) -> None:
+        """Update only the cells whose content changed."""
+        old = self._jobs[job.id]
+        if old.state is not job.state:
+            self._set(job.id, "state", state_cell(job.state, self.app.theme_variables))
+        if old.short_id != job.short_id:
+            self._set(job.id, "id", self._id_cell(job))
+        if old.failure_code != job.failure_code:
+            self._set(job.id, "failure", plain_cell(job.failure_code, 30))
+        self._remember(job)
+        if old.state is not job.state or job.state.is_running:
+            self._set(job.id, "elapsed", elapsed_cell(job, now))
+            self._update_progress(job, now)
+
+    def _update_progress(self, job: Job, now: float) -> None:
+        if not self.table.shows("progress"):
+            return
+        expected = self._expectation(job) if job.state.is_running else None
+        cell = progress_cell(
+            job, now, expected, self.app.theme_variables, self._downloads.get(job.id)
+        )
+        self._set(job.id, "progress", cell)
+
+    # -- columns ----------------------------------------------------------------------------
+
+    def fit_columns(self, width: int | None = None) -> None:
+        """Show the columns that fit the table's width (Prompt takes what is left)."""
+        table = self.table
+        available = table.scrollable_content_region.width if width is None else width
+        if available <= 0 and table.columns:
+            return  # not laid out yet: the columns come with the size
+        layout = layout_columns(max(available, 0), wide=self._wide)
+        if layout == self._layout and table.columns:
+            return
+        same_columns = layout.keys == self._layout.keys and bool(table.columns)
+        self._layout = layout
+        if same_columns:
+            table.set_widths(dict(layout.columns))
+        else:
+            now = self.clock()
+            rows = [
+                (key, self._row(self._jobs[key], now))
+                for key in table.keys_in_order()
+                if key in self._jobs
+            ]
+            table.set_columns([(k, self._header(k), w) for k, w in layout.columns], rows)
+        self._label_sort()
+
+    def _header(self, key: str) -> Text:
+        """A column's header: its name, and ↑ or ↓ when the list is sorted by it."""
+        spec = SPECS[key]
+        query = self.job_query
+        label = spec.label
+        if HEADER_SORTS.get(key) == query.sort:
+            arrow = "↓" if query.descending else "↑"
+            width = self._layout.width_of(key) - 1
+            label += (" " if len(label) + 2 <= width else "") + arrow
+        return gap(Text(label, style="bold", end=""), spec.justify)
+
+    def _label_sort(self) -> None:
+        for key in self._layout.keys:
+            self.table.set_header(key, self._header(key))
+
+    def _show_note(self, job_id: str) -> None:
+        """Say what the highlighted job's state means, and why it is there when known."""
+        job = self._jobs.get(job_id)
+        if job is not None:
+            note = note_text(job, self.clock())
+            self.query_one("#job-note", Static).update(plain_cell(note, 300))
