@@ -20,6 +20,7 @@ from lumatui.api.pricing import price_of
 from lumatui.tui.bridge import EngineBridge
 from lumatui.tui.commands import ActionEntry
 from lumatui.tui.deferred import deferred
+from lumatui.tui.screens.files import open_files_view
 from lumatui.tui.screens.job_actions import JobActions
 from lumatui.tui.screens.job_bulk import BulkActions
 from lumatui.tui.screens.keys import (
@@ -272,6 +273,10 @@ class MainScreen(Screen[None]):
         """Send the waiting jobs now: cut the wait after a 429, a 402 or a refused key."""
         self.engine.submitter.resume()
         self.notify("Trying the submission queue again now.")
+
+    def action_files(self) -> None:
+        """The files view; a file picked there becomes the composer's reference."""
+        open_files_view(self.app, self.composer)
 
     def action_restore_stash(self) -> None:
         """Put the form stashed by a branch back into the composer."""
