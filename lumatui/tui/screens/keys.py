@@ -34,7 +34,7 @@ JOB_BINDINGS = (
 """Key, action name (JobActions), label and tooltip of each action on the selected job."""
 
 SHOWN_IN_FOOTER = frozenset({"edit", "animate", "extend", "rerun", "branch"})
-GUARDED_ACTIONS = frozenset({"job", "toggle_polling", "resume_queue", "toggle_maximize"})
+GUARDED_ACTIONS = frozenset({"job", "toggle_polling", "resume_queue", "toggle_maximize", "files"})
 """Single-letter actions: they apply outside the composer, where letters are typed text."""
 
 
@@ -107,6 +107,14 @@ def job_bindings() -> list[BindingType]:
             show=False,
             id="engine.resume_queue",
             tooltip="Send the waiting jobs now (cut a 429, 402 or refused-key wait short)",
+        ),
+        Binding(
+            "F",
+            "files",
+            "Files",
+            show=False,
+            id="app.files",
+            tooltip="Uploaded files: use one as a reference, upload, delete",
         ),
     ]
     return bindings

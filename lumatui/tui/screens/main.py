@@ -19,6 +19,7 @@ from lumatui.api.pricing import price_of
 from lumatui.tui.bridge import EngineBridge, dispatch
 from lumatui.tui.deferred import deferred
 from lumatui.tui.screens.draft_keeper import AUTOSAVE_S, DraftKeeper
+from lumatui.tui.screens.files import open_files_view
 from lumatui.tui.screens.job_actions import JobActions, history_kind
 from lumatui.tui.screens.job_bulk import BulkActions
 from lumatui.tui.screens.keys import (
@@ -268,6 +269,10 @@ class MainScreen(PreviewMaximizer):
         """Send the waiting jobs now: cut the wait after a 429, a 402 or a refused key."""
         self.engine.submitter.resume()
         self.notify("Trying the submission queue again now.")
+
+    def action_files(self) -> None:
+        """The files view; a file picked there becomes the composer's reference."""
+        open_files_view(self.app, self.composer)
 
     def palette_extras(self) -> Iterable[ActionEntry]:
         """Commands only the palette offers."""
