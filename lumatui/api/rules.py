@@ -136,18 +136,24 @@ _SOURCE_WHAT = {
 }
 
 
+def prompt_rule_problems(prompt: str, kind: GenerationType) -> list[str]:
+    """What the request's type asks of its prompt (the only rule a prompt takes part in)."""
+    if kind is GenerationType.LAYERING and len(prompt) > MAX_LAYERING_PROMPT_CHARS:
+        return [
+            f"is {len(prompt)} characters; a layering prompt guides the split in at most "
+            f"{MAX_LAYERING_PROMPT_CHARS}"
+        ]
+    return []
+
+
 def _layering_problems(req: GenerationRequest, kind: GenerationType) -> Iterator[Problem]:
     """Type layering: an image source, a short guiding prompt, PNG layers (they carry alpha)."""
     if kind is not GenerationType.LAYERING:
         if req.layering is not None:
             yield Problem(("layering",), "applies only to type layering")
         return
-    if len(req.prompt) > MAX_LAYERING_PROMPT_CHARS:
-        yield Problem(
-            ("prompt",),
-            f"is {len(req.prompt)} characters; a layering prompt guides the split in at most "
-            f"{MAX_LAYERING_PROMPT_CHARS}",
-        )
+    for message in prompt_rule_problems(req.prompt, kind):
+        yield Problem(("prompt",), message)
     if req.output_format is OutputFormat.JPEG:
         yield Problem(("output_format",), "layers carry transparency: use png (or leave it out)")
 

@@ -40,14 +40,19 @@ class RefKind(StrEnum):
     EMPTY = "empty"
     URL = "url"
     GENERATION_ID = "generation_id"
+    FILE = "file"
+    """`file:ID`: a file uploaded with the Files API."""
     PATH = "path"
 
 
 def classify_ref_text(text: str) -> RefKind:
-    """Whether `text` is a URL, a generation id (a UUID or an 8+ hex prefix) or a local path."""
+    """Whether `text` is a URL, a generation id (a UUID or an 8+ hex prefix), an uploaded file
+    (`file:ID`) or a local path."""
     text = text.strip()
     if not text:
         return RefKind.EMPTY
+    if text.startswith("file:"):
+        return RefKind.FILE
     scheme, sep, _ = text.partition("://")
     if sep and scheme.lower() in ("http", "https"):
         return RefKind.URL

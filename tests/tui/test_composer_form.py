@@ -361,3 +361,23 @@ async def test_use_selected_on_a_video_fills_the_start_frame() -> None:
         assert request is not None and request.video is not None
         assert request.video.start_frame is not None
         assert request.video.start_frame.generation_id == ID
+
+
+async def test_a_layering_job_and_web_search_from_the_form() -> None:
+    async with running() as s:
+        await s.prompt("a fox in the snow")
+        await s.flip("web-search")
+        request = s.composer.to_request()
+        assert request is not None and request.web_search is True
+        await s.choose("type", "layering")
+        assert not s.shown("web_search") and s.shown("layering.resolution")
+        assert s.shown("source")
+        await s.ref("source", "https://example.com/fox.png")
+        await s.choose("layering-resolution", "2k")
+        request = s.composer.to_request()
+        assert request is not None
+        body = request.to_json()
+        assert body["type"] == "layering" and body["layering"] == {"resolution": "2k"}
+        assert "web_search" not in body  # an image-only field, hidden: not sent
+        await s.prompt("x" * 501)
+        assert "at most 500" in s.under("prompt")

@@ -139,3 +139,18 @@ async def test_ctrl_j_right_after_a_path_waits_for_the_file_and_sends_it(tmp_pat
         source = sent.request.source
         assert source is not None and source.media_type == "image/png"
         assert source.data is not None and base64.b64decode(source.data) == content
+
+
+async def test_an_uploaded_file_is_a_reference_by_its_id() -> None:
+    file_id = "99999999-8888-4777-8666-555555555555"
+    async with running() as s:
+        await s.prompt("cat")
+        await s.choose("type", "image_edit")
+        await s.ref("source", f"file:{file_id}")
+        request = s.composer.to_request()
+        assert request is not None and request.source is not None
+        assert request.source.file_id == file_id
+        s.composer.load_body(request.to_json())  # shown back as typed
+        assert s.composer.query_one("#source", RefField).text == f"file:{file_id}"
+        await s.ref("source", "file:1234")
+        assert "is not file:<the file's whole id>" in s.under("source")

@@ -136,3 +136,24 @@ async def test_the_workstation_opens_files_with_shift_f(make_app: Any) -> None:
         await pilot.press("escape")
         await pilot.pause()
         assert not isinstance(app.screen, FilesScreen)
+
+
+async def test_a_file_picked_in_the_workstation_is_the_composer_reference(
+    make_app: Any, backend: Backend, tmp_path: Path
+) -> None:
+    image = tmp_path / "ref.png"
+    image.write_bytes(png_bytes(16, 16))
+    made = await library_on(backend.client, tmp_path).upload(image)
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: app.engine_started)
+        await pilot.press("f3", "F")
+        await settle(pilot)
+        await wait_until(pilot, lambda: rows(pilot) == 1)
+        await pilot.press("enter")
+        await settle(pilot)
+        composer = app.main_screen.composer
+        composer.prompt_editor.text = "a cat like this one"
+        request = composer.to_request()
+        assert request is not None and request.image_ref is not None
+        assert [ref.file_id for ref in request.image_ref] == [made.id]

@@ -26,6 +26,7 @@ from lumatui.api.enums import (
     SOURCE_TYPES,
     VIDEO_TYPES,
     GenerationType,
+    LayeringResolution,
     Model,
     OutputFormat,
     PoseStrength,
@@ -52,6 +53,7 @@ VIDEO_ONLY = frozenset({GenerationType.VIDEO})
 HDR_TYPES = frozenset({GenerationType.VIDEO, GenerationType.VIDEO_EDIT})
 EDIT_ONLY = frozenset({GenerationType.VIDEO_EDIT})
 REFRAME_ONLY = frozenset({GenerationType.VIDEO_REFRAME})
+LAYERING_ONLY = frozenset({GenerationType.LAYERING})
 VIDEO_SOURCES = frozenset({GenerationType.VIDEO_EDIT, GenerationType.VIDEO_REFRAME})
 
 GROUPS_OF_TYPE: dict[GenerationType, tuple[str, ...]] = {
@@ -60,6 +62,7 @@ GROUPS_OF_TYPE: dict[GenerationType, tuple[str, ...]] = {
     GenerationType.VIDEO: ("video",),
     GenerationType.VIDEO_EDIT: ("source", "video", "edit"),
     GenerationType.VIDEO_REFRAME: ("source", "video", "reframe"),
+    GenerationType.LAYERING: ("source", "layering"),
 }
 """The field groups a request type shows (mounted when first needed)."""
 
@@ -88,6 +91,8 @@ class FieldGroup:
 def model_options(kind: GenerationType) -> list[tuple[str, str]]:
     """The models that make `kind`, as Select options."""
     models = [Model.RAY_3_2] if kind.makes_video else sorted(IMAGE_MODELS)
+    if kind is GenerationType.LAYERING:
+        models = [Model.UNI_1]  # layer extraction runs on uni-1 only
     return [(str(m), str(m)) for m in models]
 
 
@@ -145,6 +150,7 @@ def compose_fields(prefill: dict[str, list[Widget]] | None = None) -> ComposeRes
     yield FieldSlot("video", *filled.get("video", ()))
     yield FieldSlot("edit", *filled.get("edit", ()))
     yield FieldSlot("reframe", *filled.get("reframe", ()))
+    yield FieldSlot("layering", *filled.get("layering", ()))
     with Collapsible(title="Advanced", id="advanced"):
         yield FormField(
             f"User id (your end-user's opaque id, at most {MAX_USER_ID_CHARS} characters)",
@@ -161,6 +167,7 @@ def build_group(name: str) -> FieldGroup:
         "video": _video_group,
         "edit": _edit_group,
         "reframe": _reframe_group,
+        "layering": _layering_group,
     }
     return builders[name]()
 
@@ -191,13 +198,15 @@ def _image_group() -> FieldGroup:
         "output_format",
         _choice(OutputFormat, "output-format"),
         types=IMAGE_TYPES,
-        classes="-row-end",
+    )
+    web = FormField(
+        "Web search", "web_search", Switch(id="web-search"), types=IMAGE_TYPES, classes="-row-end"
     )
     refs = FormField(
         "Reference images", "image_ref", RefList("image_ref", id="image-refs"), types=IMAGE_TYPES
     )
-    group.fields += [style, output]
-    group.slots["image-row"] = [style, output]
+    group.fields += [style, output, web]
+    group.slots["image-row"] = [style, output, web]
     group.slots["image"] = [_single(group, refs)]
     return group
 
@@ -324,4 +333,17 @@ def _reframe_group() -> FieldGroup:
         types=REFRAME_ONLY,
     )
     group.slots["reframe"] = [_single(group, position)]
+    return group
+
+
+def _layering_group() -> FieldGroup:
+    """Layer extraction: the resolution of every layer (the image to split is the source)."""
+    group = FieldGroup("layering", {})
+    resolution = FormField(
+        "Layer resolution",
+        "layering.resolution",
+        _choice(LayeringResolution, "layering-resolution"),
+        types=LAYERING_ONLY,
+    )
+    group.slots["layering"] = [_single(group, resolution)]
     return group

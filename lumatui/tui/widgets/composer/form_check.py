@@ -3,9 +3,10 @@
 A key changes one field. The field's part of the body is read again, and only what that
 part takes part in is checked again:
 
-- the prompt and the user id take part in no rule of the request, so each is checked
-  alone (its schema constraints and the client's own rules): a key in the prompt costs a
-  few microseconds, whatever the rest of the form holds;
+- the prompt and the user id take part in no rule of the request but the type's limit on
+  the prompt (`api.rules.prompt_rule_problems`), so each is checked alone (its schema
+  constraints, the client's own rules, that limit): a key in the prompt costs a few
+  microseconds, whatever the rest of the form holds;
 - every other field takes part in the request's cross-field rules, so a change there
   checks the rest of the request again (with a stand-in prompt), and that result is kept
   until another such field changes.
@@ -24,7 +25,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 from pydantic import TypeAdapter, ValidationError
 
 from lumatui.api.client_rules import prompt_problems
+from lumatui.api.enums import GenerationType
 from lumatui.api.field_errors import FieldError, humanize
+from lumatui.api.rules import prompt_rule_problems
 from lumatui.api.schema import GenerationRequest
 from lumatui.tui.widgets.composer.validation import Checked, check_body, under
 
@@ -64,8 +67,9 @@ def _isolated_adapter(name: str) -> TypeAdapter[Any]:
     return TypeAdapter(Annotated[info.annotation, info])  # type: ignore[arg-type]
 
 
-def isolated_problems(name: str, value: object) -> list[FieldError]:
-    """The problems of the prompt or the user id on its own (None: not given)."""
+def isolated_problems(name: str, value: object, kind: object = None) -> list[FieldError]:
+    """The problems of the prompt (for a request of type `kind`) or the user id on its own
+    (None: not given)."""
     found: list[FieldError] = []
     if value is None and name == "user_id":
         return found
@@ -75,6 +79,9 @@ def isolated_problems(name: str, value: object) -> list[FieldError]:
         found += [FieldError(name, humanize(detail)) for detail in exc.errors()]
     if name == "prompt" and isinstance(value, str):
         found += [FieldError(name, message) for message in prompt_problems(value)]
+        if kind in set(GenerationType):
+            rules = prompt_rule_problems(value, GenerationType(str(kind)))
+            found += [FieldError(name, message) for message in rules]
     return found
 
 
@@ -130,9 +137,16 @@ class FormCheck:
         self.parts[path] = part
         if path in ISOLATED:
             value = part.body.get(path)
-            self._own[path] = isolated_problems(path, value)
+            self._own[path] = isolated_problems(path, value, self._kind())
         else:
             self._rest = None
+            if path == "type" and "prompt" in self.parts:  # the type's limit on the prompt
+                prompt = self.parts["prompt"].body.get("prompt")
+                self._own["prompt"] = isolated_problems("prompt", prompt, self._kind())
+
+    def _kind(self) -> object:
+        type_part = self.parts.get("type")
+        return None if type_part is None else type_part.body.get("type")
 
     def drop(self, path: str) -> None:
         """A field no longer applies (hidden for this type)."""

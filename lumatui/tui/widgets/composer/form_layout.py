@@ -27,9 +27,10 @@ SLOT_GROUP = {
     "video": "video",
     "edit": "edit",
     "reframe": "reframe",
+    "layering": "layering",
 }
 """The group each slot of the form holds."""
-COMMON_ROWS = (("type", "model"), ("aspect_ratio", "style", "output_format"))
+COMMON_ROWS = (("type", "model"), ("aspect_ratio", "style", "output_format", "web_search"))
 """The rows of fields the form composes itself (a group fills the rest of the second)."""
 
 

@@ -220,6 +220,11 @@ class RefField(Widget):
                     )
                 )
             return {"generation_id": text}
+        if kind is RefKind.FILE:
+            file_id = text.removeprefix("file:").strip()
+            if not is_full_uuid(file_id):
+                problems.append(FieldError(self.path, f"{text} is not file:<the file's whole id>"))
+            return {"file_id": file_id}
         if self._answers(self._inline) and self._inline is not None:
             return self._inline[1].to_json()
         if self._answers(self._failure) and self._failure is not None:
@@ -246,6 +251,8 @@ class RefField(Widget):
             label = f"(inline {loaded.media_type}, {size_text(len(ref['data']) * 3 // 4)})"
             self._inline = (label, loaded)
             self._text.value = label
+        elif ref.get("file_id"):
+            self._text.value = f"file:{ref['file_id']}"
         else:
             self._text.value = str(ref.get("url") or ref.get("generation_id") or "")
             self._media.value = str(ref.get("media_type") or "")
