@@ -12,6 +12,7 @@ from lumatui.engine.queries import JobQuery, fold, matches, where_clause
 from lumatui.engine.store import JobStore
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from pathlib import Path
 
 PROMPTS = [
@@ -54,8 +55,9 @@ TEXTS = [
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> JobStore:
-    """A history holding the prompts above in a few states, types and models."""
+def store(tmp_path: Path) -> Iterator[JobStore]:
+    """A history holding the prompts above in a few states, types and models (closed after:
+    a connection left to the garbage collector removes its -wal file during a later test)."""
     opened = JobStore.open(tmp_path / "q.db")
     for n, prompt in enumerate(PROMPTS):
         request = GenerationRequest.model_validate(
@@ -85,7 +87,8 @@ def store(tmp_path: Path) -> JobStore:
                     opened.record_state(job.id, generation, now=1600.0)
         elif n % 2:
             opened.mark_local(job.id, JobState.UNCERTAIN, "no answer came back", now=2000.0 + n)
-    return opened
+    with opened:
+        yield opened
 
 
 @pytest.mark.parametrize("text", TEXTS)

@@ -63,11 +63,19 @@ def assert_clean(text: str | None, where: str = "") -> None:
         assert found is None, f"{where}: unsafe character {found.group()!r} in {text!r}"
 
 
-def tree(root: Path, *, exclude: tuple[Path, ...] = ()) -> set[str]:
-    """Every file and folder under `root` (relative paths), skipping the `exclude` trees."""
+SQLITE_COMPANIONS = ("-wal", "-shm", "-journal")
+"""Files SQLite makes and removes beside a database on its own (another test's history
+closing late, say): never a file the code under test wrote."""
+
+
+def tree(root: Path, *, exclude: tuple[Path, ...] = (), companions: bool = True) -> set[str]:
+    """Every file and folder under `root` (relative paths), skipping the `exclude` trees
+    (and, with `companions` False, SQLite's own -wal, -shm and -journal files)."""
     found: set[str] = set()
     for path in root.rglob("*"):
         if any(path == ex or ex in path.parents for ex in exclude):
+            continue
+        if not companions and path.name.endswith(SQLITE_COMPANIONS):
             continue
         found.add(str(path.relative_to(root)))
     return found
