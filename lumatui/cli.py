@@ -34,6 +34,7 @@ def _registrars() -> list[Callable[[argparse._SubParsersAction[argparse.Argument
         queue_cmd,
         rm_cmd,
         sim_cmd,
+        star_cmd,
         submit_cmd,
         wait_cmd,
     )
@@ -46,6 +47,8 @@ def _registrars() -> list[Callable[[argparse._SubParsersAction[argparse.Argument
         queue_cmd.register,
         list_cmd.register,
         rm_cmd.register,
+        star_cmd.register_star,
+        star_cmd.register_unstar,
         lineage_cmd.register,
         export_cmd.register,
         files_cmd.register,

@@ -125,6 +125,9 @@ class Settings(BaseSettings):
     theme: str | None = None
     bell: bool = False
     prices: dict[str, Annotated[float, Field(ge=0)]] = Field(default_factory=dict)
+    confirm_above_usd: float = Field(default=1.0, ge=0)
+    """A submit (a batch, or one job) dearer than this asks before sending; unknown prices
+    always ask."""
     log_level: str | None = None
     sim: SimConfig = Field(default_factory=SimConfig)
 

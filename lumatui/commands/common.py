@@ -386,6 +386,9 @@ def job_record(store: JobStore, job: Job) -> dict[str, Any]:
         "failure_code": job.failure_code,
         "failure_reason": job.failure_reason,
         "note": job.note,
+        "starred": job.starred,
+        "batch_id": job.batch_id,
+        "batch_label": job.batch_label,
     }
 
 

@@ -147,6 +147,10 @@ def render_details(details: dict[str, Any], job: Job) -> str:
         row("prompt", clean_text(job.prompt, 500)),
         row("created", local_time(job.created_at)),
     ]
+    if job.starred:
+        lines.append(row("starred", "yes (`lumatui unstar ID` removes the star)"))
+    if job.batch_id:
+        lines.append(row("batch", f"{job.batch_id[:8]}: {clean_text(job.batch_label or '', 200)}"))
     for parent in details["parent_roles"]:
         lines.append(row("parent", f"{parent['id']} ({parent['role']})"))
     if job.note:

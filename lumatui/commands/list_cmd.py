@@ -37,7 +37,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
             "List the job history, newest first, from the local database (no network). "
             "With --json, a JSON array of objects with id (the server id when known, else "
             "the local id), local_id, type, model, state, prompt, created_at (ISO-8601), "
-            "parents (ids), outputs (local paths), failure_code, failure_reason and note."
+            "parents (ids), outputs (local paths), failure_code, failure_reason, note, starred, "
+            "batch_id and batch_label (jobs sent together by one submit share a batch)."
         ),
         network=False,
     )
@@ -58,6 +59,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         default=[],
         choices=[m.value for m in Model],
         help="only this model (repeatable)",
+    )
+    stars = parser.add_mutually_exclusive_group()
+    stars.add_argument(
+        "--starred", dest="starred", action="store_true", default=None, help="only starred jobs"
+    )
+    stars.add_argument(
+        "--unstarred", dest="starred", action="store_false", help="only jobs without a star"
     )
     parser.add_argument("--text", default="", metavar="T", help="prompt, id or failure contains T")
     parser.add_argument(
@@ -88,6 +96,7 @@ def _list(args: argparse.Namespace) -> int:
         states=frozenset(states),
         types=frozenset(args.type),
         models=frozenset(args.model),
+        starred=args.starred,
     )
     with contextlib.closing(open_store(app_paths())) as store:
         jobs = store.page(query, offset=args.offset, limit=args.limit)
@@ -106,7 +115,8 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def render_table(jobs: list[Job], parents: dict[str, int]) -> str:
-    """Plain-text columns: id, state, type, model, created, parents, prompt (cleaned)."""
+    """Plain-text columns: id, state, type, model, created, parents, prompt (cleaned; a
+    starred job's prompt begins with `* `)."""
     from lumatui.api.text import clean_text
 
     columns = (("ID", 8), ("STATE", 10), ("TYPE", 13), ("MODEL", 9), ("CREATED", 19))
@@ -117,6 +127,6 @@ def render_table(jobs: list[Job], parents: dict[str, int]) -> str:
         lines.append(
             f"{job.short_id:<8}  {job.state!s:<10}  {job.type:<13}  {job.model:<9}  "
             f"{local_time(job.created_at):<19}  {count or '-'!s:<7}  "
-            f"{clean_text(job.prompt, PROMPT_WIDTH)}"
+            f"{'* ' if job.starred else ''}{clean_text(job.prompt, PROMPT_WIDTH)}"
         )
     return "\n".join(lines)

@@ -7,10 +7,10 @@ import contextlib
 import time
 from typing import TYPE_CHECKING, Any
 
+from lumatui.api.variations import MAX_BATCH_JOBS
 from lumatui.commands.common import (
     EXIT_API,
     EXIT_TIMEOUT,
-    EXIT_USAGE,
     CommandError,
     add_parser,
     engine_session,
@@ -26,6 +26,13 @@ from lumatui.commands.common import (
 )
 from lumatui.commands.guards import seconds
 from lumatui.commands.request_flags import add_request_flags, apply_flags, read_body
+from lumatui.commands.submit_plan import (
+    add_batch_flags,
+    confirm_batch,
+    plan_for,
+    print_dry_run,
+    validate_request,
+)
 from lumatui.commands.uploading import PendingUpload, open_uploader, upload_pending
 from lumatui.engine.events import Connectivity, JobChanged, SendRefused, SubmissionRejected
 from lumatui.engine.jobs import UNSENT_STATES, JobState, Orphan
@@ -33,7 +40,7 @@ from lumatui.engine.jobs import UNSENT_STATES, JobState, Orphan
 if TYPE_CHECKING:
     import argparse
 
-    from lumatui.api.schema import GenerationRequest
+    from lumatui.api.batches import BatchPlan
     from lumatui.commands.common import Session
     from lumatui.config import AppPaths, Settings
     from lumatui.engine.events import Event
@@ -41,7 +48,6 @@ if TYPE_CHECKING:
     from lumatui.engine.service import Engine
     from lumatui.engine.store import JobStore
 
-MAX_COUNT = 100
 MAX_UNAVAILABLE = 4
 """502/503 answers in a row before a one-shot submit gives up (exit 4, nothing created)."""
 UNSENT = UNSENT_STATES
@@ -61,7 +67,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
             "exits 2 with nothing sent. submit sends only the jobs it was asked to send. A "
             "refused key (401/403) or no balance (402) is said at once and exits 4; a job "
             "still unsent when submit stops (a refusal, --timeout, ctrl+c) is cancelled, "
-            "nothing created, unless --queue hands it to the history's queue."
+            "nothing created, unless --queue hands it to the history's queue. A --prompt "
+            "with alternatives, `a {red|blue} fox at {dawn|dusk}`, makes one job per "
+            "combination (`\\{` is a literal brace; a body from a file is sent as written), "
+            "each sent --runs times: one batch of at most 64 jobs. A batch dearer than "
+            "confirm_above_usd (default $1), or of unknown price, asks first (--yes skips); "
+            "--dry-run prints the requests and their total instead of sending."
         ),
         network=True,
         json_option=False,
@@ -80,13 +91,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument("--wait", action="store_true", help="wait until done; print output paths")
     parser.add_argument(
-        "--count",
-        type=int,
-        default=1,
-        metavar="N",
-        help=f"submit the request N times (1-{MAX_COUNT}); each is a separate, paid job",
-    )
-    parser.add_argument(
         "--timeout", type=seconds, default=None, metavar="S", help="give up after S seconds"
     )
     parser.add_argument(
@@ -97,7 +101,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--yes",
         action="store_true",
-        help="send a job whose price is unknown (layering, web search) without asking",
+        help="send without asking a job (or batch) whose price is unknown (layering, web "
+        "search) or above confirm_above_usd (default $1)",
     )
     parser.add_argument(
         "--queue",
@@ -112,6 +117,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="on HTTP 402 (no balance) keep the job waiting and try again, instead of "
         "exiting 4 at once",
     )
+    add_batch_flags(parser)
     add_request_flags(parser)
     parser.set_defaults(handler=run)
 
@@ -125,77 +131,21 @@ def run(args: argparse.Namespace) -> int:
 def _submit(args: argparse.Namespace, json_mode: bool) -> int:
     if args.body is not None and args.json:
         raise CommandError("give the request body with --json FILE or with --body FILE, not both")
-    if not 1 <= args.count <= MAX_COUNT:
-        raise CommandError(f"--count must be between 1 and {MAX_COUNT}")
+    if not 1 <= args.runs <= MAX_BATCH_JOBS:
+        raise CommandError(f"--runs must be between 1 and {MAX_BATCH_JOBS}")
     settings, paths = load_settings_for(args)
     body = read_body(args.body if args.body is not None else (args.json or None))
     uploads: list[PendingUpload] = []
     with contextlib.closing(open_store(paths)) as store:
         body = apply_flags(body, args, store, inline_cap=settings.inline_cap_bytes, uploads=uploads)
     request = validate_request(body, allow_unknown=args.allow_unknown_fields)
-    confirm_price(request, settings, count=args.count, yes=args.yes)
-    return asyncio.run(_send(args, settings, paths, request, json_mode, body, uploads))
-
-
-def validate_request(
-    body: dict[str, Any], *, allow_unknown: bool = False, quiet: bool = False
-) -> GenerationRequest:
-    """The request, or CommandError (exit 2) listing every problem at its JSON path.
-
-    A field this version does not know is a warning, and is sent as is only when allowed.
-    """
-    from pydantic import ValidationError
-
-    from lumatui.api.capabilities import server_problems
-    from lumatui.api.field_errors import FieldError, field_errors, json_path
-    from lumatui.api.schema import GenerationRequest
-    from lumatui.api.unknown_fields import split_unknown_fields, unknown_field_warning
-
-    known, unknown = split_unknown_fields(body)
-    if unknown and not quiet:
-        for loc, _ in unknown:
-            warn(f"lumatui: {unknown_field_warning(json_path(loc))}")
-    if unknown and not allow_unknown:
-        fields = [FieldError(json_path(loc), "not known to this version") for loc, _ in unknown]
-        raise CommandError(
-            "the body has fields this version of lumatui does not know; nothing was sent. "
-            "Pass --allow-unknown-fields to send them as they are",
-            EXIT_USAGE,
-            fields,
-        )
-    try:
-        request = GenerationRequest.model_validate(known)
-    except ValidationError as exc:
-        raise CommandError(
-            "the request is not valid; nothing was sent", EXIT_USAGE, field_errors(exc)
-        ) from None
-    problems = [FieldError(json_path(p.loc), p.message) for p in server_problems(request)]
-    if problems:
-        raise CommandError(
-            "the model would refuse this request; nothing was sent", EXIT_USAGE, problems
-        )
-    return request.with_unknown_fields(unknown) if unknown else request
-
-
-def confirm_price(request: GenerationRequest, settings: Settings, *, count: int, yes: bool) -> None:
-    """A job whose price is unknown is sent only when a person agrees (or --yes says so)."""
-    import sys
-
-    from lumatui.api.pricing import price_of
-
-    price = price_of(request, settings.prices)
-    if price.known or yes:
-        return
-    jobs = "this job" if count == 1 else f"these {count} jobs"
-    if not sys.stdin.isatty():
-        raise CommandError(
-            f"the price of {jobs} is unknown ({price.basis}); nothing was sent. "
-            "Pass --yes to send anyway"
-        )
-    sys.stderr.write(f"lumatui: the price of {jobs} is unknown ({price.basis}). Send? [y/N] ")
-    sys.stderr.flush()
-    if sys.stdin.readline().strip().lower() not in ("y", "yes"):
-        raise CommandError("not sent")
+    # Alternatives come only from --prompt: a body from a file is sent as written.
+    plan = plan_for(request, settings, runs=args.runs, expand=args.prompt is not None)
+    if args.dry_run:
+        print_dry_run(plan, uploads, json_mode=json_mode)
+        return 0
+    confirm_batch(plan, settings, yes=args.yes)
+    return asyncio.run(_send(args, settings, paths, plan, json_mode, body, uploads))
 
 
 class _Progress:
@@ -269,7 +219,7 @@ async def _send(
     args: argparse.Namespace,
     settings: Settings,
     paths: AppPaths,
-    request: GenerationRequest,
+    plan: BatchPlan,
     json_mode: bool,
     body: dict[str, Any],
     uploads: list[PendingUpload],
@@ -279,7 +229,7 @@ async def _send(
     sessions: list[Session] = []
     try:
         return await _send_in(
-            args, settings, paths, request, json_mode, orphan, ids, sessions, body, uploads
+            args, settings, paths, plan, json_mode, orphan, ids, sessions, body, uploads
         )
     finally:
         if sessions:
@@ -291,7 +241,7 @@ async def _send_in(
     args: argparse.Namespace,
     settings: Settings,
     paths: AppPaths,
-    request: GenerationRequest,
+    plan: BatchPlan,
     json_mode: bool,
     orphan: Orphan,
     ids: list[str],
@@ -307,14 +257,18 @@ async def _send_in(
             uploader = open_uploader(session.backend, paths, settings)
             await upload_pending(uploader, uploads)
             request = validate_request(body, allow_unknown=args.allow_unknown_fields, quiet=True)
+            plan = plan_for(request, settings, runs=args.runs, expand=args.prompt is not None)
         engine = session.engine
         session.stop_reason = "lumatui submit was interrupted"
-        progress = _Progress(set(), args.count, wait_for_balance=args.wait_for_balance)
+        progress = _Progress(set(), plan.size, wait_for_balance=args.wait_for_balance)
         engine.subscribe(progress)
-        for _ in range(args.count):
-            job = await engine.submit(request)
-            ids.append(job.id)
-            progress.ids.add(job.id)
+        if plan.size == 1:
+            jobs = [await engine.submit(plan.requests[0])]
+        else:
+            # One batch: recorded at once under one batch id, then sent in order.
+            jobs = await engine.submit_batch(plan.requests, label=plan.label)
+        ids.extend(job.id for job in jobs)
+        progress.ids.update(ids)
         code = await _follow(engine, ids, progress, deadline, wait=args.wait)
         if code == EXIT_API:
             session.stop_reason = f"lumatui submit stopped: {progress.trouble}"

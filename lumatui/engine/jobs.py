@@ -96,6 +96,12 @@ class Job:
     """A waiting job is not sent before this time (a 429's Retry-After, a backoff)."""
     rev: int = 0
     """The history's change counter when this row last changed (newer rows have higher)."""
+    batch_id: str | None = None
+    """Jobs sent together (alternatives x runs) share this id; None for a single job."""
+    batch_label: str | None = None
+    """The batch's prompt as written, alternatives and all."""
+    starred: bool = False
+    """A lasting mark a person put on the job (`*`, `lumatui star`)."""
 
     @property
     def short_id(self) -> str:

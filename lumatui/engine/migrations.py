@@ -100,6 +100,16 @@ MIGRATIONS: tuple[str, ...] = (
     );
     INSERT INTO counters VALUES ('rev', 0)
     """,
+    # 5 (the stars-and-batches migration; 4 is output facts, from another branch): jobs sent
+    # together (a prompt's alternatives times N runs) share a batch id and its label (the
+    # prompt as written); `starred` is a lasting mark a person puts on a job.
+    """
+    ALTER TABLE jobs ADD COLUMN batch_id TEXT;
+    ALTER TABLE jobs ADD COLUMN batch_label TEXT;
+    ALTER TABLE jobs ADD COLUMN starred INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX jobs_by_batch ON jobs (batch_id, seq) WHERE batch_id IS NOT NULL;
+    CREATE INDEX jobs_starred ON jobs (seq) WHERE starred = 1
+    """,
 )
 
 

@@ -26,6 +26,8 @@ class JobQuery:
     types: frozenset[str] = field(default_factory=frozenset)
     models: frozenset[str] = field(default_factory=frozenset)
     hide_finished: bool = False
+    starred: bool | None = None
+    """True: only starred jobs (`star:yes`); False: only unstarred (`star:no`); None: both."""
     sort: str = "created"
     descending: bool = True
 
@@ -47,6 +49,9 @@ def where_clause(query: JobQuery) -> tuple[str, tuple[Any, ...]]:
     if query.hide_finished:
         parts.append(f"state NOT IN ({','.join('?' * len(FINISHED_STATES))})")
         params.extend(sorted(FINISHED_STATES))
+    if query.starred is not None:
+        parts.append("starred = ?")
+        params.append(int(query.starred))
     if query.text:
         pattern = (
             "%" + query.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"

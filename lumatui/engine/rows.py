@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 JOB_COLUMNS = (
     "id, seq, generation_id, type, model, prompt, request_json, state, created_at, updated_at,"
     " submitted_at, finished_at, server_created_at, failure_code, failure_reason, note,"
-    " owner, orphan, due_at, rev"
+    " owner, orphan, due_at, rev, batch_id, batch_label, starred"
 )
 OUTPUT_COLUMNS = (
     "job_id, n, media_type, url, url_fetched_at, local_path, size_bytes, sha256, error,"
@@ -30,6 +30,7 @@ def job_from_row(row: Sequence[Any]) -> Job:
     values = list(row)
     values[7] = JobState(values[7])
     values[17] = Orphan(values[17])
+    values[22] = bool(values[22])
     return Job(*values)
 
 

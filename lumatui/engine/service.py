@@ -214,6 +214,26 @@ class Engine:
         """The job the user is looking at: its GETs go first when the rate cap is reached."""
         self.poller.select(job_id)
 
+    async def submit_batch(self, requests: Sequence[GenerationRequest], *, label: str) -> list[Job]:
+        """Record a batch (`api.batches.plan_batch`) in one transaction under one batch id,
+        owned here, then queue each job; the stored jobs, in sending order."""
+        owner, orphan = self.owner, self.options.orphan
+        jobs = await self.db.write(
+            lambda s: s.record_batch(
+                requests, label=label, note="about to be sent", owner=owner, orphan=orphan
+            )
+        )
+        for job in jobs:
+            self.bus.publish(JobChanged(job))
+            self.submitter.enqueue(job.id)
+        return jobs
+
+    async def set_star(self, job_id: str, starred: bool) -> Job:
+        """Star or unstar a job (a lasting mark in the history); the job as stored."""
+        job = await self.db.write(lambda s: s.set_star(job_id, starred))
+        self.bus.publish(JobChanged(job))
+        return job
+
     async def cancel(self, job_id: str) -> tuple[Job, str | None]:
         """Cancel a job that was never sent (any process's); the job, and why not if not."""
         job, why_not = await self.db.write(

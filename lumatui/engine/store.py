@@ -18,7 +18,7 @@ from lumatui.engine.claims import Claims
 from lumatui.engine.jobs import POLLED_STATES, Edge, Job, JobState, Orphan
 from lumatui.engine.lineage import references
 from lumatui.engine.queries import JobQuery, where_clause
-from lumatui.engine.rows import job_in, select_jobs, set_state
+from lumatui.engine.rows import job_in, select_jobs, set_state, touch
 from lumatui.engine.store_outputs import MAX_OUTPUTS, OutputRecords, store_outputs
 
 if TYPE_CHECKING:
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from lumatui.api.schema import Generation, GenerationRequest
+    from lumatui.engine.db import Txn
 
 
 class JobStore(OutputRecords, Claims):
@@ -57,35 +58,40 @@ class JobStore(OutputRecords, Claims):
     ) -> Job:
         """Write a request *before* it is sent (`submitting`, or `waiting` behind others)."""
         now = time.time() if now is None else now
-        job_id = str(uuid.uuid4())
-        body = json.dumps(request.to_json(), separators=(",", ":"), ensure_ascii=False)
         with self.transaction() as txn:
-            cursor = txn.execute(
-                "INSERT INTO jobs (id, type, model, prompt, request_json, state, created_at,"
-                " updated_at, note, owner, orphan, rev)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    job_id,
-                    str(request.effective_type),
-                    str(request.effective_model),
-                    request.prompt,
-                    body,
-                    state,
-                    now,
-                    now,
-                    note,
-                    owner,
-                    orphan,
-                    txn.rev,
-                ),
-            )
-            seq = cursor.lastrowid
-            txn.execute("INSERT INTO state_changes VALUES (?, ?, ?, ?)", (seq, state, now, note))
-            txn.db.executemany(
-                "INSERT OR IGNORE INTO edges VALUES (?, ?, ?)",
-                [(job_id, parent, role) for role, parent in references(request)],
-            )
+            return _insert_job(txn, request, state, note, owner, orphan, now)
+
+    def record_batch(
+        self,
+        requests: Sequence[GenerationRequest],
+        *,
+        label: str,
+        state: JobState = JobState.WAITING,
+        note: str | None = None,
+        owner: str | None = None,
+        orphan: Orphan = Orphan.SEND,
+        now: float | None = None,
+    ) -> list[Job]:
+        """Write a batch's requests in one transaction (all or none), sharing a new batch id.
+
+        `label` is the prompt as written, alternatives and all.
+        """
+        now = time.time() if now is None else now
+        batch = (str(uuid.uuid4()), label)
+        with self.transaction() as txn:
+            return [_insert_job(txn, r, state, note, owner, orphan, now, batch) for r in requests]
+
+    def set_star(self, job_id: str, starred: bool) -> Job:
+        """Star or unstar a job (a lasting mark); the job as stored. KeyError if there is none."""
+        with self.transaction() as txn:
+            job_in(txn, job_id)
+            txn.execute("UPDATE jobs SET starred = ? WHERE id = ?", (int(starred), job_id))
+            touch(txn, job_id)
             return job_in(txn, job_id)
+
+    def batch(self, batch_id: str) -> list[Job]:
+        """The jobs of a batch, in the order they were recorded."""
+        return self._jobs("WHERE batch_id = ? ORDER BY seq", (batch_id,))
 
     def mark_submitted(
         self, job_id: str, generation: Generation, *, now: float | None = None
@@ -284,6 +290,51 @@ class JobStore(OutputRecords, Claims):
     def _jobs(self, tail: str, params: Sequence[object] = ()) -> list[Job]:
         with self.reading() as db:
             return select_jobs(db, tail, params)
+
+
+def _insert_job(
+    txn: Txn,
+    request: GenerationRequest,
+    state: JobState,
+    note: str | None,
+    owner: str | None,
+    orphan: Orphan,
+    now: float,
+    batch: tuple[str, str] | None = None,
+) -> Job:
+    """Insert one job row (its first state change and its lineage edges) in `txn`."""
+    job_id = str(uuid.uuid4())
+    body = json.dumps(request.to_json(), separators=(",", ":"), ensure_ascii=False)
+    batch_id, label = batch or (None, None)
+    cursor = txn.execute(
+        "INSERT INTO jobs (id, type, model, prompt, request_json, state, created_at,"
+        " updated_at, note, owner, orphan, rev, batch_id, batch_label)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            job_id,
+            str(request.effective_type),
+            str(request.effective_model),
+            request.prompt,
+            body,
+            state,
+            now,
+            now,
+            note,
+            owner,
+            orphan,
+            txn.rev,
+            batch_id,
+            label,
+        ),
+    )
+    txn.execute(
+        "INSERT INTO state_changes VALUES (?, ?, ?, ?)", (cursor.lastrowid, state, now, note)
+    )
+    txn.db.executemany(
+        "INSERT OR IGNORE INTO edges VALUES (?, ?, ?)",
+        [(job_id, parent, role) for role, parent in references(request)],
+    )
+    return job_in(txn, job_id)
 
 
 def local_state(api_state: object) -> JobState:

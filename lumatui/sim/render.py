@@ -75,6 +75,8 @@ class RenderPlan:
     long_side: int
     inputs: list[InputSpec] = field(default_factory=list)
     web_search: bool = False
+    variant: int = 0
+    """Runs of one request differ by this (from the generation id); 0 in older stored plans."""
 
     def to_json(self) -> str:
         """The stored form."""
@@ -194,6 +196,7 @@ class Renderer:
                     source=one.get("source"),
                     refs=refs,
                     web_search=plan.web_search,
+                    variant=plan.variant,
                 )
             )
         video_in = {spec.role: data for spec, data in inputs if spec.want == "video"}
@@ -215,6 +218,7 @@ class Renderer:
                 source_video=video_in.get("source"),
                 extend_from=video_in.get("start", video_in.get("end")),
                 loop=plan.loop,
+                variant=plan.variant,
             )
         )
 

@@ -31,6 +31,7 @@ from lumatui.sim.errors import ApiError, field_error, rejected, validation_detai
 from lumatui.sim.faults import FaultInjector, FaultProfile
 from lumatui.sim.files import SimFiles
 from lumatui.sim.inputs import Resolved, resolve_inputs
+from lumatui.sim.media.variant import variant_of
 from lumatui.sim.ratelimit import RateLimiter, Verdict
 from lumatui.sim.render import EXTENSIONS, Renderer, RenderPlan, default_media, request_seed
 from lumatui.sim.signing import UrlSigner, load_secret
@@ -218,6 +219,8 @@ class Simulator:
             long_side=long_side,
             inputs=resolved.specs,
             web_search=bool(request.web_search),
+            # The request decides the composition; the generation varies it (runs differ).
+            variant=variant_of(generation_id),
         )
         return GenerationRow(
             id=generation_id,

@@ -61,7 +61,8 @@ def test_base_url_may_come_before_the_subcommand(
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["--count", "0"], "--count must be between 1 and 100"),
+        (["--count", "0"], "--runs must be between 1 and 64"),
+        (["--runs", "65"], "--runs must be between 1 and 64"),
         (["--type", "video_edit", "--edit-control", "depth"], "NAME.FIELD=VALUE"),
         (["--type", "video_reframe", "--source-position", "1,2"], "four numbers"),
         (["--source-media-type", "video/mp4"], "needs a --source"),

@@ -42,3 +42,14 @@ async def completed(
     done = await finish(client, sim, clock, created["id"])
     assert done["state"] == "completed", done
     return done
+
+
+async def fetch_output(client: httpx.AsyncClient, url: str) -> bytes:
+    """An output's bytes through the same in-process app (the URL is presigned)."""
+    import httpx
+
+    transport = client._transport  # the ASGI transport of the fixture's client
+    async with httpx.AsyncClient(transport=transport) as plain:
+        reply = await plain.get(url)
+    assert reply.status_code == 200
+    return reply.content

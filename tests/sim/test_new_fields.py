@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -168,12 +169,28 @@ async def test_bad_media_data_is_422(api: httpx.AsyncClient, ref: dict[str, str]
 async def test_web_search_is_visible_in_the_output(
     api: httpx.AsyncClient, sim: Simulator, clock: ManualClock
 ) -> None:
-    plain = await completed(api, sim, clock, prompt="a red bicycle", aspect_ratio="1:1")
+    from lumatui.sim.media import ImageJob
+    from lumatui.sim.media.image import render_image
+
     searched = await completed(
         api, sim, clock, prompt="a red bicycle", aspect_ratio="1:1", web_search=True
     )
-    a = Image.open(io.BytesIO(await fetch(api, plain["output"][0]["url"]))).convert("RGB")
-    b = Image.open(io.BytesIO(await fetch(api, searched["output"][0]["url"]))).convert("RGB")
+    served = Image.open(io.BytesIO(await fetch(api, searched["output"][0]["url"])))
+    assert served.size[0] > 0
+    # The mark alone differs: compared within one variant, since each generation of a
+    # request varies its picture (runs differ).
+    job = ImageJob(
+        prompt="a red bicycle",
+        kind="image",
+        aspect_ratio="1:1",
+        output_format="png",
+        style=None,
+        seed=0,
+        long_side=256,
+        variant=7,
+    )
+    a = Image.open(io.BytesIO(render_image(job))).convert("RGB")
+    b = Image.open(io.BytesIO(render_image(replace(job, web_search=True)))).convert("RGB")
     corner = (0, 0, a.width // 4, a.height // 4)
     assert a.crop(corner).tobytes() != b.crop(corner).tobytes()
     rest = (a.width // 2, a.height // 2, a.width, a.height * 3 // 4)

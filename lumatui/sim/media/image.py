@@ -54,7 +54,9 @@ def _picture(job: ImageJob, size: tuple[int, int]) -> Image.Image:
 
     work = _work_size(size)
     refs = [decode.open_image(data, fit=work) for data in job.refs]
-    scene = build_scene(job.prompt, job.seed)
+    from lumatui.sim.media.variant import vary
+
+    scene = vary(build_scene(job.prompt, job.seed), job.variant)
     ref_colours = [colour for ref in refs for colour in paint.dominant_colours(ref, 2)]
     scene = scene.tinted(ref_colours, REF_PULL)
     if job.kind == "image_edit" and job.source is not None:

@@ -35,6 +35,8 @@ class ImageJob:
     source: bytes | None = None
     refs: tuple[bytes, ...] = ()
     web_search: bool = False
+    variant: int = 0
+    """Which run of the request this is (`variant.variant_of` the generation id): runs differ."""
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,8 @@ class VideoJob:
     source_video: bytes | None = None
     extend_from: bytes | None = None
     loop: bool = False
+    variant: int = 0
+    """Which run of the request this is (`variant.variant_of` the generation id): runs differ."""
     lead_into: bytes | None = None
 
 

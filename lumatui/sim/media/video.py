@@ -138,9 +138,10 @@ def _scene_for(job: VideoJob, anchor_images: Sequence[Image.Image]) -> Scene:
     """The job's scene, its palette pulled toward the colours of the images it must show."""
     from lumatui.sim.media import paint
     from lumatui.sim.media.scene import build_scene
+    from lumatui.sim.media.variant import vary
 
     colours = [c for image in anchor_images for c in paint.dominant_colours(image, 2)]
-    return build_scene(job.prompt, job.seed).tinted(colours, ANCHOR_PULL)
+    return vary(build_scene(job.prompt, job.seed), job.variant).tinted(colours, ANCHOR_PULL)
 
 
 def _anchor_images(

@@ -1,4 +1,4 @@
-"""The job list's filter line: free text plus `state:`, `type:` and `model:` tokens.
+"""The job list's filter line: free text plus `state:`, `type:`, `model:` and `star:` tokens.
 
 `state:failed,uncertain type:video fox` keeps failed or uncertain videos whose prompt (or id,
 or failure code) contains "fox". The same query goes to SQLite for paging, and `matches`
@@ -16,6 +16,9 @@ if TYPE_CHECKING:
     from lumatui.engine.jobs import Job
 
 TOKEN_FIELDS = {"state": "states", "is": "states", "type": "types", "model": "models"}
+STAR_VALUES = {"yes": True, "y": True, "true": True, "1": True}
+STAR_VALUES.update({"no": False, "n": False, "false": False, "0": False})
+"""`star:yes` keeps starred jobs, `star:no` the others."""
 SORT_COLUMNS = tuple(SORTABLE)
 """The columns the list sorts by, in the order the sort key cycles through them."""
 
@@ -25,8 +28,12 @@ def parse_filter(text: str, base: JobQuery | None = None) -> JobQuery:
     base = base or JobQuery()
     values: dict[str, set[str]] = {"states": set(), "types": set(), "models": set()}
     words: list[str] = []
+    starred: bool | None = None
     for word in text.split():
         name, sep, rest = word.partition(":")
+        if sep and name.lower() in ("star", "starred") and rest.lower() in STAR_VALUES:
+            starred = STAR_VALUES[rest.lower()]
+            continue
         field = TOKEN_FIELDS.get(name.lower()) if sep else None
         if field is None or not rest:
             words.append(word)
@@ -38,6 +45,7 @@ def parse_filter(text: str, base: JobQuery | None = None) -> JobQuery:
         states=frozenset(values["states"]),
         types=frozenset(values["types"]),
         models=frozenset(values["models"]),
+        starred=starred,
     )
 
 
@@ -52,6 +60,8 @@ def describe(query: JobQuery) -> str:
         )
         if values
     ]
+    if query.starred is not None:
+        parts.append(f"star:{'yes' if query.starred else 'no'}")
     if query.text:
         parts.append(query.text)
     return " ".join(parts)
@@ -66,6 +76,8 @@ def matches(job: Job, query: JobQuery) -> bool:
     if query.models and job.model not in query.models:
         return False
     if query.hide_finished and job.state.is_finished:
+        return False
+    if query.starred is not None and job.starred is not query.starred:
         return False
     if query.text:
         needle = query.text.lower()
