@@ -198,16 +198,20 @@ def _image_group() -> FieldGroup:
         "output_format",
         _choice(OutputFormat, "output-format"),
         types=IMAGE_TYPES,
+        classes="-row-end",
     )
     web = FormField(
-        "Web search", "web_search", Switch(id="web-search"), types=IMAGE_TYPES, classes="-row-end"
+        "Web search (look up references first)",
+        "web_search",
+        Switch(id="web-search"),
+        types=IMAGE_TYPES,
     )
     refs = FormField(
         "Reference images", "image_ref", RefList("image_ref", id="image-refs"), types=IMAGE_TYPES
     )
-    group.fields += [style, output, web]
-    group.slots["image-row"] = [style, output, web]
-    group.slots["image"] = [_single(group, refs)]
+    group.fields += [style, output]
+    group.slots["image-row"] = [style, output]
+    group.slots["image"] = [_single(group, web), _single(group, refs)]
     return group
 
 

@@ -30,7 +30,7 @@ SLOT_GROUP = {
     "layering": "layering",
 }
 """The group each slot of the form holds."""
-COMMON_ROWS = (("type", "model"), ("aspect_ratio", "style", "output_format", "web_search"))
+COMMON_ROWS = (("type", "model"), ("aspect_ratio", "style", "output_format"))
 """The rows of fields the form composes itself (a group fills the rest of the second)."""
 
 
