@@ -44,6 +44,7 @@ JOB_ACTIONS = (
     "copy_curl",
     "open_output",
     "use_selected",
+    "replay",
 )
 """Every action on the selected job done here, by the name its binding passes (cancel, remove,
 poll_now and re-runs of marked jobs are in `job_bulk.py`)."""
@@ -145,6 +146,11 @@ class JobActions:
 
         self.app.push_screen(ConfirmScreen("Re-run", "\n".join(lines), YES_NO), callback=answered)
 
+    def _replay(self, job: Job) -> None:
+        from lumatui.tui.screens.replay_action import start_replay
+
+        start_replay(self.app, self.engine, self.settings, self.host.composer, job)
+
     # -- copying and looking --------------------------------------------------------------
 
     def _copy_id(self, job: Job) -> None:
@@ -208,6 +214,7 @@ DIRECT: dict[str, Callable[[JobActions, Job], None]] = {
     "copy_curl": JobActions._copy_curl,
     "open_output": JobActions._open_output,
     "use_selected": JobActions._use_selected,
+    "replay": JobActions._replay,
 }
 """The actions that do not fill the composer from the job, by name: with `CHAINS`, the table
 `JobActions.run` dispatches through (`JOB_ACTIONS` lists both)."""

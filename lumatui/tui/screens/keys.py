@@ -18,6 +18,12 @@ JOB_BINDINGS = (
     ("f", "reframe", "Reframe", "Reframe the selected video to another aspect ratio"),
     ("r", "rerun", "Re-run", "Run the selected job's request again (asks first: it is paid)"),
     ("b", "branch", "Branch", "Load the selected job's request into the composer to change it"),
+    (
+        "R",
+        "replay",
+        "Replay",
+        "Replay the selected job's chain with the composer's request in its place (plan first)",
+    ),
     ("y", "copy_id", "Copy id", "Copy the selected job's id (OSC 52, or a file)"),
     ("c", "copy_curl", "Copy curl", "Copy the request as a curl command ($LUMA_AGENTS_API_KEY)"),
     ("o", "open_output", "Open", "Open the selected job's output with the system viewer"),
