@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from lumatui.api.text import clean_text
+from lumatui.commands.submit_plan import abbreviated
 from lumatui.engine.replay import display_body, total_usd
 
 if TYPE_CHECKING:
@@ -59,7 +60,7 @@ def plan_text(plan: ReplayPlan, prices: list[Price], old: dict[str, Job]) -> str
             + f", re-makes {old_id(old, step.replaces_job_id)[:8]}, waits for {waits}, {price}"
             + (f": {prompt!r}" if prompt else "")
         )
-        lines.extend("    " + line for line in readable_json(_abbreviated(body)).splitlines())
+        lines.extend("    " + line for line in readable_json(abbreviated(body)).splitlines())
     return "\n".join(lines)
 
 
@@ -67,22 +68,3 @@ def old_id(old: dict[str, Job], job_id: str) -> str:
     """The server id of the old job (its local id before it had one, or if it is gone)."""
     job = old.get(job_id)
     return job.generation_id or job.id if job is not None else job_id
-
-
-LONG_DATA = 64
-
-
-def _abbreviated(value: Any) -> Any:
-    """The body with inline media shortened, so a plan stays readable (JSON keeps it whole)."""
-    if isinstance(value, dict):
-        return {
-            k: (
-                f"<{len(v)} characters of base64>"
-                if k == "data" and isinstance(v, str) and len(v) > LONG_DATA
-                else _abbreviated(v)
-            )
-            for k, v in value.items()
-        }
-    if isinstance(value, list):
-        return [_abbreviated(v) for v in value]
-    return value

@@ -150,21 +150,22 @@ def print_dry_run(plan: BatchPlan, uploads: list[PendingUpload], *, json_mode: b
         return
     for n, (request, price) in enumerate(zip(plan.requests, plan.prices, strict=True), 1):
         print(f"job {n} of {plan.size}  {price}", flush=True)
-        print(f"  {clean_text(json_text(_abbreviated(request.to_json())), 100_000)}")
+        print(f"  {clean_text(json_text(abbreviated(request.to_json())), 100_000)}")
     print(f"total: {plan.summary()}; nothing was sent (--dry-run)", flush=True)
 
 
-def _abbreviated(value: Any) -> Any:
-    """The body with long inline data shortened, so a dry run stays readable."""
+def abbreviated(value: Any) -> Any:
+    """The body with long inline data shortened, so a dry run or a plan stays readable
+    (`--json` keeps it whole)."""
     if isinstance(value, dict):
         return {
             k: (
                 f"<{len(v)} characters of base64>"
                 if k == "data" and isinstance(v, str) and len(v) > LONG_DATA
-                else _abbreviated(v)
+                else abbreviated(v)
             )
             for k, v in value.items()
         }
     if isinstance(value, list):
-        return [_abbreviated(v) for v in value]
+        return [abbreviated(v) for v in value]
     return value
