@@ -168,3 +168,18 @@ def test_doctor_reaches_only_the_terminal_probe() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stderr.strip() == "", f"doctor loaded {done.stderr}"
+
+
+def test_no_test_module_imports_another() -> None:
+    """Shared helpers live in conftest or helper modules, never in another test module."""
+    import re
+    from pathlib import Path
+
+    tests = Path(__file__).parent
+    pattern = re.compile(r"^\s*(from|import)\s+tests(\.\w+)*\.test_\w+", re.M)
+    offenders = [
+        str(path.relative_to(tests))
+        for path in tests.rglob("test_*.py")
+        if pattern.search(path.read_text(encoding="utf-8"))
+    ]
+    assert offenders == []

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from lumatui.api import errors
-from tests.api.test_client import GID, KEY, Server, Sleeps, make_client, prompt_request, reply
+from tests.api.client_host import GID, KEY, Server, Sleeps, make_client, prompt_request, reply
 
 
 @pytest.fixture(autouse=True)

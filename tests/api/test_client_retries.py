@@ -13,7 +13,7 @@ import pytest
 from lumatui.api import errors
 from lumatui.api.client import BACKOFF_CAP, AgentsClient
 from lumatui.api.sending import SendProbe
-from tests.api.test_client import (
+from tests.api.client_host import (
     GID,
     KEY,
     Server,

@@ -18,7 +18,7 @@ from lumatui.api.download import (
     output_folder,
 )
 from lumatui.api.hosts import is_loopback
-from tests.api.test_client import KEY, Server, make_client
+from tests.api.client_host import KEY, Server, make_client
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator

@@ -11,7 +11,7 @@ from lumatui.api.schema import Generation, GenerationRequest
 from lumatui.tui.widgets.lineage import LineageTree
 from lumatui.tui.widgets.lineage.labels import NodeData, node_label, visible_text
 from tests.tui.conftest import settle
-from tests.tui.test_preview_host import SIZE, Host, Seeder, seed, store, thumbnails
+from tests.tui.preview_host import SIZE, Host, Seeder, seed, store, thumbnails
 
 if TYPE_CHECKING:
     from textual.widgets.tree import TreeNode

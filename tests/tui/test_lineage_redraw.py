@@ -8,7 +8,7 @@ import pytest
 
 from lumatui.tui.widgets.lineage import LineageTree
 from tests.tui.conftest import settle
-from tests.tui.test_preview_host import SIZE, Host, Seeder, seed, store, thumbnails
+from tests.tui.preview_host import SIZE, Host, Seeder, seed, store, thumbnails
 
 if TYPE_CHECKING:
     from lumatui.engine.store import JobStore

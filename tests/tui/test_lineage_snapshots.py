@@ -8,7 +8,7 @@ import pytest
 
 from lumatui.engine.thumbnails import ThumbnailCache
 from tests.tui.conftest import settle
-from tests.tui.test_preview_host import Host, snapshot_family, stable, utc
+from tests.tui.preview_host import Host, snapshot_family, stable, utc
 
 if TYPE_CHECKING:
     from collections.abc import Callable

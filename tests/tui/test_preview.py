@@ -16,7 +16,7 @@ from lumatui.engine.thumbnails import ThumbnailCache, file_sha256
 from lumatui.tui.widgets.preview.advice import FAILURE_ADVICE, UNKNOWN_FAILURE_ADVICE
 from lumatui.tui.widgets.preview.details import url_expiry
 from lumatui.tui.widgets.preview.thumbnail import requested_protocol
-from tests.tui.test_preview_host import (
+from tests.tui.preview_host import (
     BLUE,
     GREEN,
     RED,

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import pytest
 from textual.widgets import ProgressBar
 
-from tests.tui.test_preview_host import SIZE, Host, Seeder, seed, store, thumbnails
+from tests.tui.preview_host import SIZE, Host, Seeder, seed, store, thumbnails
 
 if TYPE_CHECKING:
     from lumatui.engine.store import JobStore
