@@ -169,7 +169,12 @@ class JobActions:
         self.app.notify(f"{what}: {where}", markup=False)
 
     def _open_output(self, job: Job) -> None:
-        outputs = [o for o in self.engine.store.outputs(job.id) if o.is_downloaded]
+        # The history is read in a worker: never SQLite on the event loop.
+        self.app.run_worker(self._open_first_output(job), group="open", exit_on_error=False)
+
+    async def _open_first_output(self, job: Job) -> None:
+        stored = await self.engine.db.read(lambda s: s.outputs(job.id))
+        outputs = [o for o in stored if o.is_downloaded]
         if not outputs or outputs[0].local_path is None:
             self.app.notify(f"{job.short_id} has no downloaded output yet.", severity="warning")
             return
