@@ -20,6 +20,7 @@ from lumatui.api.enums import GenerationType
 from lumatui.api.pricing import price_of
 from lumatui.engine import actions
 from lumatui.engine.actions import ActionNotPossible
+from lumatui.tui.deferred import deferred
 from lumatui.tui.screens.confirm import YES_NO, ConfirmScreen
 
 if TYPE_CHECKING:
@@ -207,7 +208,7 @@ class JobActions:
             word = "Starred" if stored.starred else "Unstarred"
             self.app.notify(f"{word} {stored.short_id}.", markup=False)
 
-        self.app.run_worker(toggle(), group="job-star")
+        self.app.run_worker(deferred(toggle), group="job-star")
 
 
 def job_makes_video(job: Job) -> bool:
