@@ -27,8 +27,12 @@ async def test_star_key_marks_filters_and_unmarks(make_app: Callable[..., LumaAp
         jobs = screen.job_list
         jobs.reload()
         await wait_until(pilot, lambda: jobs.table.row_count == 2)
+        # In the prompt `*` is a character typed, never a star.
+        await pilot.press("f2", "asterisk")
+        assert screen.composer.prompt_editor.area.text == "*"
         await pilot.press("f3")
         await settle(pilot)
+        assert not any(job.starred for job in (engine.store.get(fox.id), engine.store.get(owl.id)))
         selected = screen.selected_job
         assert selected is not None and selected.id in (fox.id, owl.id)
         fox, owl = (fox, owl) if selected.id == fox.id else (owl, fox)
