@@ -9,6 +9,7 @@ draft they ask first: replace it, stash it (restore it from the palette), or can
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import subprocess
@@ -19,6 +20,7 @@ from lumatui.api.enums import GenerationType
 from lumatui.api.pricing import price_of
 from lumatui.engine import actions
 from lumatui.engine.actions import ActionNotPossible
+from lumatui.tui.deferred import deferred
 from lumatui.tui.screens.confirm import YES_NO, ConfirmScreen
 
 if TYPE_CHECKING:
@@ -45,6 +47,7 @@ JOB_ACTIONS = (
     "open_output",
     "use_selected",
     "replay",
+    "star",
 )
 """Every action on the selected job done here, by the name its binding passes (cancel, remove,
 poll_now and re-runs of marked jobs are in `job_bulk.py`)."""
@@ -98,6 +101,7 @@ class JobActions:
         self.settings = settings
         self.paths = paths
         self.base_url = base_url
+        self._star_lock = asyncio.Lock()
 
     @property
     def app(self) -> App[Any]:
@@ -204,6 +208,19 @@ class JobActions:
         self.host.composer.use_selected(job.generation_id)
         self.app.notify(f"{job.short_id} is in the composer's reference.", markup=False)
 
+    def _star(self, job: Job) -> None:
+        """Star the job, or unstar it: a lasting mark in the history (`star:yes` filters)."""
+
+        async def toggle() -> None:
+            # One toggle at a time, each from the stored mark: `**` typed fast stars and unstars.
+            async with self._star_lock:
+                current = await self.engine.db.read(lambda s: s.get(job.id))
+                stored = await self.engine.set_star(job.id, not current.starred)
+            word = "Starred" if stored.starred else "Unstarred"
+            self.app.notify(f"{word} {stored.short_id}.", markup=False)
+
+        self.app.run_worker(deferred(toggle), group="job-star")
+
 
 def job_makes_video(job: Job) -> bool:
     """Whether the job's output is a video."""
@@ -220,6 +237,7 @@ DIRECT: dict[str, Callable[[JobActions, Job], None]] = {
     "open_output": JobActions._open_output,
     "use_selected": JobActions._use_selected,
     "replay": JobActions._replay,
+    "star": JobActions._star,
 }
 """The actions that do not fill the composer from the job, by name: with `CHAINS`, the table
 `JobActions.run` dispatches through (`JOB_ACTIONS` lists both)."""

@@ -34,6 +34,7 @@ JOB_BINDINGS = (
         "Now",
         "Now: poll the selected job, fetch its missing outputs, or send it if it waits",
     ),
+    ("asterisk", "star", "Star", "Star or unstar the selected job (a lasting mark; star:yes)"),
     ("C", "cancel", "Cancel", "Cancel the selected (or marked) waiting jobs: never sent"),
     ("d", "remove", "Remove", "Remove the selected (or marked) finished jobs (asks first)"),
 )

@@ -18,6 +18,7 @@ from textual.widgets import Footer
 from lumatui.api.pricing import price_of
 from lumatui.tui.bridge import EngineBridge, dispatch
 from lumatui.tui.deferred import deferred
+from lumatui.tui.screens.batch_send import ask_then_send
 from lumatui.tui.screens.draft_keeper import AUTOSAVE_S, DraftKeeper
 from lumatui.tui.screens.files import open_files_view
 from lumatui.tui.screens.job_actions import JobActions, history_kind
@@ -294,6 +295,10 @@ class MainScreen(PreviewMaximizer):
     def on_composer_submit_requested(self, message: Composer.SubmitRequested) -> None:
         """ctrl+j on a valid form: send it (in a worker: the store write never blocks keys)."""
         message.stop()
+        plan, threshold = message.plan, self.settings.confirm_above_usd
+        if plan is not None and (plan.size > 1 or plan.needs_confirmation(threshold)):
+            ask_then_send(self, message.request, plan)  # a batch, a dear job, an unknown price
+            return
         self.run_worker(deferred(self.submit, message.request, message.price), group="submit")
         self.composer.mark_sent(message.request)
         if message.request.prompt:

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from textual.app import ComposeResult
     from textual.binding import BindingType
 
+    from lumatui.api.batches import BatchPlan
     from lumatui.api.field_errors import FieldError
     from lumatui.api.pricing import Price
     from lumatui.api.schema import GenerationRequest
@@ -61,6 +62,7 @@ class Composer(Widget):
 
         request: GenerationRequest
         price: Price | None = None
+        plan: BatchPlan | None = None  # the jobs it makes: alternatives x runs, priced
 
     @dataclass
     class Changed(Message):
@@ -99,6 +101,7 @@ class Composer(Widget):
         view = self.view
         with _Form(id="composer-form"):
             yield from compose_fields(self.form.prefill(self._kind))
+            yield view.runs
             with view.panel:
                 yield view.preview
         yield view.bar
@@ -229,8 +232,9 @@ class Composer(Widget):
         self.checker.replace_all(parts)
         self.revealed = True
         price = self.view.show(outcome, preview=True)
+        outcome = self.view.checked or outcome  # with the batch's problems (alternatives, runs)
         if outcome.request is not None:
-            self.post_message(self.SubmitRequested(outcome.request, price))
+            self.post_message(self.SubmitRequested(outcome.request, price, self.view.plan))
             return
         first = outcome.errors[0] if outcome.errors else "the form is not complete"
         count = count_text(len(outcome.errors), "problem")
@@ -238,11 +242,7 @@ class Composer(Widget):
 
     def action_toggle_preview(self) -> None:
         """Show or hide the JSON body."""
-        panel = self.view.panel
-        panel.collapsed = not panel.collapsed
-        if not panel.collapsed:
-            self.view.show()
-            self.call_after_refresh(panel.scroll_visible)
+        self.view.toggle_preview()
 
     def action_cycle(self, step: int) -> None:
         """tab / shift+tab: the next or previous field, round inside the composer."""

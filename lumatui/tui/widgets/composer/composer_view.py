@@ -14,14 +14,16 @@ from textual.widgets import Collapsible, Select
 
 from lumatui.api.enums import GenerationType, Model
 from lumatui.api.pricing import Price, price_of
+from lumatui.tui.widgets.composer.batch import RUNS_PATH, RunsField, bar_price, batch_outcome
 from lumatui.tui.widgets.composer.error_line import Severity
 from lumatui.tui.widgets.composer.fields import model_options, ratio_options
 from lumatui.tui.widgets.composer.notes import route_notes
 from lumatui.tui.widgets.composer.request_preview import RequestPreview
-from lumatui.tui.widgets.composer.submit_bar import SubmitBar, price_text
+from lumatui.tui.widgets.composer.submit_bar import SubmitBar
 from lumatui.tui.widgets.composer.validation import under
 
 if TYPE_CHECKING:
+    from lumatui.api.batches import BatchPlan
     from lumatui.api.field_errors import FieldError
     from lumatui.api.schema import GenerationRequest
     from lumatui.tui.widgets.composer.composer import Composer
@@ -42,6 +44,11 @@ class FormView:
         self.bar = SubmitBar(id="submit-bar")
         self.panel = Collapsible(title="Request JSON (ctrl+o)", id="preview-panel")
         self.preview = RequestPreview(id="preview")
+        self.runs = RunsField(on_change=self._runs_changed)
+        self.plan: BatchPlan | None = None
+        """The batch the form makes as last drawn (alternatives x runs), when it can."""
+        self.checked: Outcome | None = None
+        """The outcome last drawn, the batch's problems included."""
 
     def show(self, outcome: Outcome | None = None, *, preview: bool = False) -> Price | None:
         """Draw `outcome` (by default the form as it stands); its price is returned.
@@ -54,23 +61,38 @@ class FormView:
             return None
         if outcome is None:
             outcome = composer.checker.outcome()
+        outcome, self.plan = batch_outcome(outcome, self.runs.text, composer.price_overrides)
+        self.checked = outcome
         shown = [error for error in outcome.errors if self.is_shown(error)]
         price = self.price_for(outcome.draft)
         bar = self.bar
         bar.problem_count = len(shown)
         bar.pending_count = len(outcome.errors) - len(shown)
         bar.warning_count = len(outcome.warnings)
-        bar.price = price_text(price)
+        bar.price = bar_price(self.plan, price)
         self.place_notes(shown, outcome.warnings)
         if preview or not self.panel.collapsed:
             shown_json = self.preview
             shown_json.valid = outcome.request is not None
             shown_json.body = outcome.request.to_json() if outcome.request else outcome.body
-        drawn = (outcome.request is not None, tuple(outcome.errors), price)
+        total = self.plan.total if self.plan is not None and self.plan.size > 1 else price
+        drawn = (outcome.request is not None, tuple(outcome.errors), total)
         if drawn != self._drawn:
             self._drawn = drawn
             composer.post_message(composer.Changed(drawn[0], list(outcome.errors), price))
         return price
+
+    def _runs_changed(self) -> None:
+        self.composer.touched.add(RUNS_PATH)
+        self.show()
+
+    def toggle_preview(self) -> None:
+        """Show or hide the JSON body."""
+        panel = self.panel
+        panel.collapsed = not panel.collapsed
+        if not panel.collapsed:
+            self.show()
+            self.composer.call_after_refresh(panel.scroll_visible)
 
     def is_shown(self, error: FieldError) -> bool:
         """Whether a problem is drawn yet: after ctrl+j, or once its field was touched."""

@@ -66,6 +66,11 @@ class RowCells(Widget, can_focus=False):
             return Text.assemble(("● ", "bold"), job.short_id, end="")
         return Text(job.short_id, end="")
 
+    def _prompt_cell(self, job: Job) -> Text:
+        """The prompt, after a star when the job is starred (a lasting mark, unlike `●`)."""
+        prompt = plain_cell(job.prompt)
+        return Text.assemble(("★ ", "bold"), prompt, end="") if job.starred else prompt
+
     def _remember(self, job: Job) -> None:
         self._jobs[job.id] = job
         if job.state.is_running:
@@ -100,7 +105,7 @@ class RowCells(Widget, can_focus=False):
             "type": Text(job.type, end=""),
             "model": Text(job.model, end=""),
             "cost": cost_cell(self._costs[job.id]),
-            "prompt": plain_cell(job.prompt),
+            "prompt": self._prompt_cell(job),
             "failure": plain_cell(job.failure_code, 30),
         }
 
@@ -120,6 +125,8 @@ class RowCells(Widget, can_focus=False):
             self._set(job.id, "state", state_cell(job.state, self.app.theme_variables))
         if old.short_id != job.short_id:
             self._set(job.id, "id", self._id_cell(job))
+        if old.starred != job.starred:
+            self._set(job.id, "prompt", self._prompt_cell(job))
         if old.failure_code != job.failure_code:
             self._set(job.id, "failure", plain_cell(job.failure_code, 30))
         self._remember(job)
