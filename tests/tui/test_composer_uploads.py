@@ -74,6 +74,11 @@ async def test_a_file_above_the_cap_is_uploaded_then_sent_as_file_id(
         field = await fill_edit(app, pilot, source)
         status = str(field.query_one(".ref-status").render())
         assert status == f"image/png, will upload {source.stat().st_size // 1024} KB as a file"
+        composer = app.main_screen.composer
+        await composer.load_body(composer.draft_body())  # a draft read back: the path again
+        field = composer.query_one("#source", RefField)
+        assert field.text == str(source)
+        await wait_until(pilot, lambda: field.pending_upload is not None)
         await pilot.press("ctrl+j")
         assert app.engine is not None
         store = app.engine.store

@@ -35,6 +35,9 @@ if TYPE_CHECKING:
     from lumatui.tui.widgets.composer.body import Body
 
 _PLACEHOLDER = "URL, file path or generation id"
+_STAND_INS: dict[str, str] = {}
+"""Stand-in file id -> the path it stands for (this process): a draft or a body read back
+shows the path again, not an id no server knows."""
 
 
 def _load(text: str, want: str, cap: int) -> tuple[str, str, ImageRef | LocalMedia | str]:
@@ -185,7 +188,9 @@ class RefField(Widget):
         if isinstance(result, str):
             self._failure = (text, result)
         elif isinstance(result, LocalMedia):
-            self._upload = (text, result, str(uuid.uuid4()))
+            stand_in = next((k for k, v in _STAND_INS.items() if v == text), str(uuid.uuid4()))
+            _STAND_INS[stand_in] = text
+            self._upload = (text, result, stand_in)
         else:
             self._inline = (text, result)
         self._refresh_parts()
@@ -273,6 +278,10 @@ class RefField(Widget):
             label = f"(inline {loaded.media_type}, {size_text(len(ref['data']) * 3 // 4)})"
             self._inline = (label, loaded)
             self._text.value = label
+        elif ref.get("file_id") in _STAND_INS:
+            self._text.value = _STAND_INS[ref["file_id"]]
+            if self.is_mounted:
+                self._start_load()  # checked again (the form's load sends no Changed)
         elif ref.get("file_id"):
             self._text.value = f"file:{ref['file_id']}"
         else:
