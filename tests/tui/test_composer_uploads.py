@@ -45,13 +45,15 @@ def noisy_png(path: Path) -> Path:
     return path
 
 
-async def fill_edit(app: LumaApp, pilot: Pilot[None], source: Path) -> RefField:
-    """An image_edit with `source` as its source, the file checked (not read)."""
+async def fill_edit(
+    app: LumaApp, pilot: Pilot[None], source: Path, kind: str = "image_edit"
+) -> RefField:
+    """An edit (`kind`) with `source` as its source, the file checked (not read)."""
     composer = app.main_screen.composer
     composer.query_one("#prompt-text", TextArea).focus()
     await pilot.pause()
     await burst(pilot, *"make it snow")
-    composer.query_one("#type", Select).value = "image_edit"
+    composer.query_one("#type", Select).value = kind
     await wait_until(pilot, lambda: bool(composer.query("#source")))
     field = composer.query_one("#source", RefField)
     field.set_text(str(source))
@@ -109,3 +111,23 @@ async def test_a_failed_upload_sends_nothing_and_says_why(
         assert "ingest failed" in failure
         assert app.engine is not None
         assert app.engine.store.page(app.main_screen.job_list.job_query) == []
+
+
+async def test_a_local_video_source_is_uploaded_for_a_video_edit(
+    make_app: Callable[..., LumaApp], tmp_path: Path
+) -> None:
+    from tests.tui.test_preview_host import write_mp4
+
+    source = write_mp4(tmp_path / "clip.mp4")
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: app.engine_started)
+        field = await fill_edit(app, pilot, source, kind="video_edit")
+        assert "video/mp4, will upload" in str(field.query_one(".ref-status").render())
+        await pilot.press("ctrl+j")
+        assert app.engine is not None
+        store = app.engine.store
+        await wait_until(pilot, lambda: bool(store.page(app.main_screen.job_list.job_query)))
+        (job,) = store.page(app.main_screen.job_list.job_query)
+        body = json.loads(job.request_json)
+        assert body["type"] == "video_edit" and set(body["source"]) == {"file_id"}
