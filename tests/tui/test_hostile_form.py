@@ -174,7 +174,7 @@ def hostile_paths(tmp_path: Path) -> dict[str, str]:
         str(fifo): "FIFO",
         str(tmp_path / "missing.png"): "does not exist",
         str(loop): "symlink loop",
-        str(big): "is 200 MB; the limit for inline media is 50 MB",
+        str(big): "(200 MB) is not an image: not an image or video format",  # not read in
         str(fake): "is not an image: it looks like text",
         str(tmp_path / f"[bold]x[/bold]{CONTROLS}.png"): "[bold]x[/bold]",
     }

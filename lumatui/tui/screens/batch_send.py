@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from lumatui.api.batches import BatchPlan
     from lumatui.api.schema import GenerationRequest
     from lumatui.engine.jobs import Job
+    from lumatui.engine.uploads import LocalMedia
     from lumatui.tui.screens.main import MainScreen
 
 
@@ -32,16 +33,36 @@ async def send_batch(screen: MainScreen, plan: BatchPlan) -> list[Job]:
     return jobs
 
 
-def ask_then_send(screen: MainScreen, request: GenerationRequest, plan: BatchPlan) -> None:
+async def upload_then_send_plan(
+    screen: MainScreen, plan: BatchPlan, pending: dict[str, LocalMedia] | None
+) -> None:
+    """Upload the form's local files once (nothing is sent if one fails), then send the plan:
+    one job as a job, several as one batch."""
+    from dataclasses import replace
+
+    from lumatui.tui.screens.upload_send import upload_all, with_references
+
+    references = await upload_all(screen, pending or {})
+    if references is None:
+        return
+    requests = [with_references(r, references) for r in plan.requests]
+    if len(requests) == 1:  # one job: not a batch
+        await screen.submit(requests[0], plan.prices[0])
+    else:
+        await send_batch(screen, replace(plan, requests=tuple(requests)))
+
+
+def ask_then_send(
+    screen: MainScreen,
+    request: GenerationRequest,
+    plan: BatchPlan,
+    pending: dict[str, LocalMedia] | None = None,
+) -> None:
     """Send `plan` (from `request`, the form as checked), asking first when it costs more than
     the threshold or its price is unknown; a "no" sends nothing."""
 
     def start() -> None:
-        if plan.size == 1:  # one job: not a batch
-            one = deferred(screen.submit, plan.requests[0], plan.prices[0])
-            screen.run_worker(one, group="submit")
-        else:
-            screen.run_worker(deferred(send_batch, screen, plan), group="submit")
+        screen.run_worker(deferred(upload_then_send_plan, screen, plan, pending), group="submit")
         screen.composer.mark_sent(request)
         screen.composer.remember(request.prompt)
 

@@ -36,6 +36,7 @@ from lumatui.tui.screens.notices import Notices
 from lumatui.tui.screens.pane_bar import PaneBar
 from lumatui.tui.screens.panes import first_focusable
 from lumatui.tui.screens.session import SessionStatus
+from lumatui.tui.screens.upload_send import pending_uploads, upload_then_send
 from lumatui.tui.widgets.composer import Composer
 from lumatui.tui.widgets.header import StatusHeader
 from lumatui.tui.widgets.jobs.job_list import JobList
@@ -295,11 +296,15 @@ class MainScreen(PreviewMaximizer):
     def on_composer_submit_requested(self, message: Composer.SubmitRequested) -> None:
         """ctrl+j on a valid form: send it (in a worker: the store write never blocks keys)."""
         message.stop()
+        pending = pending_uploads(self.composer)  # local files sent as files: uploaded first
         plan, threshold = message.plan, self.settings.confirm_above_usd
         if plan is not None and (plan.size > 1 or plan.needs_confirmation(threshold)):
-            ask_then_send(self, message.request, plan)  # a batch, a dear job, an unknown price
+            ask_then_send(self, message.request, plan, pending)  # a batch, dear, price unknown
             return
-        self.run_worker(deferred(self.submit, message.request, message.price), group="submit")
+        send = deferred(
+            upload_then_send, self, pending, message.request, message.price, self.submit
+        )
+        self.run_worker(send, group="submit")
         self.composer.mark_sent(message.request)
         if message.request.prompt:
             self.composer.remember(message.request.prompt)

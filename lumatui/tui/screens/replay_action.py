@@ -39,11 +39,19 @@ def start_replay(
             "change it, then R to replay its chain with it (ctrl+j says what is wrong)."
         )
 
+    from lumatui.tui.screens.upload_send import pending_uploads, upload_all, with_references
+
+    pending = pending_uploads(composer)  # local files the request sends as files
+
     async def plan_and_ask() -> None:
         from lumatui.engine.replay import plan_prices, plan_replay
 
+        references = await upload_all(composer, pending)  # not paid; nothing sent if one fails
+        if references is None:
+            return
+        changed = with_references(request, references)
         try:
-            plan = await engine.db.read(lambda s: plan_replay(s, job, request))
+            plan = await engine.db.read(lambda s: plan_replay(s, job, changed))
         except ActionNotPossible as exc:
             app.notify(str(exc), severity="warning", markup=False)
             return

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import uuid
 from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -14,6 +15,7 @@ from textual.widgets import Input, Static
 from textual.worker import Worker, WorkerState
 
 from lumatui.api.field_errors import FieldError
+from lumatui.api.files_client import DEFAULT_INLINE_CAP
 from lumatui.engine.local_refs import (
     LocalRefError,
     RefKind,
@@ -21,6 +23,7 @@ from lumatui.engine.local_refs import (
     is_full_uuid,
     load_local_ref,
 )
+from lumatui.engine.uploads import LocalMedia, inspect_local_media
 from lumatui.tui.widgets.composer.body import get_path, set_path, size_text
 from lumatui.tui.widgets.composer.path_suggester import PathSuggester
 from lumatui.tui.widgets.composer.visible import SafeInput
@@ -32,12 +35,17 @@ if TYPE_CHECKING:
     from lumatui.tui.widgets.composer.body import Body
 
 _PLACEHOLDER = "URL, file path or generation id"
+_STAND_INS: dict[str, str] = {}
+"""Stand-in file id -> the path it stands for (this process): a draft or a body read back
+shows the path again, not an id no server knows."""
 
 
-def _load(text: str, want: str) -> tuple[str, str, ImageRef | str]:
-    """Thread worker: the file's reference, or the sentence saying why it cannot be used."""
+def _load(text: str, want: str, cap: int) -> tuple[str, str, ImageRef | LocalMedia | str]:
+    """Thread worker: the file's reference, the file to upload (a video, or above the inline
+    cap: never read into memory), or the sentence saying why it cannot be used."""
     try:
-        return text, want, load_local_ref(text, want=want)
+        media = inspect_local_media(text, want=want, inline_cap=cap)
+        return text, want, media if media.upload else load_local_ref(text, want=want)
     except LocalRefError as exc:
         return text, want, str(exc)
 
@@ -82,6 +90,7 @@ class RefField(Widget):
         self._status = Static("", classes="ref-status", markup=False)
         self._inline: tuple[str, ImageRef] | None = None  # (text it answers, loaded reference)
         self._failure: tuple[str, str] | None = None  # (text it answers, why)
+        self._upload: tuple[str, LocalMedia, str] | None = None  # (text, file, stand-in id)
         self._loading: Worker[Any] | None = None
         if value:
             self._show_json(value)
@@ -125,7 +134,7 @@ class RefField(Widget):
 
     def watch_want(self) -> None:
         """A loaded file may be the wrong kind now: load it again."""
-        self._inline = self._failure = None
+        self._inline = self._failure = self._upload = None
         self._refresh_parts()
         if self.kind is RefKind.PATH and self.is_attached:
             self._start_load()
@@ -134,17 +143,20 @@ class RefField(Widget):
         """Start loading a local path; URLs and ids need nothing more."""
         if event.input is self._text:
             self._refresh_parts()
-            if self.kind is RefKind.PATH and not self._answers(self._inline):
+            loaded = self._answers(self._inline) or self._answers(self._upload)
+            if self.kind is RefKind.PATH and not loaded:
                 self._start_load()
 
-    def _answers(self, pair: tuple[str, object] | None) -> bool:
+    def _answers(self, pair: tuple[str, object] | tuple[str, object, str] | None) -> bool:
         return pair is not None and pair[0] == self.text
 
     def _start_load(self) -> None:
         self._failure = None
         self._show_status("reading the file…")
+        settings = getattr(self.app, "settings", None)  # the workstation's inline cap
+        cap = getattr(settings, "inline_cap_bytes", DEFAULT_INLINE_CAP)
         self._loading = self.run_worker(
-            partial(_load, self.text, self.want),
+            partial(_load, self.text, self.want, cap),
             thread=True,
             exclusive=True,
             group="ref-load",
@@ -175,6 +187,10 @@ class RefField(Widget):
             return  # typed on meanwhile; a newer load is on its way
         if isinstance(result, str):
             self._failure = (text, result)
+        elif isinstance(result, LocalMedia):
+            stand_in = next((k for k, v in _STAND_INS.items() if v == text), str(uuid.uuid4()))
+            _STAND_INS[stand_in] = text
+            self._upload = (text, result, stand_in)
         else:
             self._inline = (text, result)
         self._refresh_parts()
@@ -190,6 +206,8 @@ class RefField(Widget):
             ref = self._inline[1]
             size = len((ref.data or "").rstrip("=")) * 3 // 4
             status = f"{ref.media_type}, {size_text(size)} inline"
+        elif self._answers(self._upload) and self._upload is not None:
+            status = f"{self._upload[1].mime_type}, {self._upload[1].describe()}"
         self._show_status(status)
 
     def _show_status(self, status: str) -> None:
@@ -227,18 +245,27 @@ class RefField(Widget):
             return {"file_id": file_id}
         if self._answers(self._inline) and self._inline is not None:
             return self._inline[1].to_json()
+        if self._answers(self._upload) and self._upload is not None:
+            return {"file_id": self._upload[2]}  # a stand-in, replaced once it is uploaded
         if self._answers(self._failure) and self._failure is not None:
             problems.append(FieldError(self.path, self._failure[1]))
         else:
             problems.append(FieldError(self.path, "is still being read from disk"))
         return {}
 
+    @property
+    def pending_upload(self) -> tuple[str, LocalMedia] | None:
+        """The stand-in file id this field sends and the local file to upload in its place."""
+        if self.kind is RefKind.PATH and self._answers(self._upload) and self._upload:
+            return self._upload[2], self._upload[1]
+        return None
+
     def load_json(self, body: Body) -> None:
         """Show the reference `body` holds at this field's path."""
         self._show_json(get_path(body, self.path))
 
     def _show_json(self, ref: Any) -> None:
-        self._inline = self._failure = None
+        self._inline = self._failure = self._upload = None
         self._media.value = ""
         if not isinstance(ref, dict):
             self._text.value = ""
@@ -251,6 +278,10 @@ class RefField(Widget):
             label = f"(inline {loaded.media_type}, {size_text(len(ref['data']) * 3 // 4)})"
             self._inline = (label, loaded)
             self._text.value = label
+        elif ref.get("file_id") in _STAND_INS:
+            self._text.value = _STAND_INS[ref["file_id"]]
+            if self.is_mounted:
+                self._start_load()  # checked again (the form's load sends no Changed)
         elif ref.get("file_id"):
             self._text.value = f"file:{ref['file_id']}"
         else:

@@ -14,13 +14,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
 from textual.binding import Binding, BindingType
-from textual.containers import Container, VerticalScroll
+from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widgets import ProgressBar, Static
 
 from lumatui.engine.astore import AsyncJobStore
 from lumatui.tui.deferred import deferred
 from lumatui.tui.widgets.preview.details import DownloadState, details_content
+from lumatui.tui.widgets.preview.layer_view import LayerPreview
 from lumatui.tui.widgets.preview.media_view import MediaView
 from lumatui.tui.widgets.preview.thumbnail import requested_protocol
 
@@ -43,8 +44,8 @@ SIDE_GAIN = 1.15
 NO_JOB = "Select a job to see its output here."
 
 
-class Preview(Container, can_focus=True):
-    """The selected job's output (a video frame by frame) with its details."""
+class Preview(LayerPreview, can_focus=True):
+    """The selected job's output (a video frame by frame, a layering job's layers), details."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
@@ -133,11 +134,6 @@ class Preview(Container, can_focus=True):
         return self._outputs[self._index] if self._outputs else None
 
     @property
-    def media(self) -> MediaView:
-        """The picture."""
-        return self.query_one(MediaView)
-
-    @property
     def stale_results(self) -> int:
         """How many worker results were dropped because the selection had moved on."""
         return self._stale_rows + self.media.stale_results
@@ -151,6 +147,9 @@ class Preview(Container, can_focus=True):
             bar = ProgressBar(classes="preview-download", show_eta=False)
             bar.display = False
             yield bar
+            layer = Static(classes="preview-layer", markup=False)
+            layer.display = False  # a layering job's layer line only
+            yield layer
             yield Static(classes="preview-details")
 
     def on_mount(self) -> None:
@@ -163,7 +162,7 @@ class Preview(Container, can_focus=True):
     def show(self, job: Job | None) -> None:
         """Show `job` (or nothing); its first output unless it is the job already shown."""
         if job is None or self._job is None or job.id != self._job.id:
-            self._index = 0
+            self._index, self.composite = 0, False
             self._downloads.clear()
             self._outputs, self._history = [], []  # until the worker has read this job's
         self._job = job
@@ -223,6 +222,7 @@ class Preview(Container, can_focus=True):
         if len(self._outputs) < 2:
             return
         self._index = (self._index + delta) % len(self._outputs)
+        self.composite = False  # stepping shows one layer again
         self._show_output()
 
     # -- reading and drawing ----------------------------------------------------------------
@@ -264,10 +264,11 @@ class Preview(Container, can_focus=True):
         self._show_download()
         if job is None:
             return
+        self.query_one(".preview-layer").display = False  # until a layer is drawn
         if output is None:
             self.media.show(None, _no_output_message(job))
         elif output.local_path is not None:
-            self.media.show(output)
+            self._show_downloaded(output)
         elif output.final:
             self.media.show(None, f"Output {output.index + 1} could not be downloaded.")
         elif output.error:

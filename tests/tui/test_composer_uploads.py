@@ -1,0 +1,133 @@
+"""A local file above the inline cap in the composer: uploaded on ctrl+j, sent as file_id."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import TYPE_CHECKING
+
+import pytest
+from PIL import Image
+from textual.widgets import Select, TextArea
+
+from lumatui.api.files_client import FilesClient
+from lumatui.config import load_settings
+from lumatui.sim.files import FAIL_MARKER
+from lumatui.tui.widgets.composer.ref_field import RefField
+from tests.tui.conftest import wait_until
+from tests.tui.keyboard import burst
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from pathlib import Path
+
+    from textual.pilot import Pilot
+
+    from lumatui.backend import Backend
+    from lumatui.config import AppPaths, Settings
+    from lumatui.tui.app import LumaApp
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+CAP = 2048
+
+
+@pytest.fixture
+def settings(paths: AppPaths) -> Settings:
+    """The suite's settings with an inline cap of 2 KB: a small PNG must be uploaded."""
+    return load_settings(paths, overrides={"poll_rate_limit": 500.0, "inline_cap_bytes": CAP})
+
+
+def noisy_png(path: Path) -> Path:
+    """A PNG of random pixels (it does not compress), well above CAP."""
+    Image.frombytes("RGB", (48, 48), os.urandom(48 * 48 * 3)).save(path, "PNG")
+    assert path.stat().st_size > CAP
+    return path
+
+
+async def fill_edit(
+    app: LumaApp, pilot: Pilot[None], source: Path, kind: str = "image_edit"
+) -> RefField:
+    """An edit (`kind`) with `source` as its source, the file checked (not read)."""
+    composer = app.main_screen.composer
+    composer.query_one("#prompt-text", TextArea).focus()
+    await pilot.pause()
+    await burst(pilot, *"make it snow")
+    composer.query_one("#type", Select).value = kind
+    await wait_until(pilot, lambda: bool(composer.query("#source")))
+    field = composer.query_one("#source", RefField)
+    field.set_text(str(source))
+    await wait_until(pilot, lambda: field.pending_upload is not None)
+    return field
+
+
+def toasts(app: LumaApp) -> list[str]:
+    """The notifications shown so far."""
+    return [str(n.message) for n in app._notifications]
+
+
+async def test_a_file_above_the_cap_is_uploaded_then_sent_as_file_id(
+    make_app: Callable[..., LumaApp], backend: Backend, tmp_path: Path
+) -> None:
+    source = noisy_png(tmp_path / "big.png")
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: app.engine_started)
+        field = await fill_edit(app, pilot, source)
+        status = str(field.query_one(".ref-status").render())
+        assert status == f"image/png, will upload {source.stat().st_size // 1024} KB as a file"
+        composer = app.main_screen.composer
+        await composer.load_body(composer.draft_body())  # a draft read back: the path again
+        field = composer.query_one("#source", RefField)
+        assert field.text == str(source)
+        await wait_until(pilot, lambda: field.pending_upload is not None)
+        await pilot.press("ctrl+j")
+        assert app.engine is not None
+        store = app.engine.store
+        await wait_until(pilot, lambda: bool(store.page(app.main_screen.job_list.job_query)))
+        (job,) = store.page(app.main_screen.job_list.job_query)
+        body = json.loads(job.request_json)
+        assert set(body["source"]) == {"file_id"}  # no base64 anywhere
+        assert "data" not in str(body)
+        assert field.pending_upload is not None
+        assert body["source"]["file_id"] != field.pending_upload[0]  # the stand-in replaced
+        uploaded = await FilesClient(backend.client).get(body["source"]["file_id"])
+        assert uploaded.is_ready and uploaded.size_bytes == source.stat().st_size
+        assert any("Uploading big.png: 100%" in text for text in toasts(app))
+
+
+async def test_a_failed_upload_sends_nothing_and_says_why(
+    make_app: Callable[..., LumaApp], tmp_path: Path
+) -> None:
+    source = noisy_png(tmp_path / f"bad{FAIL_MARKER}.png")
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: app.engine_started)
+        await fill_edit(app, pilot, source)
+        await pilot.press("ctrl+j")
+        await wait_until(pilot, lambda: any("Not sent" in text for text in toasts(app)))
+        (failure,) = [text for text in toasts(app) if "Not sent" in text]
+        assert f"bad{FAIL_MARKER}.png could not be uploaded" in failure
+        assert "ingest failed" in failure
+        assert app.engine is not None
+        assert app.engine.store.page(app.main_screen.job_list.job_query) == []
+
+
+async def test_a_local_video_source_is_uploaded_for_a_video_edit(
+    make_app: Callable[..., LumaApp], tmp_path: Path
+) -> None:
+    from tests.tui.preview_host import write_mp4
+
+    source = write_mp4(tmp_path / "clip.mp4")
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: app.engine_started)
+        field = await fill_edit(app, pilot, source, kind="video_edit")
+        assert "video/mp4, will upload" in str(field.query_one(".ref-status").render())
+        await pilot.press("ctrl+j")
+        assert app.engine is not None
+        store = app.engine.store
+        await wait_until(pilot, lambda: bool(store.page(app.main_screen.job_list.job_query)))
+        (job,) = store.page(app.main_screen.job_list.job_query)
+        body = json.loads(job.request_json)
+        assert body["type"] == "video_edit" and set(body["source"]) == {"file_id"}
