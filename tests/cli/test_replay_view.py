@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 import base64
-import uuid
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
 
-from lumatui.api.schema import Generation, GenerationRequest
+from lumatui.api.schema import GenerationRequest
 from lumatui.commands.replay_view import plan_json, plan_text
 from lumatui.engine.replay import plan_prices, plan_replay
 from lumatui.engine.store import JobStore
+from tests.stored_jobs import sent_job as make
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
     from pathlib import Path
 
-    from lumatui.engine.jobs import Job
 
 DATA = base64.b64encode(b"\x89PNG\r\n\x1a\n" + bytes(300)).decode()
 
@@ -26,22 +25,6 @@ DATA = base64.b64encode(b"\x89PNG\r\n\x1a\n" + bytes(300)).decode()
 def store(tmp_path: Path) -> Iterator[JobStore]:
     with JobStore.open(tmp_path / "lumatui.db") as opened:
         yield opened
-
-
-def make(store: JobStore, **body: Any) -> Job:
-    """A completed job with this request."""
-    request = GenerationRequest.model_validate({"prompt": "p", **body})
-    job = store.record_submission(request)
-    generation = Generation.model_validate(
-        {
-            "id": str(uuid.uuid4()),
-            "created_at": "now",
-            "model": str(request.effective_model),
-            "state": "completed",
-            "type": str(request.effective_type),
-        }
-    )
-    return store.mark_submitted(job.id, generation)
 
 
 def test_the_plan_text_shows_links_prices_and_short_inline_media(store: JobStore) -> None:

@@ -4,20 +4,18 @@ from __future__ import annotations
 
 import json
 import subprocess
-import uuid
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
 
-from lumatui.api.schema import Generation, GenerationRequest
 from lumatui.commands.script_export import chain_of, chain_script
 from lumatui.engine.store import JobStore
+from tests.stored_jobs import sent_job as make
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
     from pathlib import Path
 
-    from lumatui.engine.jobs import Job
 
 OUTSIDE = "11111111-2222-4333-8444-555555555555"
 FILE_ID = "99999999-8888-4777-8666-555555555555"
@@ -27,22 +25,6 @@ FILE_ID = "99999999-8888-4777-8666-555555555555"
 def store(tmp_path: Path) -> Iterator[JobStore]:
     with JobStore.open(tmp_path / "lumatui.db") as opened:
         yield opened
-
-
-def make(store: JobStore, **body: Any) -> Job:
-    """A completed job with this request."""
-    request = GenerationRequest.model_validate({"prompt": "p", **body})
-    job = store.record_submission(request)
-    generation = Generation.model_validate(
-        {
-            "id": str(uuid.uuid4()),
-            "created_at": "now",
-            "model": str(request.effective_model),
-            "state": "completed",
-            "type": str(request.effective_type),
-        }
-    )
-    return store.mark_submitted(job.id, generation)
 
 
 def test_references_of_every_kind_and_text_a_shell_word_cannot_hold(store: JobStore) -> None:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
 
-from lumatui.api.schema import Generation, GenerationRequest
+from lumatui.api.schema import GenerationRequest
 from lumatui.engine.lineage import FamilyNode, Lineage, references
 from lumatui.engine.store import JobStore
+from tests.stored_jobs import sent_job as make
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -22,22 +23,6 @@ if TYPE_CHECKING:
 def store(tmp_path: Path) -> Iterator[JobStore]:
     with JobStore.open(tmp_path / "lumatui.db") as opened:
         yield opened
-
-
-def make(store: JobStore, **body: Any) -> Job:
-    """Submit a request and give it a server id."""
-    request = GenerationRequest.model_validate({"prompt": "p", **body})
-    job = store.record_submission(request)
-    gen = Generation.model_validate(
-        {
-            "id": str(uuid.uuid4()),
-            "created_at": "now",
-            "model": str(request.effective_model),
-            "state": "completed",
-            "type": str(request.effective_type),
-        }
-    )
-    return store.mark_submitted(job.id, gen)
 
 
 def gid(job: Job) -> str:
