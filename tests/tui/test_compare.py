@@ -1,0 +1,180 @@
+"""= compares the 2-4 marked jobs side by side: outputs, differing request fields, stepping."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from lumatui.tui.screens.compare import CompareScreen
+from lumatui.tui.screens.compare_fields import differences, flatten
+from tests.tui.screen_states import HOME, SIZES, ScreenState, seed_chain, settle
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+    from textual.pilot import Pilot
+
+# textual-image calls Pillow's deprecated getdata(); not ours to fix.
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+TWO = ("f3", "space", "space", "equals_sign")
+"""The chain's video and its last edit marked (the list's newest first), then compared."""
+THREE = ("f3", "space", "space", "space", "equals_sign")
+COMPARED = ScreenState(
+    "compare",
+    "the chain's video and its last edit compared side by side",
+    seed_chain,
+    {size: TWO for size in SIZES},
+)
+
+
+@pytest.fixture
+def fixed_home(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Undo what a state's build did: environment, time zone, its data folder."""
+    import shutil
+
+    yield
+    monkeypatch.undo()
+    time.tzset()
+    shutil.rmtree(HOME, ignore_errors=True)
+
+
+def test_requests_are_flattened_and_only_differing_paths_kept() -> None:
+    assert flatten({"a": {"b": [1, {"c": "x"}]}, "d": None, "e": []}) == {
+        "a.b.0": "1",
+        "a.b.1.c": "x",
+        "d": "null",
+        "e": "[]",
+    }
+    one = '{"prompt": "a fox", "model": "uni-1", "image": {"ref": "\\u001b[31mred"}}'
+    two = '{"prompt": "a fox", "model": "uni-2"}'
+    assert differences([one, two]) == [
+        [("model", "uni-1"), ("image.ref", "red")],
+        [("model", "uni-2"), ("image.ref", "—")],
+    ]
+    assert differences([two, two]) == [[], []]
+    first, second = "6a84cefd-7f3c-59a0-a8c3-2bd692caec6f", "4c8f8949-69ed-5f6d-8f73-2fdfc9e62346"
+    ids = [json.dumps({"source": {"generation_id": n}}) for n in (first, second)]
+    assert differences(ids) == [
+        [("source.generation_id", "6a84cefd")],
+        [("source.generation_id", "4c8f8949")],
+    ]
+
+
+def compare_screen(pilot: Pilot[Any]) -> CompareScreen:
+    screen = pilot.app.screen
+    assert isinstance(screen, CompareScreen)
+    return screen
+
+
+async def test_two_marked_jobs_side_by_side_stepping_in_step(
+    monkeypatch: pytest.MonkeyPatch, fixed_home: None
+) -> None:
+    app = COMPARED.build(monkeypatch)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, *TWO)
+        screen = compare_screen(pilot)
+        assert screen.loaded
+        assert [job.type for job in screen.jobs] == ["video", "image_edit"]
+        video, image = screen.views
+        assert video.output is not None and video.output.mime == "video/mp4"
+        assert image.output is not None and image.output.mime == "image/png"
+        assert abs(video.region.width - image.region.width) <= 1  # an equal share each
+        assert video.frames == 60 and image.frames == 1
+        paths = [path for path, _ in screen.fields[0]]
+        assert {"type", "model", "prompt", "video.duration"} <= set(paths)
+        assert paths == [path for path, _ in screen.fields[1]]
+        assert ("type", "video") in screen.fields[0]
+        assert ("video.duration", "—") in screen.fields[1]
+        label = str(screen.label(0))
+        assert screen.jobs[0].short_id in label and "model: ray-3.2" in label
+        assert "step 1 of 60" in str(screen.query_one("#compare-title").render())
+
+        await pilot.press("full_stop", "full_stop", "full_stop")
+        await settle(pilot)
+        assert screen.position == 3 and video.frame == 3 and image.frame == 0
+        await pilot.press("comma")
+        await settle(pilot)
+        assert video.frame == 2 and "step 3 of 60" in str(
+            screen.query_one("#compare-title").render()
+        )
+        await pilot.press("comma", "comma", "comma")
+        assert screen.position == 0  # clamped at the start
+
+        await pilot.press("space")
+        assert screen.playing
+        await pilot.press("space")
+        assert not screen.playing
+
+        await pilot.press("escape")
+        await settle(pilot)
+        assert not isinstance(app.screen, CompareScreen)
+        assert app.screen is app.main_screen
+
+
+async def test_three_marked_jobs_and_the_scaled_shares(
+    monkeypatch: pytest.MonkeyPatch, fixed_home: None
+) -> None:
+    app = COMPARED.build(monkeypatch)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, *THREE)
+        screen = compare_screen(pilot)
+        assert len(screen.views) == 3
+        assert all(view.output is not None for view in screen.views)
+        widths = {view.region.width for view in screen.views}
+        assert max(widths) - min(widths) <= 1
+        # The two edits differ from each other in their prompt and source, from the video more.
+        prompts = [dict(fields)["prompt"] for fields in screen.fields]
+        assert prompts[1] == "add a warm glow in the lighthouse window"
+        assert prompts[2] == "make it a stormy night"
+        assert (
+            dict(screen.fields[2])["source.generation_id"]
+            != dict(screen.fields[1])["source.generation_id"]
+        )
+        # Stepping with a video and images: the images stay, the video moves.
+        await pilot.press("full_stop")
+        await settle(pilot)
+        assert [view.frame for view in screen.views] == [1, 0, 0]
+
+
+async def test_too_few_marks_say_so_and_four_are_compared(
+    monkeypatch: pytest.MonkeyPatch, fixed_home: None
+) -> None:
+    app = COMPARED.build(monkeypatch)
+    notes: list[str] = []
+    async with app.run_test(size=(120, 40)) as pilot:
+        monkeypatch.setattr(app.main_screen, "notify", lambda text, **_: notes.append(text))
+        await settle(pilot, "f3", "equals_sign")
+        assert app.screen is app.main_screen
+        assert "Mark 2 to 4 jobs" in notes[-1] and "0 marked" in notes[-1]
+        await pilot.press("space", "equals_sign")
+        await settle(pilot)
+        assert app.screen is app.main_screen and "1 marked" in notes[-1]
+        await pilot.press("space", "space", "space", "equals_sign")
+        await settle(pilot)
+        screen = compare_screen(pilot)
+        assert len(screen.views) == 4 and all(view.output for view in screen.views)
+
+
+async def test_equals_is_typed_text_in_the_composer(
+    monkeypatch: pytest.MonkeyPatch, fixed_home: None
+) -> None:
+    app = COMPARED.build(monkeypatch)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, "f3", "space", "space", "f2", "equals_sign")
+        assert app.screen is app.main_screen
+        assert "=" in app.main_screen.composer.prompt_editor.area.text
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_comparison_snapshot(
+    snap_compare: Callable[..., bool],
+    fixed_home: None,
+    monkeypatch: pytest.MonkeyPatch,
+    size: tuple[int, int],
+) -> None:
+    app = COMPARED.build(monkeypatch)
+    assert snap_compare(app, terminal_size=size, run_before=COMPARED.run_before(size))
