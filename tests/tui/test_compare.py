@@ -89,6 +89,8 @@ async def test_two_marked_jobs_side_by_side_stepping_in_step(
         assert paths == [path for path, _ in screen.fields[1]]
         assert ("type", "video") in screen.fields[0]
         assert ("video.duration", "—") in screen.fields[1]
+        tops = {block.region.y for block in screen.query(".compare-fields")}
+        assert len(tops) == 1  # the fields start on one row: the pictures line up
         label = str(screen.label(0))
         assert screen.jobs[0].short_id in label and "model: ray-3.2" in label
         assert "step 1 of 60" in str(screen.query_one("#compare-title").render())
@@ -178,3 +180,21 @@ def test_comparison_snapshot(
 ) -> None:
     app = COMPARED.build(monkeypatch)
     assert snap_compare(app, terminal_size=size, run_before=COMPARED.run_before(size))
+
+
+async def test_the_palette_opens_the_comparison(
+    monkeypatch: pytest.MonkeyPatch, fixed_home: None
+) -> None:
+    from lumatui.tui.commands import collect_actions
+
+    app = COMPARED.build(monkeypatch)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, "f3", "space", "space")
+        entry = next(e for e in collect_actions(app.main_screen) if e.binding_id == "jobs.compare")
+        assert entry.key == "=" and entry.run is not None
+        result = entry.run()
+        if result is not None:
+            await result
+        await settle(pilot)
+        screen = compare_screen(pilot)
+        assert len(screen.views) == 2 and screen.loaded

@@ -115,6 +115,21 @@ class CompareScreen(Screen[None]):
             view.show(None, "Reading the outputs…")
         self.run_worker(self._load(), group="compare-load", exit_on_error=False)
 
+    def on_resize(self) -> None:
+        """New column widths: the fields blocks get one height again (after the layout)."""
+        self.call_after_refresh(self._align_fields)
+
+    def _align_fields(self) -> None:
+        """Give every column's fields the height of the tallest, so the pictures line up."""
+        blocks = list(self.query(".compare-fields").results(Static))
+        console = self.app.console
+        heights = [
+            len(self.label(n).wrap(console, max(block.content_size.width, 1)))
+            for n, block in enumerate(blocks)
+        ]
+        for block in blocks:
+            block.styles.height = max(heights, default=1)
+
     @property
     def views(self) -> list[MediaView]:
         """One picture per job, in the jobs' order."""
