@@ -136,6 +136,16 @@ async def test_three_marked_jobs_and_the_scaled_shares(
             dict(screen.fields[2])["source.generation_id"]
             != dict(screen.fields[1])["source.generation_id"]
         )
+        # 2 maximizes the second job; 2 again puts the three side by side.
+        share = screen.views[1].region.width
+        await pilot.press("2")
+        await settle(pilot)
+        assert [view.display for view in screen.query(".compare-column")] == [False, True, False]
+        assert screen.views[1].region.width > 2 * share
+        await pilot.press("2")
+        await settle(pilot)
+        assert all(column.display for column in screen.query(".compare-column"))
+        assert screen.views[1].region.width == share
         # Stepping with a video and images: the images stay, the video moves.
         await pilot.press("full_stop")
         await settle(pilot)

@@ -3,7 +3,8 @@
 Each job gets an equal column: its first downloaded output scaled to the column
 (`MediaView`), under it its short id and the request fields in which it differs from the
 others (dotted paths, plain text). Videos move together: `,` `.` step every one by the same
-fraction of its length (the longest one a frame at a time), space plays them all in step.
+fraction of its length (the longest one a frame at a time), space plays them all in step;
+1-4 show one job alone on the whole width (the same key brings the others back).
 Store reads and writes run in workers; escape closes and the main screen is as it was.
 """
 
@@ -77,6 +78,17 @@ class CompareScreen(Screen[None]):
             id="compare.play",
             tooltip="Play the videos together (in step), or pause",
         ),
+        *(
+            Binding(
+                str(n + 1),
+                f"solo({n})",
+                f"Only {n + 1}",
+                show=n == 0,
+                id=f"compare.solo_{n + 1}",
+                tooltip=f"Job {n + 1} alone on the whole width, and back (the same key)",
+            )
+            for n in range(COMPARE_MAX)
+        ),
     ]
 
     def __init__(
@@ -95,6 +107,8 @@ class CompareScreen(Screen[None]):
         self.position = 0
         """The step all videos are at (0 .. steps - 1)."""
         self._player: Timer | None = None
+        self.solo: int | None = None
+        """The column shown alone (1-4 maximize one), or None for all side by side."""
         self.loaded = False
         """True once the outputs were read and handed to the views."""
 
@@ -214,6 +228,15 @@ class CompareScreen(Screen[None]):
             self._player = None
             self._title()
 
+    def action_solo(self, n: int) -> None:
+        """Job `n` alone on the whole width (its picture made again at that size), or all back."""
+        if n >= len(self.jobs):
+            return
+        self.solo = None if self.solo == n else n
+        for index, column in enumerate(self.query(".compare-column")):
+            column.display = self.solo is None or index == self.solo
+        self._title()
+
     def action_close(self) -> None:
         """Back to the main screen."""
         self._stop()
@@ -243,7 +266,11 @@ class CompareScreen(Screen[None]):
         steps = self.steps
         if steps > 1:
             text += f" · step {self.position + 1} of {steps}"
-            text += " · playing (space: pause)" if self.playing else " · , . step · space plays"
+            text += " · playing (space: pause)" if self.playing else " · , . step"
+        if self.solo is not None:
+            text += f" · only {self.solo + 1} ({self.solo + 1}: all again)"
+        else:
+            text += f" · 1-{len(self.jobs)}: one alone"
         text += " · esc closes"
         self.query_one("#compare-title", Static).update(text)
 
