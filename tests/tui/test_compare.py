@@ -10,7 +10,7 @@ import pytest
 
 from lumatui.tui.screens.compare import CompareScreen
 from lumatui.tui.screens.compare_fields import differences, flatten
-from tests.tui.screen_states import HOME, SIZES, ScreenState, seed_chain, settle
+from tests.tui.screen_states import HOME, SIZES, STATES, settle
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -20,15 +20,10 @@ if TYPE_CHECKING:
 # textual-image calls Pillow's deprecated getdata(); not ours to fix.
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
-TWO = ("f3", "space", "space", "equals_sign")
+COMPARED = STATES["compare"]
+TWO = COMPARED.keys[SIZES[0]]
 """The chain's video and its last edit marked (the list's newest first), then compared."""
 THREE = ("f3", "space", "space", "space", "equals_sign")
-COMPARED = ScreenState(
-    "compare",
-    "the chain's video and its last edit compared side by side",
-    seed_chain,
-    {size: TWO for size in SIZES},
-)
 
 
 @pytest.fixture
