@@ -84,6 +84,14 @@ async def test_two_marked_jobs_side_by_side_stepping_in_step(
         assert paths == [path for path, _ in screen.fields[1]]
         assert ("type", "video") in screen.fields[0]
         assert ("video.duration", "—") in screen.fields[1]
+        # The seeded outputs were stored without facts: measured once, and kept.
+        db = app.main_screen.engine.db
+        ids = [job.id for job in screen.jobs]
+        kept = await db.read(lambda store: [store.outputs(job_id) for job_id in ids])
+        assert [(o[0].mime, o[0].frame_count) for o in kept] == [
+            ("video/mp4", 60),
+            ("image/png", None),
+        ]
         tops = {block.region.y for block in screen.query(".compare-fields")}
         assert len(tops) == 1  # the fields start on one row: the pictures line up
         label = str(screen.label(0))
