@@ -8,8 +8,11 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from lumatui.engine.store import JobStore
 from lumatui.tui.screens.compare import CompareScreen
 from lumatui.tui.screens.compare_fields import differences, flatten
+from lumatui.tui.widgets.preview.media_view import MediaView
+from lumatui.tui.widgets.preview.thumbnail import measure
 from tests.tui.screen_states import HOME, SIZES, STATES, settle
 
 if TYPE_CHECKING:
@@ -84,14 +87,18 @@ async def test_two_marked_jobs_side_by_side_stepping_in_step(
         assert paths == [path for path, _ in screen.fields[1]]
         assert ("type", "video") in screen.fields[0]
         assert ("video.duration", "—") in screen.fields[1]
-        # The seeded outputs were stored without facts: measured once, and kept.
-        db = app.main_screen.engine.db
-        ids = [job.id for job in screen.jobs]
-        kept = await db.read(lambda store: [store.outputs(job_id) for job_id in ids])
-        assert [(o[0].mime, o[0].frame_count) for o in kept] == [
-            ("video/mp4", 60),
-            ("image/png", None),
-        ]
+        # Facts measured here are kept in the history (as the preview keeps its own).
+        kept: list[tuple[str, int, str]] = []
+        monkeypatch.setattr(
+            JobStore,
+            "record_media_facts",
+            lambda _s, job_id, index, path, _m: kept.append((job_id, index, path)),
+        )
+        shown = image.output
+        assert shown is not None and shown.local_path is not None
+        image.post_message(MediaView.Measured(shown, measure(shown)))
+        await settle(pilot)
+        assert kept == [(shown.job_id, 0, shown.local_path)]
         tops = {block.region.y for block in screen.query(".compare-fields")}
         assert len(tops) == 1  # the fields start on one row: the pictures line up
         label = str(screen.label(0))
