@@ -8,11 +8,13 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from lumatui.api.schema import GenerationOutput
 from lumatui.engine.store import JobStore
 from lumatui.tui.screens.compare import CompareScreen
 from lumatui.tui.screens.compare_fields import differences, flatten
 from lumatui.tui.widgets.preview.media_view import MediaView
 from lumatui.tui.widgets.preview.thumbnail import measure
+from tests.tui.conftest import FIXED_NOW
 from tests.tui.screen_states import HOME, SIZES, STATES, settle
 
 if TYPE_CHECKING:
@@ -218,3 +220,36 @@ async def test_the_palette_opens_the_comparison(
         await settle(pilot)
         screen = compare_screen(pilot)
         assert len(screen.views) == 2 and screen.loaded
+
+
+async def test_a_running_job_shows_its_output_once_downloaded(
+    monkeypatch: pytest.MonkeyPatch, fixed_home: None
+) -> None:
+    app = STATES["jobs"].build(monkeypatch)  # completed, failed, processing, uncertain
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, "f3", "j", "space", "j", "j", "space", "equals_sign")
+        screen = compare_screen(pilot)
+        kinds = [str(job.state) for job in screen.jobs]
+        assert kinds == ["processing", "completed"], kinds
+        waiting, done = screen.views
+        assert waiting.output is None and done.output is not None
+        assert "has no output (processing)" in str(screen.query(".media-message").first().render())
+        # Its output arrives (as the engine would record it): the column shows it.
+        output = done.output
+        job_id = screen.jobs[0].id
+
+        def arrive(store: JobStore) -> None:
+            store.record_outputs(
+                job_id,
+                [GenerationOutput(type="image", url="https://o.invalid/0.png")],
+                now=FIXED_NOW,
+            )
+            assert output.local_path is not None and output.sha256 is not None
+            store.record_download(
+                job_id, 0, output.local_path, output.size_bytes or 1, output.sha256, now=FIXED_NOW
+            )
+
+        await app.main_screen.engine.db.write(arrive)
+        screen.refresh_missing()
+        await settle(pilot)
+        assert waiting.output is not None and waiting.output.job_id == job_id

@@ -33,6 +33,8 @@ if TYPE_CHECKING:
     from lumatui.engine.thumbnails import ThumbnailCache
     from lumatui.tui.screens.main import MainScreen
 
+REFRESH_S = 1.0
+"""How often a column still waiting for its output reads the history again."""
 COMPARE_MIN, COMPARE_MAX = 2, 4
 """How many marked jobs a comparison takes."""
 
@@ -128,6 +130,7 @@ class CompareScreen(Screen[None]):
         for view in self.views:
             view.show(None, "Reading the outputs…")
         self.run_worker(self._load(), group="compare-load", exit_on_error=False)
+        self.set_interval(REFRESH_S, self.refresh_missing, name="compare-refresh")
 
     def on_resize(self) -> None:
         """New column widths: the fields blocks get one height again (after the layout)."""
@@ -169,17 +172,27 @@ class CompareScreen(Screen[None]):
 
     async def _load(self) -> None:
         ids = [job.id for job in self.jobs]
-        outputs = await self._store.read(lambda s: [s.outputs(job_id) for job_id in ids])
-        for job, view, found in zip(self.jobs, self.views, outputs, strict=True):
-            downloaded = [o for o in found if o.local_path]
+        found = await self._store.read(
+            lambda s: (s.get_many(ids), [s.outputs(job_id) for job_id in ids])
+        )
+        fresh = {job.id: job for job in found[0]}  # a removed job keeps its last state
+        self.jobs = [fresh.get(job.id, job) for job in self.jobs]
+        outputs = found[1]
+        for job, view, stored in zip(self.jobs, self.views, outputs, strict=True):
+            downloaded = [o for o in stored if o.local_path]
             if downloaded:
                 view.show(downloaded[0])
-            elif found:
+            elif stored:
                 view.show(None, f"{job.short_id}: its output is not downloaded yet.")
             else:
                 view.show(None, f"{job.short_id} has no output ({job.state}).")
         self.loaded = True
         self._title()
+
+    def refresh_missing(self) -> None:
+        """Read again while a column waits for its output (a job still running, a download)."""
+        if self.loaded and any(view.output is None for view in self.views):
+            self.run_worker(self._load(), group="compare-load", exclusive=True, exit_on_error=False)
 
     # -- stepping -------------------------------------------------------------------------
 
