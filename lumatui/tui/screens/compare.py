@@ -5,7 +5,8 @@ Each job gets an equal column: its first downloaded output scaled to the column
 others (dotted paths, plain text). Videos move together: `,` `.` step every one by the same
 fraction of its length (the longest one a frame at a time), space plays them all in step;
 1-4 show one job alone on the whole width (the same key brings the others back).
-Store reads and writes run in workers; escape closes and the main screen is as it was.
+Store reads and writes run in workers (a column still waiting for its output reads again
+each second); escape closes and the main screen is as it was.
 """
 
 from __future__ import annotations
