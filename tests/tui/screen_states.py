@@ -380,6 +380,12 @@ STATES: dict[str, ScreenState] = {
             sizes=((160, 45),),
         ),
         ScreenState(
+            "compare",
+            "the chain's video and its last edit marked and compared side by side (=)",
+            seed_chain,
+            {size: ("f3", "space", "space", "equals_sign") for size in SIZES},
+        ),
+        ScreenState(
             "help",
             "the help screen: every key and action",
             None,

@@ -28,6 +28,7 @@ EXPECTED = {
     "help": "Every key and action",
     "thousand": "1,000 of 1,000",
     "maximized": "z or esc restores",
+    "compare": "Comparing 2 jobs",
 }
 OWN_SIZES = {"help": ((120, 40),), "thousand": LIST_SIZES, "maximized": ((160, 45),)}
 """States drawn at sizes of their own (the others at both SIZES)."""

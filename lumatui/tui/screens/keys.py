@@ -41,7 +41,9 @@ JOB_BINDINGS = (
 """Key, action name (JobActions), label and tooltip of each action on the selected job."""
 
 SHOWN_IN_FOOTER = frozenset({"edit", "animate", "extend", "rerun", "branch"})
-GUARDED_ACTIONS = frozenset({"job", "toggle_polling", "resume_queue", "toggle_maximize", "files"})
+GUARDED_ACTIONS = frozenset(
+    {"job", "toggle_polling", "resume_queue", "toggle_maximize", "files", "compare"}
+)
 """Single-letter actions: they apply outside the composer, where letters are typed text."""
 
 
@@ -122,6 +124,14 @@ def job_bindings() -> list[BindingType]:
             show=False,
             id="app.files",
             tooltip="Uploaded files: use one as a reference, upload, delete",
+        ),
+        Binding(
+            "equals_sign",
+            "compare",
+            "Compare",
+            show=False,
+            id="jobs.compare",
+            tooltip="Compare the 2-4 marked jobs side by side (outputs, differing fields)",
         ),
     ]
     return bindings

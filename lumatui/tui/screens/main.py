@@ -19,6 +19,7 @@ from lumatui.api.pricing import price_of
 from lumatui.tui.bridge import EngineBridge, dispatch
 from lumatui.tui.deferred import deferred
 from lumatui.tui.screens.batch_send import ask_then_send
+from lumatui.tui.screens.compare import open_compare
 from lumatui.tui.screens.draft_keeper import AUTOSAVE_S, DraftKeeper
 from lumatui.tui.screens.files import open_files_view
 from lumatui.tui.screens.job_actions import JobActions, history_kind
@@ -275,6 +276,10 @@ class MainScreen(PreviewMaximizer):
     def action_files(self) -> None:
         """The files view; a file picked there becomes the composer's reference."""
         open_files_view(self.app, self.composer)
+
+    def action_compare(self) -> None:
+        """Compare the marked jobs side by side (= ; 2 to 4 of them)."""
+        open_compare(self)
 
     def palette_extras(self) -> Iterable[ActionEntry]:
         """Commands only the palette offers."""
