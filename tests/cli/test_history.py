@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shutil
 import subprocess
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from lumatui.api.client import DEFAULT_BASE_URL
+from lumatui.api.client import DEFAULT_BASE_URL, AgentsClient
+from lumatui.api.schema import Generation, GenerationRequest
+from lumatui.config import app_paths
+from lumatui.engine.store import JobStore
 from tests.cli.conftest import KEY, Ran, stored_jobs
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     import pytest
+
+    from lumatui.sim import RunningSimulator
 
 
 def make_chain(on_sim: Callable[..., Ran]) -> tuple[str, str, str]:
@@ -116,13 +122,19 @@ def test_get_of_an_unknown_id_exits_2(cli: Callable[..., Ran]) -> None:
 
 
 def test_get_refreshes_an_unfinished_job_once_then_wait_downloads(
-    on_sim: Callable[..., Ran],
+    on_sim: Callable[..., Ran], fast_sim: RunningSimulator
 ) -> None:
-    sent = on_sim("submit", "--prompt", "a fox")
-    assert sent.code == 0, sent.err
-    generation_id = sent.out.strip()
+    # Made at the API, and stored as the history last saw it: queued (a one-shot `submit`
+    # may see a quick image finish before it exits, so it is not used here).
+    generation_id = asyncio.run(create_at(fast_sim.base_url, "a fox"))
+    paths = app_paths()
+    paths.ensure_dirs()
+    with JobStore.open(paths.database) as store:
+        request = GenerationRequest.model_validate({"prompt": "a fox"})
+        recorded = store.record_submission(request)
+        store.mark_submitted(recorded.id, queued_reply(generation_id))
     (job,) = stored_jobs()
-    assert job.state in ("queued", "processing")
+    assert job.state == "queued"
     got = on_sim("get", generation_id[:8], "--json")
     assert got.code == 0, got.err
     detail = json.loads(got.out)
@@ -138,3 +150,23 @@ def test_list_filters_and_rejects_unknown_states(cli: Callable[..., Ran]) -> Non
     assert ran.code == 2 and "unknown state done" in ran.err
     empty = cli("list", "--json", "--state", "completed,failed", "--text", "fox")
     assert empty.code == 0 and json.loads(empty.out) == []
+
+
+async def create_at(base_url: str, prompt: str) -> str:
+    """Create a generation at the API directly; its id."""
+    async with AgentsClient(KEY, base_url) as client:
+        request = GenerationRequest.model_validate({"prompt": prompt})
+        return (await client.create(request)).id
+
+
+def queued_reply(generation_id: str) -> Generation:
+    """The API's answer for a generation waiting in its queue."""
+    return Generation.model_validate(
+        {
+            "id": generation_id,
+            "created_at": "now",
+            "model": "uni-1",
+            "state": "queued",
+            "type": "image",
+        }
+    )
