@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import pytest
 from PIL import Image
 from textual.worker import WorkerCancelled
 
@@ -35,9 +36,8 @@ from lumatui.engine.store import JobStore
 from tests.tui.conftest import FIXED_NOW, generation_id, seed_job, wait_until
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable
+    from collections.abc import Awaitable, Callable, Iterator
 
-    import pytest
     from textual.pilot import Pilot
 
     from lumatui.api.sending import SendProbe
@@ -394,3 +394,13 @@ STATES: dict[str, ScreenState] = {
         ),
     )
 }
+
+
+@pytest.fixture
+def fixed_home(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Undo what a state's build did: environment, time zone, its data folder (a fixture
+    for the snapshot tests, used by name)."""
+    yield
+    monkeypatch.undo()
+    time.tzset()
+    shutil.rmtree(HOME, ignore_errors=True)

@@ -6,29 +6,19 @@ The states (seeded store, keys pressed) live in `tests/tui/screen_states.py`, wh
 
 from __future__ import annotations
 
-import time
 from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.tui.screen_states import HOME, LIST_SIZES, SIZES, STATES
+from tests.tui.screen_states import LIST_SIZES, SIZES, STATES, fixed_home
+
+__all__ = ["fixed_home"]  # a fixture, used by name
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable
 
 # textual-image calls Pillow's deprecated getdata(); not ours to fix.
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
-
-
-@pytest.fixture
-def fixed_home(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Undo what a state's build did: environment, time zone, its data folder."""
-    import shutil
-
-    yield
-    monkeypatch.undo()
-    time.tzset()
-    shutil.rmtree(HOME, ignore_errors=True)
 
 
 def shows(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -15,10 +14,12 @@ from lumatui.tui.screens.compare_fields import differences, flatten
 from lumatui.tui.widgets.preview.media_view import MediaView
 from lumatui.tui.widgets.preview.thumbnail import measure
 from tests.tui.conftest import FIXED_NOW
-from tests.tui.screen_states import HOME, SIZES, STATES, settle
+from tests.tui.screen_states import SIZES, STATES, fixed_home, settle
+
+__all__ = ["fixed_home"]  # a fixture, used by name
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable
 
     from textual.pilot import Pilot
 
@@ -29,17 +30,6 @@ COMPARED = STATES["compare"]
 TWO = COMPARED.keys[SIZES[0]]
 """The chain's video and its last edit marked (the list's newest first), then compared."""
 THREE = ("f3", "space", "space", "space", "equals_sign")
-
-
-@pytest.fixture
-def fixed_home(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Undo what a state's build did: environment, time zone, its data folder."""
-    import shutil
-
-    yield
-    monkeypatch.undo()
-    time.tzset()
-    shutil.rmtree(HOME, ignore_errors=True)
 
 
 def test_requests_are_flattened_and_only_differing_paths_kept() -> None:
