@@ -4,12 +4,13 @@
   (the schema of `lumatui.engine.migrations`; the store's own writes take ~1 ms a job),
   mostly completed with one output each, some failed, every fifth an edit of the one
   before (a lineage edge), and a few still running.
-- `SilentClient` never answers, so the engine runs without a network.
+- `SilentClient` (`bench/_silent.py`) never answers, so the engine runs without a network.
 - `workstation` builds the real `LumaApp` over a seeded home; `with_first_frame` wraps an
   app class so it records when the first full frame after start-up was drawn.
 
-Only the standard library and lumatui are imported at the top; Textual and Pillow load where
-they are used, so a child process measures its own app's imports and memory.
+Only the standard library is imported at the top; lumatui, Textual and Pillow load where
+they are used, so a child process measures its own app's imports and memory (the bare app's
+child imports `with_first_frame` from here: it must not load httpx or pydantic).
 """
 
 from __future__ import annotations
@@ -22,16 +23,12 @@ import sqlite3
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from lumatui.api.client import AgentsClient
-
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
     from pathlib import Path
 
     from textual.app import App
 
-    from lumatui.api.schema import Generation, GenerationRequest
-    from lumatui.api.sending import SendProbe
     from lumatui.tui.app import LumaApp
 
 START = 1_767_225_600.0 - 400 * 86_400.0
@@ -42,22 +39,6 @@ WORDS = (
     *("mountain", "portrait", "cat", "desert", "storm", "garden", "robot", "violin", "ocean"),
     *("market", "bridge", "tower", "candle", "mirror", "autumn"),
 )
-
-
-class SilentClient(AgentsClient):
-    """A client whose calls never return: the engine runs, but nothing changes."""
-
-    async def get(self, generation_id: str) -> Generation:
-        """Wait forever (the poller is cancelled when the app stops)."""
-        await asyncio.Event().wait()
-        raise AssertionError("unreachable")
-
-    async def create(
-        self, request: GenerationRequest, *, probe: SendProbe | None = None
-    ) -> Generation:
-        """Wait forever."""
-        await asyncio.Event().wait()
-        raise AssertionError("unreachable")
 
 
 def home_paths(home: Path) -> Any:
@@ -213,6 +194,8 @@ def make_images(folder: Path, count: int, size: tuple[int, int] = (512, 384)) ->
 
 def workstation(home: Path, app_class: type[LumaApp] | None = None) -> LumaApp:
     """The real workstation over `home`'s store, a silent client, half-cell pictures."""
+    from _silent import SilentClient
+
     from lumatui.backend import Backend
     from lumatui.config import load_settings
     from lumatui.tui.app import LumaApp
