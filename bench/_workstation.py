@@ -15,7 +15,6 @@ child imports `with_first_frame` from here: it must not load httpx or pydantic).
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 import random
@@ -24,6 +23,7 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    import asyncio
     from collections.abc import Callable, Sequence
     from pathlib import Path
 
