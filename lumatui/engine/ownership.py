@@ -10,6 +10,7 @@ jobs it owns (see `claims.py`).
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
 from enum import StrEnum
@@ -89,20 +90,49 @@ class Ownership:
         self._primary_lock: HeldLock | None = None
         self._last_beat = 0.0
         self.started_at = clock()
+        self._start_due = False
+        self._start_failed = False
+        self._registered = asyncio.Event()
 
     @property
     def is_primary(self) -> bool:
         """True while this process holds the primary lock."""
         return self.role is Role.PRIMARY
 
+    def start_soon(self) -> None:
+        """Say `start` follows shortly (the workstation starts after its first frame):
+        from now on `registered` waits for it."""
+        self._start_due = True
+
+    async def registered(self) -> None:
+        """Return once this process is registered, when its start is due or under way.
+
+        A job recorded under an owner no live process has registered looks orphaned to the
+        other processes on the history, and one of them could send it too: every write
+        recording jobs owned here awaits this first.
+        """
+        if self._start_due:
+            await self._registered.wait()
+            if self._start_failed:
+                raise RuntimeError("this process could not register in the history")
+
     async def start(self) -> None:
         """Take the liveness lock, maybe the primary lock, and register."""
-        self._lock = take_owner_lock(self.database, self.owner)
-        self._try_lead()
-        now = self._clock()
-        row = ProcessRow(self.owner, os.getpid(), HOST, self.started_at, self.kind, self.role, now)
-        await self._store.write(lambda s: s.register_process(row))
-        self._last_beat = now
+        self._start_due = True
+        try:
+            self._lock = take_owner_lock(self.database, self.owner)
+            self._try_lead()
+            now = self._clock()
+            row = ProcessRow(
+                self.owner, os.getpid(), HOST, self.started_at, self.kind, self.role, now
+            )
+            await self._store.write(lambda s: s.register_process(row))
+            self._last_beat = now
+        except BaseException:
+            self._start_failed = True
+            raise
+        finally:
+            self._registered.set()
 
     async def tick(self) -> bool:
         """Heartbeat, and take the primary role if it fell free; True when the role changed."""

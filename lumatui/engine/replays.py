@@ -57,6 +57,7 @@ class Replays:
         """Save a confirmed plan (owned here) and send the steps that are ready (step 0)."""
         import dataclasses
 
+        await self._engine.ownership.registered()  # a plan owned by a registered process
         owner = self._engine.owner
         saved = dataclasses.replace(plan, total_usd=total_usd)
         stored = await self._engine.db.write(lambda s: s.save_plan(saved, owner=owner))

@@ -220,6 +220,7 @@ class Engine:
         self, write: Callable[[JobStore, dict[str, Any]], list[Job]], note: str = "about to be sent"
     ) -> list[Job]:
         """Run a store write recording jobs waiting here, then publish and queue each."""
+        await self.ownership.registered()  # never a job owned by an unregistered process
         mine: dict[str, Any] = {"state": JobState.WAITING, "note": note, "owner": self.owner}
         mine |= {"orphan": self.options.orphan, "origin": self.options.origin}
         jobs = await self.db.write(lambda s: write(s, mine))
@@ -349,6 +350,7 @@ class Engine:
         Those left uncertain or cancelled (a dead process's sends and one-shot jobs) are
         no one's any more; the rest are this process's now.
         """
+        await self.ownership.registered()
         taken = await self.ownership.adopt(job_ids)
         swept = False
         for job in taken:

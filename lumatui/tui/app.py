@@ -1,8 +1,9 @@
 """The lumatui Textual app: opens the engine, shows the workstation, closes everything after.
 
 The app is given its settings, its paths and a backend (or a function that opens one).
-On mount it opens the engine over the backend, shows the main screen, and starts the
-engine (crash-recovered uncertain jobs are announced); on exit it stops the engine and
+On mount it opens the engine over the backend and shows the main screen; the engine starts
+once that screen's first frame is drawn (`engine_started` then turns true; crash-recovered
+uncertain jobs are announced); on exit it stops the engine and
 closes the backend and the store. Run from the command line, SIGHUP and SIGTERM exit it
 the same way, and an unexpected exception leaves a crash report (see `lumatui.tui.crash`).
 Everything else lives in the screens and widgets.
@@ -26,6 +27,7 @@ from lumatui.tui.crash import (
     take_unseen_report,
     write_crash_report,
 )
+from lumatui.tui.deferred import deferred
 from lumatui.tui.key_order import OrderedKeysApp
 from lumatui.tui.screens.keys import PANES
 from lumatui.tui.screens.panes import key_scope
@@ -99,7 +101,7 @@ class LumaApp(OrderedKeysApp):
         self.crash_error: BaseException | None = None
 
     async def on_mount(self) -> None:
-        """Theme, engine, main screen, then start the engine."""
+        """Theme, engine, main screen; the engine starts after the first frame."""
         from lumatui.backend import Backend, open_engine
         from lumatui.tui.screens.main import MainScreen
 
@@ -120,6 +122,18 @@ class LumaApp(OrderedKeysApp):
             image_renderer=self.image_renderer,
         )
         await self.push_screen(screen)
+        # The engine (registration, adoption, polling) starts once the first frame is
+        # drawn: the screen reads the history itself. Jobs recorded meanwhile wait for the
+        # registration (`Ownership.registered`); tests wait for `engine_started`.
+        self.engine.ownership.start_soon()
+        screen.call_after_refresh(self._start_engine_soon)
+
+    def _start_engine_soon(self) -> None:
+        self.run_worker(deferred(self._start_engine), name="engine-start", group="engine")
+
+    async def _start_engine(self) -> None:
+        """Start the engine; say which jobs a crash left uncertain and where its report is."""
+        assert self.engine is not None
         uncertain = await self.engine.start()
         self.engine_started = True
         if uncertain:
