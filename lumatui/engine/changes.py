@@ -10,6 +10,7 @@ within a second.
 
 from __future__ import annotations
 
+import threading
 from typing import TYPE_CHECKING
 
 from lumatui.engine.claims import Changes
@@ -30,13 +31,20 @@ class ChangeFeed:
         """The change counter up to which everything has been read."""
         self.polls = 0
         self.reads = 0
+        # Polls run in a worker thread: closing the connection under one crashes SQLite.
+        self._lock = threading.Lock()
+        self._closed = False
 
     def _counter(self) -> int:
         (rev,) = self._db.execute("SELECT value FROM counters WHERE name = 'rev'").fetchone()
         return int(rev)
 
     def poll(self) -> Changes | None:
-        """What changed since the last poll, or None when nothing did (no rows read)."""
+        """What changed since the last poll, or None when nothing did (or it is closed)."""
+        with self._lock:
+            return None if self._closed else self._poll()
+
+    def _poll(self) -> Changes | None:
         self.polls += 1
         (version,) = self._db.execute("PRAGMA data_version").fetchone()
         if version == self._version:
@@ -61,5 +69,7 @@ class ChangeFeed:
         return Changes(jobs, removed, self.rev)
 
     def close(self) -> None:
-        """Close the feed's connection."""
-        self._db.close()
+        """Close the feed's connection (once a poll under way has ended)."""
+        with self._lock:
+            self._closed = True
+            self._db.close()

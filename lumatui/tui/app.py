@@ -11,6 +11,7 @@ Everything else lives in the screens and widgets.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import threading
 import time
@@ -27,7 +28,6 @@ from lumatui.tui.crash import (
     take_unseen_report,
     write_crash_report,
 )
-from lumatui.tui.deferred import deferred
 from lumatui.tui.key_order import OrderedKeysApp
 from lumatui.tui.screens.keys import PANES
 from lumatui.tui.screens.panes import key_scope
@@ -93,6 +93,7 @@ class LumaApp(OrderedKeysApp):
         self.theme = self._initial_theme()
         self._theme_ready = True
         self.engine_started = False
+        self._engine_start: asyncio.Task[None] | None = None
         """True once the engine runs (tests wait for it)."""
         self.exit_signal: int | None = None
         """The signal that ended the app, if one did (see `lumatui.tui.crash.ExitGuard`)."""
@@ -129,12 +130,18 @@ class LumaApp(OrderedKeysApp):
         screen.call_after_refresh(self._start_engine_soon)
 
     def _start_engine_soon(self) -> None:
-        self.run_worker(deferred(self._start_engine), name="engine-start", group="engine")
+        # A task of the app's own, not a worker: leaving must wait for a start under way
+        # (its store writes run in a thread) before the store is closed, never cancel it.
+        self._engine_start = asyncio.create_task(self._start_engine(), name="lumatui-start")
 
     async def _start_engine(self) -> None:
         """Start the engine; say which jobs a crash left uncertain and where its report is."""
         assert self.engine is not None
-        uncertain = await self.engine.start()
+        try:
+            uncertain = await self.engine.start()
+        except Exception as error:  # as if it had failed in on_mount: a crash report
+            self._handle_exception(error)
+            return
         self.engine_started = True
         if uncertain:
             ids = ", ".join(job.short_id for job in uncertain[:5])
@@ -160,6 +167,9 @@ class LumaApp(OrderedKeysApp):
 
     async def on_unmount(self) -> None:
         """Stop the engine, close the backend and the store (a WAL checkpoint)."""
+        if self._engine_start is not None:
+            with contextlib.suppress(BaseException):
+                await asyncio.shield(self._engine_start)  # a start under way ends first
         if self.engine is not None:
             with contextlib.suppress(Exception):
                 await self.engine.stop()

@@ -53,6 +53,8 @@ class RowCells(Widget, can_focus=False):
     _ticking: set[str]
     _downloads: dict[str, float]
     _expected: dict[tuple[str, str], Expectation]
+    _priors_known: set[tuple[str, str]]
+    _priors_due: set[tuple[str, str]]
     _layout: ColumnLayout
     _wide: bool
 
@@ -78,13 +80,32 @@ class RowCells(Widget, can_focus=False):
         else:
             self._ticking.discard(job.id)
 
-    def _expectation(self, job: Job) -> Expectation:
-        """The kind's expected durations: the prior until its history is read (in a worker)."""
+    def _expectation(self, job: Job) -> Expectation | None:
+        """The kind's expected durations: the prior until its history is read (in a worker).
+
+        None until the kind's prior is worked out: the first time, that takes tens of
+        milliseconds a kind (thousands of draws), so it follows the next frame (the first
+        frame shows the rows without their estimate) and fills the kind's cells in then.
+        """
         kind = (job.model, job.type)
         if kind not in self._expected:
+            if kind not in self._priors_known:
+                if kind not in self._priors_due:
+                    self._priors_due.add(kind)
+                    self.call_after_refresh(self._work_out_prior, kind)
+                return None
             self._expected[kind] = expectation(job.model, job.type, [])
             self.run_worker(deferred(self._read_durations, kind), group="job-list-durations")
         return self._expected[kind]
+
+    def _work_out_prior(self, kind: tuple[str, str]) -> None:
+        self._priors_due.discard(kind)
+        self._priors_known.add(kind)
+        now = self.clock()
+        for job_id in list(self._ticking):
+            job = self._jobs[job_id]
+            if (job.model, job.type) == kind:
+                self._update_progress(job, now)
 
     async def _read_durations(self, kind: tuple[str, str]) -> None:
         durations = await self.store.read(lambda s: s.durations(*kind))
