@@ -11,6 +11,8 @@ from lumatui.engine.store import JobStore
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from lumatui.engine.claims import Changes
+
 
 def test_close_waits_for_a_poll_under_way_and_later_polls_read_nothing(tmp_path: Path) -> None:
     path = tmp_path / "lumatui.db"
@@ -19,13 +21,13 @@ def test_close_waits_for_a_poll_under_way_and_later_polls_read_nothing(tmp_path:
     entered, release = threading.Event(), threading.Event()
     real_poll = feed._poll
 
-    def slow_poll() -> object:
+    def slow_poll() -> Changes | None:
         entered.set()
         release.wait(5)
         return real_poll()
 
     feed._poll = slow_poll  # type: ignore[method-assign]
-    results: list[object] = []
+    results: list[Changes | None] = []
     poller = threading.Thread(target=lambda: results.append(feed.poll()))
     poller.start()
     assert entered.wait(5)
