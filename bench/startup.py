@@ -5,6 +5,7 @@ files, nothing is imported yet) at 120x40:
 
 - bare: a Textual app with the same widget kinds (header line, a form of Inputs, Selects
   and a TextArea, a DataTable, a Tree, a Static where the picture goes, a footer);
+- parts (informative): what importing Textual, then pydantic, httpx and lumatui costs;
 - ws-0, ws-10k, ws-100k: the real workstation (`LumaApp`) over a history of 0, 10,000 and
   100,000 generations written straight into its store, a client that never answers, and
   the half-cell picture renderer.
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
 SIZE = (120, 40)
 HISTORIES = {"ws-0": 0, "ws-10k": 10_000, "ws-100k": 100_000}
 CASES = ("bare", *HISTORIES)
+CHILDREN = (*CASES, "parts")
 
 
 def run_child(case: str, home: Path | None) -> None:
@@ -58,6 +60,9 @@ def run_child(case: str, home: Path | None) -> None:
             result["rows"] = rows
         app.exit()
 
+    if case == "parts":
+        print(json.dumps(import_parts()))
+        return
     app: App[Any]
     if case == "bare":
         from _bare import BareApp
@@ -68,8 +73,33 @@ def run_child(case: str, home: Path | None) -> None:
 
         assert home is not None
         app = workstation(home, with_first_frame(_luma_app(), done))  # type: ignore[arg-type]
+    result["ready_s"] = time.perf_counter() - _STARTED  # imported, app built: the loop starts
     asyncio.run(app.run_async(headless=True, size=SIZE))
     print(json.dumps(result))
+
+
+PARTS = (
+    ("textual", ("textual.app", "textual.containers", "textual.widgets")),
+    ("pydantic", ("pydantic", "pydantic_settings")),
+    ("httpx", ("httpx",)),
+    ("lumatui", ("lumatui.config", "lumatui.backend", "lumatui.tui.app")),
+)
+"""What the workstation imports beyond the bare app, in order (each part's CPU time counts
+only what the parts before it did not import: lumatui's share includes building its
+pydantic models and everything else of its own)."""
+
+
+def import_parts() -> dict[str, float]:
+    """In the child: the CPU seconds each part of PARTS takes to import."""
+    import importlib
+
+    took: dict[str, float] = {}
+    for name, modules in PARTS:
+        began = time.process_time()
+        for module in modules:
+            importlib.import_module(module)
+        took[name] = time.process_time() - began
+    return took
 
 
 def _luma_app() -> type[Any]:
@@ -98,7 +128,7 @@ def main() -> int:
     """Seed the histories, run the cases interleaved, print medians and the ratios."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--rounds", type=int, default=7)
-    parser.add_argument("--child", choices=CASES, help=argparse.SUPPRESS)
+    parser.add_argument("--child", choices=CHILDREN, help=argparse.SUPPRESS)
     parser.add_argument("--home", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -120,22 +150,36 @@ def main() -> int:
             measure(case, homes[case], Path(tmp) / "pycache")
         first: dict[str, list[float]] = {case: [] for case in CASES}
         wall: dict[str, list[float]] = {case: [] for case in CASES}
+        ready: dict[str, list[float]] = {case: [] for case in CASES}
+        parts: dict[str, list[float]] = {name: [] for name, _ in PARTS}
         rows: dict[str, int] = {}
+        measure("parts", None, Path(tmp) / "pycache")
         for order in orders(CASES, args.rounds):
             for case in order:
                 figures = measure(case, homes[case], Path(tmp) / "pycache")
                 first[case].append(figures["first_frame_s"])
                 wall[case].append(figures["wall_s"])
+                ready[case].append(figures["ready_s"])
                 rows[case] = figures.get("rows", 0)
+            for name, seconds in measure("parts", None, Path(tmp) / "pycache").items():
+                if name in parts:
+                    parts[name].append(seconds)
 
     print(f"\nfirst full frame at {SIZE[0]}x{SIZE[1]}, {args.rounds} rounds (medians):")
-    print(f"  {'case':<9} {'history':>8} {'first frame':>12} {'process wall':>13} {'rows':>6}")
+    print(
+        f"  {'case':<9} {'history':>8} {'first frame':>12} {'of it: loop':>12} "
+        f"{'process wall':>13} {'rows':>6}"
+    )
     for case in CASES:
         history = f"{HISTORIES.get(case, 0):,}" if case != "bare" else "-"
+        loop = median([f - r for f, r in zip(first[case], ready[case], strict=True)])
         print(
-            f"  {case:<9} {history:>8} {ms(median(first[case])):>12} "
+            f"  {case:<9} {history:>8} {ms(median(first[case])):>12} {ms(loop):>12} "
             f"{ms(median(wall[case])):>13} {rows.get(case, 0) if case != 'bare' else '-':>6}"
         )
+    print("  (loop: from the app built, every import done, to its first full frame)")
+    took = ", ".join(f"{name} {ms(median(parts[name]))}" for name, _ in PARTS)
+    print(f"  imports, CPU, each part after the ones before it: {took}")
     bare, ten_k, hundred_k = (median(first[c]) for c in ("bare", "ws-10k", "ws-100k"))
     print(f"  workstation, empty history vs bare: {median(first['ws-0']) / bare:.2f}x")
     print()
