@@ -28,6 +28,7 @@ from lumatui.tui.crash import (
     take_unseen_report,
     write_crash_report,
 )
+from lumatui.tui.first_frame import FirstFrame
 from lumatui.tui.key_order import OrderedKeysApp
 from lumatui.tui.screens.keys import PANES
 from lumatui.tui.screens.panes import key_scope
@@ -94,6 +95,8 @@ class LumaApp(OrderedKeysApp):
         self._theme_ready = True
         self.engine_started = False
         self._engine_start: asyncio.Task[None] | None = None
+        self.first_frame = FirstFrame()
+        """Work waiting for the first full frame (`lumatui.tui.first_frame`)."""
         """True once the engine runs (tests wait for it)."""
         self.exit_signal: int | None = None
         """The signal that ended the app, if one did (see `lumatui.tui.crash.ExitGuard`)."""
@@ -123,11 +126,14 @@ class LumaApp(OrderedKeysApp):
             image_renderer=self.image_renderer,
         )
         await self.push_screen(screen)
-        # The engine (registration, adoption, polling) starts once the first frame is
-        # drawn: the screen reads the history itself. Jobs recorded meanwhile wait for the
-        # registration (`Ownership.registered`); tests wait for `engine_started`.
+        # The engine (registration, adoption, polling: its schedules take a CPU-bound
+        # moment to plan) starts once this Mount is handled and the screen painted with
+        # nothing left dirty, the first full frame (the screen reads the history itself).
+        # Jobs recorded meanwhile wait for the registration (`Ownership.registered`);
+        # tests wait for `engine_started`.
         self.engine.ownership.start_soon()
-        screen.call_after_refresh(self._start_engine_soon)
+        self.first_frame.defer(self._start_engine_soon)
+        self.call_later(screen.call_after_refresh, self.first_frame.drawn_now)
 
     def _start_engine_soon(self) -> None:
         # A task of the app's own, not a worker: leaving must wait for a start under way

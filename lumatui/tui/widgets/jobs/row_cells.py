@@ -15,6 +15,7 @@ from textual.widgets import Static
 from lumatui.engine.queries import JobQuery
 from lumatui.engine.schedule import expectation
 from lumatui.tui.deferred import deferred
+from lumatui.tui.first_frame import after_first_frame
 from lumatui.tui.widgets.jobs.cells import (
     cost_cell,
     elapsed_cell,
@@ -84,15 +85,15 @@ class RowCells(Widget, can_focus=False):
         """The kind's expected durations: the prior until its history is read (in a worker).
 
         None until the kind's prior is worked out: the first time, that takes tens of
-        milliseconds a kind (thousands of draws), so it follows the next frame (the first
-        frame shows the rows without their estimate) and fills the kind's cells in then.
+        milliseconds a kind (thousands of draws), so it follows the app's first full frame
+        (which shows the rows without their estimate), then fills in the kind's cells.
         """
         kind = (job.model, job.type)
         if kind not in self._expected:
             if kind not in self._priors_known:
                 if kind not in self._priors_due:
                     self._priors_due.add(kind)
-                    self.call_after_refresh(self._work_out_prior, kind)
+                    after_first_frame(self, self._work_out_prior, kind)
                 return None
             self._expected[kind] = expectation(job.model, job.type, [])
             self.run_worker(deferred(self._read_durations, kind), group="job-list-durations")
