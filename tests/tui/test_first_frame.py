@@ -1,0 +1,48 @@
+"""Start-up: the first full frame comes before the engine's start and the list's estimates.
+
+The workstation draws its first frame (the history's first page read by the screen itself)
+and only then starts the engine; a job sent at once waits for this process's registration.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from lumatui.engine.jobs import JobState
+from lumatui.engine.queries import JobQuery
+from lumatui.engine.service import Engine
+from tests.tui.conftest import wait_until
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    import pytest
+
+    from lumatui.engine.jobs import Job
+    from lumatui.tui.app import LumaApp
+
+
+async def test_the_engine_starts_after_the_first_frame_and_a_job_sent_at_once_waits(
+    make_app: Callable[..., LumaApp], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = make_app()
+    drawn_at_start: list[bool] = []
+    real_start = Engine.start
+
+    async def start(engine: Engine) -> list[Job]:
+        drawn_at_start.append(app.first_frame.drawn)
+        return await real_start(engine)
+
+    monkeypatch.setattr(Engine, "start", start)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press(*"a heron at dawn", "ctrl+j")
+        await wait_until(pilot, lambda: app.engine_started)
+        assert app.engine is not None
+        store = app.engine.store
+        await wait_until(pilot, lambda: store.count(JobQuery()) == 1)
+        (job,) = store.page(JobQuery(), offset=0, limit=5)
+        assert job.prompt == "a heron at dawn"
+        assert job.owner == app.engine.owner or job.state is not JobState.WAITING
+        owners = {row.owner for row in store.processes()}
+        assert app.engine.owner in owners
+    assert drawn_at_start == [True]
