@@ -123,7 +123,6 @@ class JobRows(RowCells, can_focus=False):
         self._total, self._history_total = total, everything
         self._loading = False
         self._costs.update(costs)
-        self.fit_columns()  # laid out by now: the rows are drawn once, for this width
         self._append(jobs)
         table = self.table
         if keep is not None and table.has_row(keep):
