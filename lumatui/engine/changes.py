@@ -10,6 +10,7 @@ within a second.
 
 from __future__ import annotations
 
+import threading
 from typing import TYPE_CHECKING
 
 from lumatui.engine.claims import Changes
@@ -21,10 +22,17 @@ if TYPE_CHECKING:
 
 
 class ChangeFeed:
-    """Reads what changed in the history since the last poll (one connection of its own)."""
+    """Reads what changed in the history since the last poll (one connection of its own).
+
+    `poll` runs on a reader thread while `close` comes from the event loop (the screen
+    unmounting): a lock keeps the connection from being closed under a running poll, which
+    would crash the process inside SQLite, and a poll after `close` reads nothing.
+    """
 
     def __init__(self, path: Path | str) -> None:
         self._db = connect(path, busy_timeout_ms=READ_BUSY_TIMEOUT_MS)
+        self._lock = threading.Lock()
+        self._closed = False
         self._version: int | None = None
         self.rev = self._counter()
         """The change counter up to which everything has been read."""
@@ -37,6 +45,12 @@ class ChangeFeed:
 
     def poll(self) -> Changes | None:
         """What changed since the last poll, or None when nothing did (no rows read)."""
+        with self._lock:
+            if self._closed:
+                return None
+            return self._poll()
+
+    def _poll(self) -> Changes | None:
         self.polls += 1
         (version,) = self._db.execute("PRAGMA data_version").fetchone()
         if version == self._version:
@@ -61,5 +75,7 @@ class ChangeFeed:
         return Changes(jobs, removed, self.rev)
 
     def close(self) -> None:
-        """Close the feed's connection."""
-        self._db.close()
+        """Close the feed's connection (after a poll under way has finished)."""
+        with self._lock:
+            self._closed = True
+            self._db.close()
