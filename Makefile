@@ -1,7 +1,8 @@
 # Two commands: `make run` starts lumatui, `make test` runs every check CI runs.
 PYTHON ?= python3
-# pytest-xdist workers: the suite is mostly waiting on Textual pilots and subprocesses, and
-# two workers on two cores cut its time by about a quarter (README: Development).
+# pytest-xdist workers: two on two cores nearly halve the suite's time; worksteal hands a
+# finished worker half of the other's queue, so neither idles at the end (README:
+# Development). tests/conftest.py puts the slowest modules first.
 PYTEST_WORKERS ?= 2
 VENV := .venv
 BIN := $(VENV)/bin
@@ -31,7 +32,9 @@ test: $(VENV)/.test-installed
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
-	$(BIN)/pytest -n $(PYTEST_WORKERS) --durations=10
+	@start=$$(date +%s); $(BIN)/pytest -n $(PYTEST_WORKERS) --dist worksteal --durations=10; \
+	status=$$?; echo "make test: the suite took $$(($$(date +%s) - start)) s on $(PYTEST_WORKERS) workers"; \
+	exit $$status
 
 bench: $(VENV)/.test-installed
 	@for script in bench/[!_]*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done

@@ -22,18 +22,22 @@ if TYPE_CHECKING:
 
 
 class ChangeFeed:
-    """Reads what changed in the history since the last poll (one connection of its own)."""
+    """Reads what changed in the history since the last poll (one connection of its own).
+
+    `poll` runs on a reader thread while `close` comes from the event loop (the screen
+    unmounting): a lock keeps the connection from being closed under a running poll, which
+    would crash the process inside SQLite, and a poll after `close` reads nothing.
+    """
 
     def __init__(self, path: Path | str) -> None:
         self._db = connect(path, busy_timeout_ms=READ_BUSY_TIMEOUT_MS)
+        self._lock = threading.Lock()
+        self._closed = False
         self._version: int | None = None
         self.rev = self._counter()
         """The change counter up to which everything has been read."""
         self.polls = 0
         self.reads = 0
-        # Polls run in a worker thread: closing the connection under one crashes SQLite.
-        self._lock = threading.Lock()
-        self._closed = False
 
     def _counter(self) -> int:
         (rev,) = self._db.execute("SELECT value FROM counters WHERE name = 'rev'").fetchone()

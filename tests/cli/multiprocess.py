@@ -66,6 +66,22 @@ class History:
             text=True,
         )
 
+    def run_here(self, *args: str) -> int:
+        """Run `lumatui ARGS` in this process (with every process's environment); its exit
+        code. For the steps whose own process is not under test: an interpreter's start
+        costs about a second of CPU."""
+        from unittest import mock
+
+        from lumatui.cli import main
+
+        network = args[0] in ("submit", "wait", "queue", "get")
+        extra = ["--sim-speed", str(self.speed)] if network else []
+        with mock.patch.dict(os.environ, self.env(), clear=True):
+            try:
+                return main([*args, *extra])
+            except SystemExit as exited:
+                return int(exited.code or 0)
+
     def run(self, *args: str) -> subprocess.CompletedProcess[str]:
         """Run one process to its end."""
         process = self.start(*args)

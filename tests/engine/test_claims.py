@@ -10,7 +10,8 @@ import os
 import signal
 import subprocess
 import sys
-from typing import TYPE_CHECKING
+import threading
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -199,6 +200,49 @@ def test_removal_leaves_a_tombstone_the_feed_reports(path: Path) -> None:
         with pytest.raises(KeyError):
             other.get(job.id)
         feed.close()
+
+
+class _HeldConnection:
+    """A feed's connection whose `PRAGMA data_version` waits for `release` (a poll under way)."""
+
+    def __init__(self, db: Any) -> None:
+        self.db = db
+        self.started = threading.Event()
+        self.release = threading.Event()
+        self.log: list[str] = []
+
+    def execute(self, sql: str, *args: Any) -> Any:
+        if sql.startswith("PRAGMA data_version"):
+            self.started.set()
+            assert self.release.wait(timeout=30)
+        result = self.db.execute(sql, *args)
+        self.log.append("execute")
+        return result
+
+    def close(self) -> None:
+        self.log.append("close")
+        self.db.close()
+
+
+def test_the_feed_is_closed_only_after_a_poll_under_way_on_another_thread(path: Path) -> None:
+    with JobStore.open(path) as other:
+        feed = ChangeFeed(path)
+        held = _HeldConnection(feed._db)
+        feed._db = held  # type: ignore[assignment]
+        other.record_submission(request(), state=JobState.WAITING, owner="x")
+        polled: list[object] = []
+        poller = threading.Thread(target=lambda: polled.append(feed.poll()))
+        poller.start()
+        assert held.started.wait(timeout=30)
+        closer = threading.Thread(target=feed.close)  # the screen unmounting meanwhile
+        closer.start()
+        held.release.set()
+        poller.join(timeout=30)
+        closer.join(timeout=30)
+        assert not poller.is_alive() and not closer.is_alive()
+        assert polled[0] is not None, "the poll under way read the new job"
+        assert held.log[-1] == "close" and held.log.count("close") == 1
+        assert feed.poll() is None  # closed: nothing is read any more
 
 
 def test_every_write_returns_its_row_with_a_newer_revision(

@@ -3,8 +3,8 @@
 A directory, a device, a FIFO (which must not block the reader), a missing file, a symlink
 loop, a 200 MB sparse file and a text file called `.png`: `load_local_ref` (the loader the
 composer and the CLI share) refuses each with one clean sentence that names the path, and
-`lumatui submit --image-ref PATH` exits 2 with that sentence and sends nothing (its key and
-base URL point at a port where nothing listens, and no job is stored).
+`lumatui submit --image-ref PATH` (run in-process) exits 2 with that sentence and sends
+nothing (its key and base URL point at a port where nothing listens, and no job is stored).
 """
 
 from __future__ import annotations
@@ -12,12 +12,11 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
-import subprocess
-import sys
 from typing import TYPE_CHECKING
 
 import pytest
 
+from lumatui.cli import main
 from lumatui.engine.local_refs import LocalRefError, load_local_ref
 from tests.reliability.conftest import assert_clean
 
@@ -103,29 +102,29 @@ def test_the_loader_refuses_with_a_sentence_naming_the_path(name: str, tmp_path:
 
 
 def test_the_cli_refuses_each_and_sends_nothing(
-    tmp_path: Path, isolated_home: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
+    isolated_home: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
+    # In-process: what is under test is the command's refusal, not the interpreter's start
+    # (tests/test_cli.py runs `python -m lumatui`); a FIFO that blocked would hang the
+    # loader test above too.
     monkeypatch.setenv("LUMA_AGENTS_API_KEY", "test-key")
     paths = {name: make(tmp_path) for name, (make, _) in FILES.items() if name != "device"}
     paths["device"] = FILES["device"][0](tmp_path)
-
-    def submit(path: Path) -> subprocess.Popen[bytes]:
-        command = [sys.executable, "-m", "lumatui", "submit", "--prompt", "x"]
-        command += ["--image-ref", str(path), "--base-url", NOWHERE]
-        return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-
-    # The first alone: processes creating a fresh history at the same moment race (reported).
-    names = list(paths)
-    procs = {names[0]: submit(paths[names[0]])}
-    procs[names[0]].wait(timeout=30)
-    procs |= {name: submit(paths[name]) for name in names[1:]}
-    for name, proc in procs.items():
-        out, err = proc.communicate(timeout=30)  # a FIFO that blocked would time out here
-        message = err.decode()
-        assert proc.returncode == 2, (name, message)
-        assert FILES[name][1] in message, (name, message)
-        assert paths[name].name.replace("\x1b[2J", "") in message
-        assert "\x1b" not in message and not out
+    for name, path in paths.items():
+        capsys.readouterr()
+        command = ["submit", "--prompt", "x", "--image-ref", str(path), "--base-url", NOWHERE]
+        try:
+            code = main(command)
+        except SystemExit as exited:
+            code = int(exited.code or 0)
+        captured = capsys.readouterr()
+        assert code == 2, (name, captured.err)
+        assert FILES[name][1] in captured.err, (name, captured.err)
+        assert path.name.replace("\x1b[2J", "") in captured.err
+        assert "\x1b" not in captured.err and not captured.out
     database = isolated_home / "data" / "lumatui.db"
     if database.exists():
         with contextlib.closing(sqlite3.connect(database)) as db, db:

@@ -33,6 +33,20 @@ SPEED = 10_000.0
 FIXED_NOW = 1_767_225_600.0  # 2026-01-01 00:00:00 UTC: the clock of deterministic tests
 
 
+@pytest.fixture(autouse=True)
+def toasts_stay(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Toasts last an hour in tests: tests read them from `app._notifications`, which Textual
+    empties after 5-12 s of wall-clock time, and a loaded machine can take longer than that
+    to get from the toast to the assertion (test_drafts failed so at load 20)."""
+    from textual.app import App
+
+    from lumatui.tui.screens import notices
+
+    monkeypatch.setattr(App, "NOTIFICATION_TIMEOUT", 3600.0)
+    for severity in list(notices.TIMEOUTS):
+        monkeypatch.setitem(notices.TIMEOUTS, severity, 3600.0)
+
+
 @pytest.fixture
 def paths() -> AppPaths:
     """The LUMATUI_HOME layout of this test (the root conftest points it at tmp)."""
