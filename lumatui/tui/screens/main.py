@@ -59,6 +59,7 @@ if TYPE_CHECKING:
     from lumatui.engine.jobs import Job
     from lumatui.engine.service import Engine
     from lumatui.engine.thumbnails import ThumbnailCache
+    from lumatui.engine.uploads import LocalMedia
 
 STACK_BELOW = (110, 28)
 """Under this width or height the panes are shown one at a time."""
@@ -323,13 +324,17 @@ class MainScreen(PreviewMaximizer):
         if plan is not None and (plan.size > 1 or plan.needs_confirmation(threshold)):
             ask_then_send(self, message.request, plan, pending)  # a batch, dear, price unknown
             return
-        send = deferred(
-            upload_then_send, self, pending, message.request, message.price, self.submit
-        )
+        send = deferred(self._upload_then_send, pending, message.request, message.price)
         self.run_worker(send, group="submit")
         self.composer.mark_sent(message.request)
         if message.request.prompt:
             self.composer.remember(message.request.prompt)
+
+    async def _upload_then_send(
+        self, pending: dict[str, LocalMedia], request: GenerationRequest, price: Price | None
+    ) -> None:
+        if not await upload_then_send(self, pending, request, price, self.submit):
+            self.composer.mark_sent(None)  # nothing went: the form is an unsent draft again
 
     def on_job_list_job_selected(self, message: JobList.JobSelected) -> None:
         """The list's cursor moved: the tree and the preview follow."""

@@ -151,9 +151,9 @@ class Composer(Widget):
         body = self.draft_body()
         return has_content(body) and body != self._baseline
 
-    def mark_sent(self, request: GenerationRequest) -> None:
-        """The request was sent: what the form holds now is no longer an unsent draft."""
-        self._baseline = with_local_paths(request.to_json())
+    def mark_sent(self, request: GenerationRequest | None) -> None:
+        """The request was sent: the form is no longer an unsent draft (None: it was not)."""
+        self._baseline = None if request is None else with_local_paths(request.to_json())
 
     def load(self, request: GenerationRequest) -> Awaitable[None]:
         """Refill every field from `request` (branching from the lineage uses this)."""
