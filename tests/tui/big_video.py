@@ -13,6 +13,7 @@ import io
 import json
 import os
 import struct
+import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -116,17 +117,32 @@ class Sent:
     request_bytes: int
     status: str
     toasts: list[str]
-
-
-def toasts(app: LumaApp) -> list[str]:
-    """The notifications shown so far."""
-    return [str(n.message) for n in app._notifications]
+    """Every notification shown meanwhile."""
+    upload_seconds: float
+    """From ctrl+j until the request was handed to the engine (hashing and uploading)."""
 
 
 async def send_video_edit(
     app: LumaApp, pilot: Pilot[None], clip: Path, *, rounds: int = 3_000
 ) -> Sent:
     """Type a video_edit with `clip` as its source, ctrl+j, and wait until it completed."""
+    shown: list[str] = []
+    real_notify = app.notify
+
+    def notify(message: Any, *args: Any, **kwargs: Any) -> None:
+        shown.append(str(message))  # every one: a notification leaves the screen after 3 s
+        real_notify(message, *args, **kwargs)
+
+    app.notify = notify  # type: ignore[method-assign]
+    try:
+        return await _send(app, pilot, clip, rounds, shown)
+    finally:
+        app.notify = real_notify  # type: ignore[method-assign]
+
+
+async def _send(
+    app: LumaApp, pilot: Pilot[None], clip: Path, rounds: int, shown: list[str]
+) -> Sent:
     composer = app.main_screen.composer
     composer.query_one("#prompt-text", TextArea).focus()
     await pilot.pause()
@@ -141,17 +157,19 @@ async def send_video_edit(
     status = str(source.query_one(".ref-status").render())
     assert source.pending_upload is not None, status
     composer.focus_prompt()
+    started = time.perf_counter()
     await pilot.press("ctrl+j")
     # Hashing and uploading take as long as the disk and the wire do: await that work itself
     # (a count of idle turns would run out first).
     for worker in [w for w in app.workers if w.group == "submit"]:
         await worker.wait()
+    upload_seconds = time.perf_counter() - started
     assert app.engine is not None
     store = app.engine.store
     query = app.main_screen.job_list.job_query
 
     def finished() -> bool:
-        if any(text.startswith("Not sent") for text in toasts(app)):
+        if any(text.startswith("Not sent") for text in shown):
             return True  # the upload failed: no job will come
         jobs = store.page(query)
         return bool(jobs) and jobs[0].state in ("completed", "failed", "rejected")
@@ -161,7 +179,8 @@ async def send_video_edit(
     except AssertionError:
         jobs = store.page(query)
         state = [(j.state, j.failure_reason, j.note) for j in jobs]
-        raise AssertionError(f"not finished: jobs {state}, notices {toasts(app)}") from None
-    assert not [t for t in toasts(app) if t.startswith("Not sent")], toasts(app)
+        raise AssertionError(f"not finished: jobs {state}, notices {shown}") from None
+    assert not [t for t in shown if t.startswith("Not sent")], shown
     (job,) = store.page(query)
-    return Sent(job, json.loads(job.request_json), len(job.request_json), status, toasts(app))
+    body = json.loads(job.request_json)
+    return Sent(job, body, len(job.request_json), status, shown, upload_seconds)

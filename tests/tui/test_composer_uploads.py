@@ -115,24 +115,7 @@ async def test_a_failed_upload_sends_nothing_and_says_why(
         assert app.main_screen.composer.holds_unsent_draft()
 
 
-async def test_a_local_video_source_is_uploaded_for_a_video_edit(
-    make_app: Callable[..., LumaApp], tmp_path: Path
-) -> None:
-    from tests.tui.preview_host import write_mp4
-
-    source = write_mp4(tmp_path / "clip.mp4")
-    app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await wait_until(pilot, lambda: app.engine_started)
-        field = await fill_edit(app, pilot, source, kind="video_edit")
-        assert "video/mp4, will upload" in str(field.query_one(".ref-status").render())
-        await pilot.press("ctrl+j")
-        assert app.engine is not None
-        store = app.engine.store
-        await wait_until(pilot, lambda: bool(store.page(app.main_screen.job_list.job_query)))
-        (job,) = store.page(app.main_screen.job_list.job_query)
-        body = json.loads(job.request_json)
-        assert body["type"] == "video_edit" and set(body["source"]) == {"file_id"}
+# A local video for a video_edit: tests/tui/test_big_video.py (6 MB, every claim audited).
 
 
 async def test_an_unsent_draft_with_a_file_to_upload_survives_a_restart(
