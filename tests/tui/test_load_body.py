@@ -16,7 +16,7 @@ from lumatui.tui.body_source import BodyError, parse_body_text, read_body_file
 from lumatui.tui.screens.confirm import ConfirmScreen
 from lumatui.tui.screens.load_body import LoadBodyScreen
 from lumatui.tui.widgets.composer.request_preview import RequestPreview
-from tests.tui.conftest import wait_until
+from tests.tui.conftest import settle, wait_until
 from tests.tui.keyboard import burst
 
 if TYPE_CHECKING:
@@ -223,6 +223,17 @@ async def test_a_big_paste_as_one_event_or_as_keys_arrives_whole_and_in_order(
         await wait_until(pilot, lambda: not isinstance(app.screen, LoadBodyScreen))
         composer = app.main_screen.composer
         assert composer.unknown.paths == ["extra", "z"]
+        # Loading another body replaces them (the pasted one was a draft: asked first).
+        screen = await open_dialog(app, pilot)
+        screen.pasted.focus()
+        await pilot.pause()
+        screen.post_message(events.Paste('{"prompt": "plain"}'))
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("r")
+        await wait_until(pilot, lambda: not isinstance(app.screen, ConfirmScreen))
+        assert composer.unknown.fields == []
+        assert not composer.query_one("#unknown-fields").display
 
 
 async def test_escape_cancels_and_a_draft_is_not_replaced_unasked(
@@ -265,7 +276,7 @@ async def test_unknown_fields_outlive_a_type_change_and_a_restart_and_can_be_dro
         await wait_until(pilot, lambda: not isinstance(app.screen, LoadBodyScreen))
         composer = app.main_screen.composer
         composer.query_one("#type", Select).value = "video"
-        await pilot.pause()
+        await settle(pilot)  # the video groups are mounted
         assert composer.unknown.paths == UNKNOWN  # kept: lumatui cannot know where they apply
         # A video has no image_ref: that field has no place, and is not sent.
         assert composer.unknown.sent_paths == ["guide_frame"]
@@ -275,7 +286,7 @@ async def test_unknown_fields_outlive_a_type_change_and_a_restart_and_can_be_dro
         )
         assert "image_ref" not in composer.draft_body()
         composer.query_one("#type", Select).value = "image"
-        await pilot.pause()
+        await settle(pilot)
         assert composer.draft_body()["guide_frame"] == {"index": 3}
     again = make_app()
     async with again.run_test(size=(120, 40)) as pilot:
