@@ -40,7 +40,6 @@ def start_replay(
         )
 
     from lumatui.tui.screens.upload_send import pending_uploads, upload_all, with_references
-    from lumatui.tui.widgets.composer.unknown import warning_text
 
     pending = pending_uploads(composer)  # local files the request sends as files
 
@@ -68,10 +67,8 @@ def start_replay(
             app.notify(f"Replay {started.short_id} started: step 1 is being sent.", markup=False)
 
         question = plan_question(plan, prices, job)
-        if composer.unknown.sent_paths:  # this yes is also the yes to sending them as is
-            question += (
-                f"\nThe changed step holds fields {warning_text(composer.unknown.sent_paths)}."
-            )
+        if unknown := composer.unknown.sent_warning():  # this yes also sends them as is
+            question += f"\nThe changed step holds fields {unknown}."
         app.push_screen(ConfirmScreen("Replay", question, YES_NO), callback=answered)
 
     app.run_worker(plan_and_ask(), group="replay", exit_on_error=False)

@@ -128,6 +128,10 @@ class UnknownFields:
         """The paths of the unknown fields the request holds as the form was last drawn."""
         return [json_path(loc) for loc, _ in self.placed]
 
+    def sent_warning(self) -> str:
+        """The warning for the unknown fields the request sends ("" when none)."""
+        return warning_text(self.sent_paths) if self.placed else ""
+
     def show(self) -> None:
         """Draw the warning (or hide it): the fields sent as is, and those with no place in
         the request as it stands (their object is not part of this type, say)."""
