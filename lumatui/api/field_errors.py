@@ -43,6 +43,11 @@ def field_errors(exc: ValidationError) -> list[FieldError]:
     return [FieldError(json_path(_strip_tags(e["loc"])), humanize(e)) for e in exc.errors()]
 
 
+def error_loc(error: ErrorDetails) -> tuple[str | int, ...]:
+    """Where in the body a validation error is: its loc without pydantic's union tags."""
+    return tuple(_strip_tags(error["loc"]))
+
+
 def _strip_tags(loc: Sequence[str | int]) -> list[str | int]:
     """Drop the union-member tags pydantic adds to a loc (e.g. 'function-after[...]')."""
     return [p for p in loc if not (isinstance(p, str) and ("[" in p or p in _UNION_TAGS))]

@@ -22,7 +22,6 @@ EXIT_USAGE = 2
 EXIT_LOCAL = 3
 MAX_SECONDS = 10_000_000.0  # about 115 days: longer than any job, small enough for any clock
 MAX_COUNT = 2**62  # SQLite integers are 64-bit
-MAX_JSON_DEPTH = 64  # a request body is a few levels deep; 64 is generous and cheap to walk
 REPAIR_HINT = "`lumatui doctor --repair` keeps a copy of it and rebuilds what it can"
 
 _READ_ONLY = (errno.EROFS, errno.EACCES, errno.EPERM)
@@ -96,23 +95,6 @@ def finite_float(text: str) -> float:
     if not math.isfinite(value):
         raise ValueError(f"{text!r} is not a finite number")
     return value
-
-
-def json_depth_over(value: object, limit: int = MAX_JSON_DEPTH) -> bool:
-    """True when lists and objects nest more than `limit` deep (walked without recursion)."""
-    stack: list[tuple[object, int]] = [(value, 1)]
-    while stack:
-        node, depth = stack.pop()
-        if isinstance(node, dict):
-            children: list[object] = list(node.values())
-        elif isinstance(node, list):
-            children = node
-        else:
-            continue
-        if depth > limit:
-            return True
-        stack.extend((child, depth + 1) for child in children)
-    return False
 
 
 def local_fault(exc: BaseException, database: Path | None = None) -> tuple[str, int] | None:

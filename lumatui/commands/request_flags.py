@@ -29,8 +29,9 @@ from lumatui.api.enums import (
     VideoEditStrength,
     VideoResolution,
 )
+from lumatui.api.json_depth import MAX_JSON_DEPTH, json_depth_over
 from lumatui.commands.common import CommandError, warn
-from lumatui.commands.guards import MAX_JSON_DEPTH, finite_float, json_depth_over
+from lumatui.commands.guards import finite_float
 
 if TYPE_CHECKING:
     from enum import StrEnum

@@ -21,6 +21,7 @@ import contextlib
 import itertools
 import json
 import os
+import threading
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -84,6 +85,8 @@ class DraftStore:
         self.owner = f"{self.pid}-{next(_counter)}"
         self.clock = clock
         self.alive = alive
+        self._lock = threading.Lock()  # autosaves run in a thread; the quit's save does not
+        self._closed = False
 
     @property
     def current_file(self) -> Path:
@@ -91,12 +94,21 @@ class DraftStore:
         return self.folder / f"current-{self.owner}.json"
 
     def save_current(self, body: dict[str, Any] | None, *, closed: bool) -> None:
-        """Keep this process's draft (None or an empty body removes it)."""
-        if not body:
-            with contextlib.suppress(OSError):
-                self.current_file.unlink(missing_ok=True)
-            return
-        self._write(self.current_file, body, closed=closed)
+        """Keep this process's draft (None or an empty body removes it).
+
+        Once the draft was kept at quit (`closed`), a later autosave is ignored: one still
+        running in its thread when the workstation quit would otherwise put back the
+        draft as it was a few seconds before.
+        """
+        with self._lock:
+            if self._closed and not closed:
+                return
+            self._closed = self._closed or closed
+            if not body:
+                with contextlib.suppress(OSError):
+                    self.current_file.unlink(missing_ok=True)
+                return
+            self._write(self.current_file, body, closed=closed)
 
     def take_left_over(self) -> dict[str, Any] | None:
         """The newest draft of a workstation that is gone; older left-overs go to the stash."""

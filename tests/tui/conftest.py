@@ -77,6 +77,13 @@ def backend(simulator: RunningSimulator) -> Backend:
     return Backend(client, "SIMULATOR", simulator, 1.0 / SPEED)
 
 
+def reopen_backend(state_dir: Path) -> Backend:
+    """A new simulator on the state the test simulator kept (an app's quit stops its
+    simulator), and a backend on it: the next app of a restart test talks to this one."""
+    running = start_in_background(SimSettings.for_tests(state_dir, speed=SPEED))
+    return Backend(AgentsClient(KEY, running.base_url), "SIMULATOR", running, 1.0 / SPEED)
+
+
 @pytest.fixture
 def make_app(settings: Settings, paths: AppPaths, backend: Backend) -> Callable[..., LumaApp]:
     """Build the app on the test backend (the half-cell renderer forced)."""

@@ -14,7 +14,7 @@ from lumatui.api.files_client import FilesClient
 from lumatui.config import load_settings
 from lumatui.sim.files import FAIL_MARKER
 from lumatui.tui.widgets.composer.ref_field import RefField
-from tests.tui.conftest import wait_until
+from tests.tui.conftest import reopen_backend, wait_until
 from tests.tui.keyboard import burst
 
 if TYPE_CHECKING:
@@ -111,23 +111,50 @@ async def test_a_failed_upload_sends_nothing_and_says_why(
         assert "ingest failed" in failure
         assert app.engine is not None
         assert app.engine.store.page(app.main_screen.job_list.job_query) == []
+        # Nothing went: the form is still an unsent draft (kept across quit, asked about).
+        assert app.main_screen.composer.holds_unsent_draft()
 
 
-async def test_a_local_video_source_is_uploaded_for_a_video_edit(
-    make_app: Callable[..., LumaApp], tmp_path: Path
+# A local video for a video_edit: tests/tui/test_big_video.py (6 MB, every claim audited).
+
+
+async def test_an_unsent_draft_with_a_file_to_upload_survives_a_restart(
+    make_app: Callable[..., LumaApp],
+    settings: Settings,
+    paths: AppPaths,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from tests.tui.preview_host import write_mp4
+    from lumatui.tui.app import LumaApp
+    from lumatui.tui.widgets.composer import ref_field
 
-    source = write_mp4(tmp_path / "clip.mp4")
-    app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await wait_until(pilot, lambda: app.engine_started)
-        field = await fill_edit(app, pilot, source, kind="video_edit")
-        assert "video/mp4, will upload" in str(field.query_one(".ref-status").render())
+    source = noisy_png(tmp_path / "big.png")
+    first = make_app()
+    async with first.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: first.engine_started)
+        await fill_edit(first, pilot, source)
+    # What the quit kept: the path, not the stand-in id (which dies with the process).
+    (kept,) = (paths.data_dir / "drafts").glob("current-*.json")
+    draft = json.loads(kept.read_text(encoding="utf-8"))["body"]
+    assert draft["source"] == {"lumatui_local_path": str(source)}
+    monkeypatch.setattr(ref_field, "_STAND_INS", {})  # a new process knows no stand-in
+    backend = reopen_backend(tmp_path / "simulator")
+    second = LumaApp(settings, paths, backend, image_renderer="halfcell")
+    async with second.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: second.engine_started)
+        composer = second.main_screen.composer
+        await wait_until(pilot, lambda: bool(composer.query("#source")))
+        field = composer.query_one("#source", RefField)
+        assert field.text == str(source)  # the path, checked again: not file:<stand-in>
+        await wait_until(pilot, lambda: field.pending_upload is not None)
+        assert "will upload" in str(field.query_one(".ref-status").render())
+        composer.focus_prompt()
         await pilot.press("ctrl+j")
-        assert app.engine is not None
-        store = app.engine.store
-        await wait_until(pilot, lambda: bool(store.page(app.main_screen.job_list.job_query)))
-        (job,) = store.page(app.main_screen.job_list.job_query)
+        assert second.engine is not None
+        store = second.engine.store
+        await wait_until(pilot, lambda: bool(store.page(second.main_screen.job_list.job_query)))
+        (job,) = store.page(second.main_screen.job_list.job_query)
         body = json.loads(job.request_json)
-        assert body["type"] == "video_edit" and set(body["source"]) == {"file_id"}
+        assert set(body["source"]) == {"file_id"}
+        uploaded = await FilesClient(backend.client).get(body["source"]["file_id"])
+        assert uploaded.is_ready and uploaded.size_bytes == source.stat().st_size

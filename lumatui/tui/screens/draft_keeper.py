@@ -58,11 +58,14 @@ class DraftKeeper:
 
     # -- replacing what the composer holds ------------------------------------------------
 
-    def replace(self, body: dict[str, Any], *, title: str, what: str) -> None:
-        """Put `body` in the composer, asking first if that would lose an unsent draft."""
+    def replace(
+        self, body: dict[str, Any], *, title: str, what: str, as_draft: bool = False
+    ) -> None:
+        """Put `body` in the composer, asking first if that would lose an unsent draft
+        (`as_draft`: the body exists nowhere else, e.g. pasted, and is kept like typing)."""
         composer = self.host.composer
         if not composer.holds_unsent_draft():
-            self.load(body)
+            self.load(body, as_draft=as_draft)
             return
         current = composer.draft_body()
 
@@ -74,7 +77,7 @@ class DraftKeeper:
                     "brings it back (ctrl+p)."
                 )
             if answer in ("replace", "stash"):
-                self.load(body)
+                self.load(body, as_draft=as_draft)
 
         question = (
             f"The composer holds a draft you have not sent. Replace it with {what}, "

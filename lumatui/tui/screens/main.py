@@ -17,6 +17,7 @@ from textual.widgets import Footer
 
 from lumatui.api.pricing import price_of
 from lumatui.tui.bridge import EngineBridge, dispatch
+from lumatui.tui.commands import ActionEntry
 from lumatui.tui.deferred import deferred
 from lumatui.tui.screens.batch_send import ask_then_send
 from lumatui.tui.screens.compare import open_compare
@@ -58,7 +59,7 @@ if TYPE_CHECKING:
     from lumatui.engine.jobs import Job
     from lumatui.engine.service import Engine
     from lumatui.engine.thumbnails import ThumbnailCache
-    from lumatui.tui.commands import ActionEntry
+    from lumatui.engine.uploads import LocalMedia
 
 STACK_BELOW = (110, 28)
 """Under this width or height the panes are shown one at a time."""
@@ -284,7 +285,24 @@ class MainScreen(PreviewMaximizer):
     def palette_extras(self) -> Iterable[ActionEntry]:
         """Commands only the palette offers."""
         yield self.drafts.palette_entry()
+        yield ActionEntry(
+            key="",
+            description="Drop the fields lumatui does not know",
+            help="Remove the unknown fields a loaded body brought into the composer",
+            where="palette",
+            binding_id=None,
+            run=self._drop_unknown_fields,
+        )
         yield from self.bulk.palette_entries()
+
+    def _drop_unknown_fields(self) -> None:
+        composer = self.composer
+        if composer.unknown.drop():
+            composer.revision += 1  # the draft kept on disk follows
+            composer.view.show()
+            self.notify("The unknown fields were dropped: they will not be sent.", markup=False)
+        else:
+            self.notify("The composer holds no field lumatui does not know.", markup=False)
 
     async def submit(self, request: GenerationRequest, price: Price | None = None) -> Job:
         """Send a request through the engine, select it, and count its price."""
@@ -306,13 +324,17 @@ class MainScreen(PreviewMaximizer):
         if plan is not None and (plan.size > 1 or plan.needs_confirmation(threshold)):
             ask_then_send(self, message.request, plan, pending)  # a batch, dear, price unknown
             return
-        send = deferred(
-            upload_then_send, self, pending, message.request, message.price, self.submit
-        )
+        send = deferred(self._upload_then_send, pending, message.request, message.price)
         self.run_worker(send, group="submit")
         self.composer.mark_sent(message.request)
         if message.request.prompt:
             self.composer.remember(message.request.prompt)
+
+    async def _upload_then_send(
+        self, pending: dict[str, LocalMedia], request: GenerationRequest, price: Price | None
+    ) -> None:
+        if not await upload_then_send(self, pending, request, price, self.submit):
+            self.composer.mark_sent(None)  # nothing went: the form is an unsent draft again
 
     def on_job_list_job_selected(self, message: JobList.JobSelected) -> None:
         """The list's cursor moved: the tree and the preview follow."""

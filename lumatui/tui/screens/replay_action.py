@@ -67,6 +67,8 @@ def start_replay(
             app.notify(f"Replay {started.short_id} started: step 1 is being sent.", markup=False)
 
         question = plan_question(plan, prices, job)
+        if unknown := composer.unknown.sent_warning():  # this yes also sends them as is
+            question += f"\nThe changed step holds fields {unknown}."
         app.push_screen(ConfirmScreen("Replay", question, YES_NO), callback=answered)
 
     app.run_worker(plan_and_ask(), group="replay", exit_on_error=False)

@@ -13,17 +13,20 @@ from textual.widgets import Input, Select, Switch, TextArea
 from textual.worker import Worker, WorkerState
 
 from lumatui.api.enums import GenerationType
+from lumatui.tui.screens.load_body import open_load_body
 from lumatui.tui.widgets.composer.body import has_content
-from lumatui.tui.widgets.composer.composer_keys import COMPOSER_BINDINGS
+from lumatui.tui.widgets.composer.composer_keys import COMPOSER_BINDINGS, cycle_focus
 from lumatui.tui.widgets.composer.composer_view import FormView
 from lumatui.tui.widgets.composer.fields import VIDEO_SOURCES, compose_fields
-from lumatui.tui.widgets.composer.form_check import FormCheck, Part, full_check
+from lumatui.tui.widgets.composer.form_check import FormCheck, Part, full_check, merge
 from lumatui.tui.widgets.composer.form_field import FormField, write_control
 from lumatui.tui.widgets.composer.form_layout import FormLayout
+from lumatui.tui.widgets.composer.ref_field import with_local_paths
 from lumatui.tui.widgets.composer.ref_kinds import GROUP as REF_KINDS
 from lumatui.tui.widgets.composer.ref_kinds import RefKinds
 from lumatui.tui.widgets.composer.ref_list import RefList
 from lumatui.tui.widgets.composer.submit_bar import count_text
+from lumatui.tui.widgets.composer.unknown import UnknownFields
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Mapping
@@ -87,24 +90,24 @@ class Composer(Widget):
         self.form = FormLayout()
         self.checker = FormCheck(self.kinds.known)
         self.view = FormView(self)
+        self.unknown = UnknownFields()  # a loaded body's fields this version does not know
         self._kind = GenerationType.IMAGE
         self.touched: set[str] = set()
         self.revealed = False
         self.server_errors: list[FieldError] = []
         self._loading = False
-        self.revision = 0
-        """Goes up with every change (the draft is saved again only when it moved)."""
+        self.revision = 0  # up with every change (the draft is saved again only when it moved)
         self._baseline: Body | None = {}  # what the form held when last loaded or sent
 
     def compose(self) -> ComposeResult:
         """The scrolling form (the first type's groups with it), the JSON preview, the bar."""
-        view = self.view
         with _Form(id="composer-form"):
             yield from compose_fields(self.form.prefill(self._kind))
-            yield view.runs
-            with view.panel:
-                yield view.preview
-        yield view.bar
+            yield self.view.runs
+            with self.view.panel:
+                yield self.view.preview
+        yield self.unknown.line
+        yield self.view.bar
 
     def on_mount(self) -> None:
         """Register the fields, show the image ones, check the empty form (quietly)."""
@@ -134,12 +137,13 @@ class Composer(Widget):
 
     def to_request(self) -> GenerationRequest | None:
         """The request the form holds at this instant, or None while anything is invalid."""
-        return full_check(self._read_parts(), self.kinds.known).request
+        return self.unknown.outcome(full_check(self._read_parts(), self.kinds.known)).request
 
     def draft_body(self) -> Body:
-        """What the form holds at this instant: the valid request's body, or the draft."""
-        outcome = full_check(self._read_parts(), self.kinds.known)
-        return outcome.request.to_json() if outcome.request is not None else outcome.body
+        """The form at this instant (valid request or draft), a local file as its path."""
+        outcome = self.unknown.outcome(full_check(self._read_parts(), self.kinds.known))
+        body = outcome.request.to_json() if outcome.request is not None else outcome.body
+        return with_local_paths(body)  # type: ignore[no-any-return]
 
     def holds_unsent_draft(self) -> bool:
         """True when the form holds something typed or chosen that was neither sent nor
@@ -147,9 +151,9 @@ class Composer(Widget):
         body = self.draft_body()
         return has_content(body) and body != self._baseline
 
-    def mark_sent(self, request: GenerationRequest) -> None:
-        """The request was sent: what the form holds now is no longer an unsent draft."""
-        self._baseline = request.to_json()
+    def mark_sent(self, request: GenerationRequest | None) -> None:
+        """The request was sent: the form is no longer an unsent draft (None: it was not)."""
+        self._baseline = None if request is None else with_local_paths(request.to_json())
 
     def load(self, request: GenerationRequest) -> Awaitable[None]:
         """Refill every field from `request` (branching from the lineage uses this)."""
@@ -164,6 +168,7 @@ class Composer(Widget):
         awaited until the fields of a newly needed group are mounted. `as_draft` loads an
         unsent draft (restored or unstashed): it still counts as the person's work.
         """
+        body = self.unknown.take(body)  # the form gets the fields it knows
         kind = str(body.get("type") or GenerationType.IMAGE)
         if kind not in set(GenerationType):
             kind = str(GenerationType.IMAGE)
@@ -186,6 +191,7 @@ class Composer(Widget):
         parts = self._read_parts()
         self.checker.replace_all(parts)
         self.touched = {p for path, part in parts.items() if part.body for p in self._paths(path)}
+        self.touched.update(self.unknown.check_taken(body, merge(parts.values())))
         self.revealed = False
         self.server_errors = []
         self.kinds.ask_parts(parts.values())
@@ -234,11 +240,16 @@ class Composer(Widget):
         price = self.view.show(outcome, preview=True)
         outcome = self.view.checked or outcome  # with the batch's problems (alternatives, runs)
         if outcome.request is not None:
-            self.post_message(self.SubmitRequested(outcome.request, price, self.view.plan))
+            message = self.SubmitRequested(outcome.request, price, self.view.plan)
+            self.unknown.confirm(self, lambda: self.post_message(message))  # asks if any
             return
         first = outcome.errors[0] if outcome.errors else "the form is not complete"
         count = count_text(len(outcome.errors), "problem")
         self.notify(f"Not sent: {count}. First: {first}", severity="warning", markup=False)
+
+    def action_load_body(self) -> None:
+        """Load a request body from a JSON file or pasted JSON (ctrl+l)."""
+        open_load_body(self)
 
     def action_toggle_preview(self) -> None:
         """Show or hide the JSON body."""
@@ -246,12 +257,7 @@ class Composer(Widget):
 
     def action_cycle(self, step: int) -> None:
         """tab / shift+tab: the next or previous field, round inside the composer."""
-        chain = [w for w in self.screen.focus_chain if self in w.ancestors]
-        if not chain:
-            return
-        focused = self.screen.focused
-        position = chain.index(focused) if focused in chain else -step
-        self.screen.set_focus(chain[(position + step) % len(chain)])
+        cycle_focus(self, step)
 
     # -- changes the person made -------------------------------------------------------------
 
@@ -307,20 +313,13 @@ class Composer(Widget):
 
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
         """The label of the field that has focus is highlighted (and only that label)."""
-        self._highlight(self.form.field_of(event.widget, self))
+        self.form.highlight(self.form.field_of(event.widget, self))
 
     def on_descendant_blur(self, event: events.DescendantBlur) -> None:
         """Focus left the composer: no label is highlighted."""
         focused = self.screen.focused
         if focused is None or self not in focused.ancestors:
-            self._highlight(None)
-
-    def _highlight(self, current: FormField | None) -> None:
-        for form_field in self.form.fields.values():
-            if form_field.label_widget.has_class("-focused") and form_field is not current:
-                form_field.highlight(False)
-        if current is not None:
-            current.highlight(True)
+            self.form.highlight(None)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """A lookup of what a referenced generation made finished."""
@@ -357,6 +356,7 @@ class Composer(Widget):
             if form_field.path != "prompt":
                 self.kinds.ask_parts([part])
         self.touched.update(form_field.paths)
+        self.unknown.edited(form_field.paths)
         self.revision += 1
         self.server_errors = []  # an edit makes the server's verdict stale
         if show:

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.binding import Binding, BindingType
+
+if TYPE_CHECKING:
+    from textual.widget import Widget
 
 COMPOSER_BINDINGS: list[BindingType] = [
     Binding(
@@ -18,6 +23,15 @@ COMPOSER_BINDINGS: list[BindingType] = [
         "JSON",
         id="composer.toggle_preview",
         tooltip="Show or hide the exact JSON body that will be sent",
+    ),
+    Binding(
+        "ctrl+l",
+        "load_body",
+        "Load body",
+        show=False,  # the footer keeps to the everyday keys; help and the palette list it
+        id="composer.load_body",
+        tooltip="Load a request body from a JSON file or pasted JSON (unknown fields: "
+        "kept, shown, sent only after you confirm)",
     ),
     Binding(
         "tab",
@@ -36,3 +50,13 @@ COMPOSER_BINDINGS: list[BindingType] = [
         tooltip="Previous field of the composer (before the first, the last)",
     ),
 ]
+
+
+def cycle_focus(composer: Widget, step: int) -> None:
+    """tab / shift+tab: the next or previous field, round inside the composer."""
+    chain = [w for w in composer.screen.focus_chain if composer in w.ancestors]
+    if not chain:
+        return
+    focused = composer.screen.focused
+    position = chain.index(focused) if focused in chain else -step
+    composer.screen.set_focus(chain[(position + step) % len(chain)])

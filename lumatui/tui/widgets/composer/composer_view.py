@@ -61,6 +61,7 @@ class FormView:
             return None
         if outcome is None:
             outcome = composer.checker.outcome()
+        outcome = composer.unknown.outcome(outcome)  # a loaded body's unknown fields
         outcome, self.plan = batch_outcome(outcome, self.runs.text, composer.price_overrides)
         self.checked = outcome
         shown = [error for error in outcome.errors if self.is_shown(error)]

@@ -153,6 +153,14 @@ class FormLayout:
             node = node.parent  # type: ignore[assignment]
         return None
 
+    def highlight(self, current: FormField | None) -> None:
+        """Highlight the label of `current` (the field with focus), and only that label."""
+        for form_field in self.fields.values():
+            if form_field.label_widget.has_class("-focused") and form_field is not current:
+                form_field.highlight(False)
+        if current is not None:
+            current.highlight(True)
+
     def field_of(self, widget: Widget | None, root: Widget) -> FormField | None:
         """The field `widget` belongs to (a few steps up the tree, never a query)."""
         node = widget

@@ -36,8 +36,25 @@ if TYPE_CHECKING:
 
 _PLACEHOLDER = "URL, file path or generation id"
 _STAND_INS: dict[str, str] = {}
-"""Stand-in file id -> the path it stands for (this process): a draft or a body read back
-shows the path again, not an id no server knows."""
+"""Stand-in file id -> the path it stands for (this process): a body read back in this
+process shows the path again, not an id no server knows."""
+LOCAL_PATH_KEY = "lumatui_local_path"
+"""In a draft, a reference to a local file uploaded on send: `{"lumatui_local_path": P}`.
+Stand-in ids die with the process; the path survives a restart, is checked again when the
+draft is restored, and ctrl+j uploads it (or reuses the file id remembered for its bytes).
+Never sent: only drafts hold it."""
+
+
+def with_local_paths(value: Any) -> Any:
+    """A copy of a form body with each stand-in `{"file_id"}` written as its local path."""
+    if isinstance(value, dict):
+        file_id = value.get("file_id")
+        if len(value) == 1 and isinstance(file_id, str) and file_id in _STAND_INS:
+            return {LOCAL_PATH_KEY: _STAND_INS[file_id]}
+        return {key: with_local_paths(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [with_local_paths(item) for item in value]
+    return value
 
 
 def _load(text: str, want: str, cap: int) -> tuple[str, str, ImageRef | LocalMedia | str]:
@@ -278,8 +295,9 @@ class RefField(Widget):
             label = f"(inline {loaded.media_type}, {size_text(len(ref['data']) * 3 // 4)})"
             self._inline = (label, loaded)
             self._text.value = label
-        elif ref.get("file_id") in _STAND_INS:
-            self._text.value = _STAND_INS[ref["file_id"]]
+        elif ref.get("file_id") in _STAND_INS or isinstance(ref.get(LOCAL_PATH_KEY), str):
+            path = _STAND_INS.get(str(ref.get("file_id")), ref.get(LOCAL_PATH_KEY))
+            self._text.value = str(path or "")
             if self.is_mounted:
                 self._start_load()  # checked again (the form's load sends no Changed)
         elif ref.get("file_id"):
