@@ -1,0 +1,101 @@
+"""What a batch comes to: how many of its jobs are done, running and waiting, and its price.
+
+One summary for the three places a batch is one thing: its group row in the job list, its
+node in the lineage and the header's line while it runs. A batch is the jobs sent together
+from one prompt's `{a|b}` alternatives times the composer's Runs (`Job.batch_id`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from lumatui.api.batches import batch_total
+from lumatui.api.pricing import Price
+from lumatui.engine.jobs import JobState
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+
+    from lumatui.engine.jobs import Job
+
+_FAILED = frozenset({JobState.FAILED, JobState.REJECTED, JobState.UNCERTAIN})
+
+
+@dataclass(frozen=True)
+class BatchSummary:
+    """A batch's counts by state and its total price (None: some price is unknown)."""
+
+    label: str
+    size: int
+    done: int
+    """Finished jobs, whatever the outcome (completed, failed, cancelled ...)."""
+    running: int
+    """Jobs on their way: being sent, queued or processing."""
+    waiting: int
+    """Jobs held in the local queue."""
+    failed: int
+    """Failed, refused or uncertain jobs (counted in `done` too)."""
+    starred: int
+    price: Price
+
+    @property
+    def settled(self) -> bool:
+        """True when no job of the batch is on its way any more."""
+        return self.done == self.size
+
+    @property
+    def state(self) -> JobState:
+        """One state for the whole batch: running while any runs, then how it ended."""
+        if self.running:
+            return JobState.PROCESSING
+        if self.waiting:
+            return JobState.WAITING
+        if self.failed == self.size:
+            return JobState.FAILED
+        return JobState.COMPLETED if self.failed == 0 else JobState.UNCERTAIN
+
+    @property
+    def progress(self) -> str:
+        """`3 of 4 done`."""
+        return f"{self.done} of {self.size} done"
+
+    def price_text(self) -> str:
+        """`$0.1616`, `~$1.20` for an estimate, `price unknown`."""
+        usd = self.price.usd
+        if usd is None:
+            return "price unknown"
+        return f"{'~' if self.price.estimate else ''}${usd:.4f}"
+
+    def describe(self) -> str:
+        """`3 of 4 done, 1 running, 1 failed, $0.1616`: the parts that are not zero."""
+        parts = [self.progress]
+        if self.running:
+            parts.append(f"{self.running} running")
+        if self.waiting:
+            parts.append(f"{self.waiting} waiting")
+        if self.failed:
+            parts.append(f"{self.failed} failed")
+        parts.append(self.price_text())
+        return ", ".join(parts)
+
+
+def summarize(label: str, jobs: Iterable[Job], prices: Mapping[str, Price | None]) -> BatchSummary:
+    """The summary of `jobs` (the whole batch); `prices` holds each job's price by id."""
+    members = list(jobs)
+    done = running = waiting = failed = starred = 0
+    each: list[Price] = []
+    for job in members:
+        if job.state is JobState.WAITING:
+            waiting += 1
+        elif job.state.is_running:
+            running += 1
+        else:
+            done += 1
+        failed += job.state in _FAILED
+        starred += job.starred
+        price = prices.get(job.id)
+        each.append(price if price is not None else Price(None, False, "unknown"))
+    return BatchSummary(
+        label, len(members), done, running, waiting, failed, starred, batch_total(each)
+    )
