@@ -15,7 +15,7 @@ from lumatui.api.pricing import Price
 from lumatui.engine.jobs import JobState
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
+    from collections.abc import Callable, Iterable, Mapping
 
     from lumatui.engine.jobs import Job
 
@@ -99,3 +99,68 @@ def summarize(label: str, jobs: Iterable[Job], prices: Mapping[str, Price | None
     return BatchSummary(
         label, len(members), done, running, waiting, failed, starred, batch_total(each)
     )
+
+
+class RunningBatches:
+    """The batches with a job on its way, each with every job of it seen: the header's line.
+
+    A batch is followed from the moment one of its jobs runs until none does; its jobs'
+    prices come from `price` (asked once a job).
+    """
+
+    def __init__(self, price: Callable[[Job], Price | None]) -> None:
+        self._price = price
+        self._prices: dict[str, Price | None] = {}
+        self._batches: dict[str, dict[str, Job]] = {}
+
+    def follow(self, jobs: Iterable[Job], whole: Mapping[str, list[Job]] | None = None) -> None:
+        """Jobs changed (or were read at start, with `whole` batches by id): follow them."""
+        for job in jobs:
+            if job.batch_id is None:
+                continue
+            members = self._batches.get(job.batch_id)
+            if members is None:
+                if not job.state.is_running:
+                    continue  # a batch already settled: nothing to say
+                members = self._batches[job.batch_id] = {}
+                for member in (whole or {}).get(job.batch_id, ()):
+                    members[member.id] = member
+            members[job.id] = job
+        self._settle()
+
+    def forget(self, job_ids: Iterable[str]) -> None:
+        """Jobs removed from the history."""
+        gone = set(job_ids)
+        for members in self._batches.values():
+            for job_id in gone & members.keys():
+                del members[job_id]
+        self._settle()
+
+    def _settle(self) -> None:
+        for batch_id, members in list(self._batches.items()):
+            if not any(job.state.is_running for job in members.values()):
+                del self._batches[batch_id]
+
+    def summaries(self) -> list[BatchSummary]:
+        """Each running batch's summary, newest first."""
+        newest = sorted(
+            self._batches.values(), key=lambda m: max(j.seq for j in m.values()), reverse=True
+        )
+        found = []
+        for members in newest:
+            for job_id, job in members.items():
+                if job_id not in self._prices:
+                    self._prices[job_id] = self._price(job)
+            first = next(iter(members.values()))
+            label = first.batch_label or first.prompt or ""
+            found.append(summarize(label, members.values(), self._prices))
+        return found
+
+    def line(self) -> str:
+        """`batch 'a {red|blue} fox': 2 of 4 done, 1 running, $0.1212 · +1 more`, or ""."""
+        summaries = self.summaries()
+        if not summaries:
+            return ""
+        newest = summaries[0]
+        text = f"batch '{newest.label}': {newest.describe()}"
+        return text + (f" · +{len(summaries) - 1} more" if len(summaries) > 1 else "")

@@ -18,6 +18,10 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
 
+MIN_BATCH_CELLS = 24
+"""The batch's line is shown when at least this much of it fits."""
+
+
 class StatusHeader(Widget):
     """Backend, running/waiting counts, spend, online, polling and queue state."""
 
@@ -39,6 +43,8 @@ class StatusHeader(Widget):
     """True while the person has paused polling."""
     queue_paused: reactive[str | None] = reactive(None)
     """Why the submission queue is paused (None while it runs)."""
+    batch_line: reactive[str] = reactive("")
+    """The newest running batch: "batch 'a {red|blue} fox': 2 of 4 done, ..." ("" when none)."""
     role: reactive[str] = reactive("")
     """"primary", or "viewer · primary: workstation (pid 4242)" when another process leads."""
 
@@ -51,6 +57,13 @@ class StatusHeader(Widget):
         for fact in required:
             line.append(" │ ")
             line.append_text(fact)
+        if self.batch_line:  # before the optional facts; cut to what is left rather than dropped
+            room = width - line.cell_len - 3
+            if room >= MIN_BATCH_CELLS:
+                batch = Text(clean_text(self.batch_line, 200), style="bold", no_wrap=True, end="")
+                batch.truncate(room, overflow="ellipsis")
+                line.append(" │ ")
+                line.append_text(batch)
         for fact in optional:
             if line.cell_len + 3 + fact.cell_len > width:
                 continue
