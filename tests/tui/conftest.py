@@ -159,11 +159,13 @@ def seed_batch(
     prompts_and_states: list[tuple[str, JobState]],
     *,
     model: str = "uni-1",
+    type_: str = "image",
+    **body: Any,
 ) -> list[Job]:
     """Store a batch (one batch id, `label` as written) whose jobs end in the given states;
-    `n` numbers its first job's server id (then n+1, ...)."""
+    `n` numbers its first job's server id (then n+1, ...); `body` goes into every request."""
     requests = [
-        GenerationRequest.model_validate({"prompt": prompt, "type": "image", "model": model})
+        GenerationRequest.model_validate({"prompt": prompt, "type": type_, "model": model, **body})
         for prompt, _ in prompts_and_states
     ]
     created = FIXED_NOW - 3600 + n * 60
@@ -180,7 +182,7 @@ def seed_batch(
                     "id": gen,
                     "created_at": "2026-01-01T00:00:00Z",
                     "model": model,
-                    "type": "image",
+                    "type": type_,
                     "state": api_state,
                 }
             )
