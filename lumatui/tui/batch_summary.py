@@ -67,16 +67,18 @@ class BatchSummary:
             return "price unknown"
         return f"{'~' if self.price.estimate else ''}${usd:.4f}"
 
-    def describe(self) -> str:
-        """`3 of 4 done, 1 running, 1 failed, $0.1616`: the parts that are not zero."""
-        parts = [self.progress]
+    def describe(self, *, progress: bool = True, price: bool = True) -> str:
+        """`3 of 4 done, 1 running, 1 failed, $0.1616`: the parts that are not zero (the
+        progress and the price left out when shown elsewhere)."""
+        parts = [self.progress] if progress else []
         if self.running:
             parts.append(f"{self.running} running")
         if self.waiting:
             parts.append(f"{self.waiting} waiting")
         if self.failed:
             parts.append(f"{self.failed} failed")
-        parts.append(self.price_text())
+        if price:
+            parts.append(self.price_text())
         return ", ".join(parts)
 
 
@@ -156,11 +158,21 @@ class RunningBatches:
             found.append(summarize(label, members.values(), self._prices))
         return found
 
-    def line(self) -> str:
-        """`batch 'a {red|blue} fox': 2 of 4 done, 1 running, $0.1212 · +1 more`, or ""."""
+    def parts(self) -> tuple[str, str]:
+        """The newest running batch's label and the rest of its line (`("", "")`: none)."""
         summaries = self.summaries()
         if not summaries:
-            return ""
+            return "", ""
         newest = summaries[0]
-        text = f"batch '{newest.label}': {newest.describe()}"
-        return text + (f" · +{len(summaries) - 1} more" if len(summaries) > 1 else "")
+        more = f" · +{len(summaries) - 1} more" if len(summaries) > 1 else ""
+        return newest.label, newest.describe() + more
+
+    def line(self) -> str:
+        """`batch 'a {red|blue} fox': 2 of 4 done, 1 running, $0.1212 · +1 more`, or ""."""
+        label, facts = self.parts()
+        return batch_line(label, facts) if facts else ""
+
+
+def batch_line(label: str, facts: str) -> str:
+    """`batch 'a {red|blue} fox': 2 of 4 done, ...`."""
+    return f"batch '{label}': {facts}"

@@ -89,8 +89,8 @@ async def test_a_batch_is_one_closed_group_row_that_opens_and_closes(store: JobS
     async with listing(store) as (_app, job_list, pilot):
         assert keys(job_list) == [after.id, group, before.id]
         prompt = text(job_list, group, "prompt")
-        assert prompt.startswith(f"▸ {FOX} · 2 of 4 done, 2 running")
-        assert "$0.1616" in prompt  # 4 x uni-1 at $0.0404, the whole batch's price
+        assert prompt == f"▸ {FOX} · 2 running"  # Est. and Cost say the rest
+        assert text(job_list, group, "cost") == "$0.1616"  # 4 x uni-1: the whole batch
         assert text(job_list, group, "id") == "▸ 4 jobs"
         assert text(job_list, group, "progress") == "2 of 4 done"
         assert job_list.total == 6  # jobs, not rows
@@ -100,7 +100,7 @@ async def test_a_batch_is_one_closed_group_row_that_opens_and_closes(store: JobS
         newest_first = [job.id for job in reversed(batch)]
         assert keys(job_list) == [after.id, group, *newest_first, before.id]
         assert text(job_list, group, "id") == "▾ 4 jobs"
-        assert text(job_list, batch[0].id, "prompt") == "a red fox at dawn"
+        assert text(job_list, batch[0].id, "prompt") == "│ a red fox at dawn"
         assert job_list.selected_job_id == batch[-1].id  # the group row acts on a job
 
         await pilot.press("j", "j", "left")  # from one of its jobs: closes, cursor on it
@@ -124,7 +124,8 @@ async def test_a_filter_lists_the_group_with_the_jobs_it_keeps(store: JobStore) 
         await settle(pilot)
         assert keys(job_list) == [group]
         prompt = text(job_list, group, "prompt")
-        assert "2 of 4 done" in prompt and "2 listed" in prompt  # counts: the whole batch
+        assert text(job_list, group, "progress") == "2 of 4 done"  # the whole batch
+        assert prompt.endswith("· 2 running, 2 listed")
         await pilot.press("right")
         await settle(pilot)
         assert keys(job_list) == [group, batch[3].id, batch[2].id]
@@ -164,6 +165,7 @@ async def test_a_batch_arriving_live_is_one_group_on_top_and_its_counts_follow(
         group = group_key(batch[0].batch_id or "")
         assert keys(job_list) == [group, old.id]
         assert job_list.table.key_at_cursor() == old.id  # the cursor stayed on its job
+        assert text(job_list, group, "cost") == "$0.1616"
         assert text(job_list, group, "progress") == "0 of 4 done"
         done = replace(batch[1], state=JobState.COMPLETED, finished_at=FIXED_NOW, rev=99)
         starred = replace(batch[2], starred=True, rev=99)
@@ -214,3 +216,21 @@ async def test_selecting_a_job_of_a_closed_group_lands_on_the_group_row(store: J
 def test_a_job_outside_any_batch_has_no_group(store: JobStore) -> None:
     job: Job = seed_job(store, 1, "alone")
     assert job.batch_id is None
+
+
+async def test_a_narrow_list_cuts_the_label_and_keeps_the_counts_and_price(
+    store: JobStore,
+) -> None:
+    long = (
+        "a very long prompt for a {red|blue} fox that runs through the snowy forest at {dawn|dusk}"
+    )
+    batch = seed_batch(store, 1, long, FOUR)
+    app = ListHost(store, 300)
+    async with app.run_test(size=(80, 20)) as pilot:
+        await settle(pilot)
+        job_list = app.query_one(JobList)
+        group = group_key(batch[0].batch_id or "")
+        assert not job_list.table.shows("cost")
+        prompt = text(job_list, group, "prompt")
+        assert prompt.endswith("· 2 running, $0.1616") or prompt.endswith("…")
+        assert "$0.16" in prompt and "a very long" in prompt

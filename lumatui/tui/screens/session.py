@@ -137,7 +137,7 @@ class SessionStatus:
         return request_price(job.request_json, self.prices)
 
     def _count(self) -> None:
-        self.header.batch_line = self.batches.line()
+        self.header.running_batch = self.batches.parts()
         waiting = sum(1 for state in self._active.values() if state is JobState.WAITING)
         self.header.waiting = waiting
         self.header.running = len(self._active) - waiting

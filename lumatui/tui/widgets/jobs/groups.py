@@ -28,8 +28,11 @@ if TYPE_CHECKING:
 
 GROUP_PREFIX = "batch:"
 OPEN, CLOSED = "▾", "▸"
-MEMBER_INDENT = "  "
-"""Before a batch's job's prompt, so its rows read as under the group row."""
+LABEL_MIN = 12
+"""The fewest cells a group row's label is cut to (then the counts give way instead)."""
+MEMBER_INDENT = "│ "
+"""Before a batch's job's prompt, so its rows read as under the group row (a visible mark:
+leading spaces alone are lost by some SVG renderers of the screenshots)."""
 
 
 def group_key(batch_id: str) -> str:
@@ -145,19 +148,28 @@ def group_cells(
     *,
     marked: int,
     colours: Mapping[str, str],
+    prompt_width: int = 0,
+    shown: tuple[str, ...] = (),
 ) -> dict[str, Text]:
-    """Every column's content for a group row (without the leading gap)."""
+    """Every column's content for a group row (without the leading gap); in a Prompt column
+    `prompt_width` wide, the label is cut so the counts and the price still show (those the
+    `shown` columns, Est. and Cost, already show are left out of it)."""
     arrow = OPEN if group.expanded else CLOSED
     mark = "●" if marked else ""
     ident = Text.assemble((mark, "bold"), f"{arrow} {summary.size} jobs", end="")
     prompt = Text(f"{arrow} ", style="bold", end="", no_wrap=True, overflow="ellipsis")
     if summary.starred:
         prompt.append(f"★{summary.starred} ", style="bold")
-    prompt.append_text(plain_cell(summary.label))
-    facts = summary.describe()
+    facts = summary.describe(progress="progress" not in shown, price="cost" not in shown)
     if len(group.shown) < summary.size:
-        facts += f" · {len(group.shown)} listed"
-    prompt.append(f" · {facts}", style=colours.get("foreground-muted", ""))
+        facts = ", ".join(filter(None, (facts, f"{len(group.shown)} listed")))
+    facts = f" · {facts}" if facts else ""
+    label = plain_cell(summary.label)
+    room = prompt_width - 1 - prompt.cell_len - len(facts)
+    if prompt_width and label.cell_len > room:
+        label.truncate(max(room, LABEL_MIN), overflow="ellipsis")
+    prompt.append_text(label)
+    prompt.append(facts, style=colours.get("foreground-muted", ""))
     types = {job.type for job in group.members.values()}
     models = {job.model for job in group.members.values()}
     return {

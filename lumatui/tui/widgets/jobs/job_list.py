@@ -309,12 +309,13 @@ class JobList(JobRows, can_focus=False):
             self.call_later(self.load_more)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-        """enter on a batch's group row opens or closes it."""
+        """A click on a highlighted batch's group row opens or closes it."""
         event.stop()
         self.open_group(None)
 
     def on_job_table_group_key(self, event: JobTable.GroupKey) -> None:
-        """→ opens the batch group under the cursor, ← closes it (or the job's group)."""
+        """enter flips the batch group under the cursor, → opens it, ← closes it (or the
+        group of the job under the cursor)."""
         event.stop()
         self.open_group(event.opened)
 

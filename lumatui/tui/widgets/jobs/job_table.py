@@ -31,6 +31,14 @@ class JobTable(DataTable[Any]):
         Binding("g", "scroll_top", "First", show=False, id="jobs.first", tooltip="The newest job"),
         Binding("G", "scroll_bottom", "Last", show=False, id="jobs.last", tooltip="The last job"),
         Binding(
+            "enter",
+            "toggle_group",
+            "Open/close batch",
+            show=False,
+            id="jobs.toggle_batch",
+            tooltip="Open or close the batch's group row (its jobs listed under it)",
+        ),
+        Binding(
             "right",
             "open_group",
             "Open batch",
@@ -50,9 +58,10 @@ class JobTable(DataTable[Any]):
 
     @dataclass
     class GroupKey(Message):
-        """→ or ←: open (`opened`) or close the batch group under the cursor."""
+        """enter, → or ←: open, close or flip the batch group under the cursor."""
 
-        opened: bool
+        opened: bool | None
+        """True: open; False: close; None: flip."""
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(
@@ -66,6 +75,10 @@ class JobTable(DataTable[Any]):
         self._cell_render_cache = LRUCache(RENDER_CACHE_ROWS * 10)
         self._row_renderable_cache = LRUCache(RENDER_CACHE_ROWS)
         self._line_cache = LRUCache(RENDER_CACHE_ROWS)
+
+    def action_toggle_group(self) -> None:
+        """enter: ask the list to open or close the batch group under the cursor."""
+        self.post_message(self.GroupKey(None))
 
     def action_open_group(self) -> None:
         """→: ask the list to open the batch group under the cursor."""

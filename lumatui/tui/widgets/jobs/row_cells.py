@@ -125,8 +125,19 @@ class RowCells(Widget, can_focus=False):
     def _group_row(self, group: BatchGroup) -> list[Text]:
         """The shown cells of a batch's group row, in column order."""
         marked = sum(1 for job_id in group.shown if job_id in self.marks)
+        for job in group.members.values():  # jobs new since their page was read: one price
+            if job.id not in self._costs:
+                self._costs[job.id] = request_price(job.request_json, self.prices)
         summary = group.summary(self._costs)
-        cells = group_cells(group, summary, marked=marked, colours=self.app.theme_variables)
+        colours, width = self.app.theme_variables, self._layout.width_of("prompt")
+        cells = group_cells(
+            group,
+            summary,
+            marked=marked,
+            colours=colours,
+            prompt_width=width,
+            shown=self._layout.keys,
+        )
         return [gap(cells[key], SPECS[key].justify) for key in self._layout.keys]
 
     def _row_for_key(self, key: str, now: float) -> list[Text] | None:

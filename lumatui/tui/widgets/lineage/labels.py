@@ -68,12 +68,12 @@ class BatchNode:
     label: str
     jobs: tuple[Job, ...]
 
-    def counts(self) -> str:
-        """`4 jobs · 2 of 4 done`, and how many failed."""
+    def counts(self, *, short: bool = False) -> str:
+        """`4 jobs · 2 of 4 done` (`2/4 done` when `short`), and how many failed."""
         size = len(self.jobs)
         done = sum(1 for job in self.jobs if not job.state.is_running)
         failed = sum(1 for job in self.jobs if job.state in FAILED_STATES)
-        text = f"{size} jobs · {done} of {size} done"
+        text = f"{done}/{size} done" if short else f"{size} jobs · {done} of {size} done"
         return text + (f" · {failed} failed" if failed else "")
 
 
@@ -214,9 +214,12 @@ def _batch_label(
     counts = " · " + batch.counts()
     head = f"{BATCH_ICON} batch "
     label_text = visible_text(batch.label)
-    if width is not None:
+    if width is not None:  # the label keeps a few words; the counts shorten, then the roles go
         room = width - cell_len(roles + head + counts)
-        if room < 6:
+        if room < 12:
+            counts = " · " + batch.counts(short=True)
+            room = width - cell_len(roles + head + counts)
+        if room < 8:
             roles, room = "", width - cell_len(head + counts)
         label_text = _cut(label_text, room) if room >= 3 else ""
     label = Text(no_wrap=True, end="")
