@@ -251,6 +251,8 @@ class JobList(JobRows, can_focus=False):
         colours = self.app.theme_variables
         for job_id, job in self._jobs.items():
             self._set(job_id, "state", state_cell(job.state, colours))
+        for group in self._groups:
+            self._refresh_group(group)
 
     # -- keys -----------------------------------------------------------------------------
 
