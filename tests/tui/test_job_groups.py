@@ -234,3 +234,25 @@ async def test_a_narrow_list_cuts_the_label_and_keeps_the_counts_and_price(
         prompt = text(job_list, group, "prompt")
         assert prompt.endswith("· 2 running, $0.1616") or prompt.endswith("…")
         assert "$0.16" in prompt and "a very long" in prompt
+
+
+async def test_sorted_by_prompt_the_group_sits_at_its_first_job_and_the_preview_follows(
+    store: JobStore,
+) -> None:
+    hare = seed_job(store, 0, "a hare")
+    batch = seed_batch(store, 1, FOX, FOUR)
+    zebra = seed_job(store, 10, "zebra")
+    group = group_key(batch[0].batch_id or "")
+    async with listing(store) as (app, job_list, pilot):
+        job_list.job_query = replace(job_list.job_query, sort="prompt", descending=False)
+        await settle(pilot)
+        # "a blue fox ..." sorts first of the batch, before "a hare": the group goes there.
+        assert keys(job_list) == [group, hare.id, zebra.id]
+        await pilot.press("g", "right")
+        await settle(pilot)
+        by_prompt = sorted(batch, key=lambda job: job.prompt or "")
+        assert keys(job_list) == [group, *(job.id for job in by_prompt), hare.id, zebra.id]
+        assert app.selected[-1] == by_prompt[0].id  # the group row shows its first job
+        await pilot.press("j", "j")
+        await settle(pilot)
+        assert app.selected[-1] == by_prompt[1].id
