@@ -100,7 +100,9 @@ async def test_variations_compare_star_and_replay_from_the_keyboard(
         await pilot.press("f3")
         await settle(pilot)
         assert job_list.table.key_at_cursor() == group_key(batch_id)
-        assert "4 of 4 done" in str(job_list.table.get_cell(group_key(batch_id), "prompt"))
+        assert str(job_list.table.get_cell(group_key(batch_id), "progress")).strip() == (
+            "4 of 4 done"
+        )
         await pilot.press("space", "equals_sign")
         await wait_until(pilot, lambda: isinstance(app.screen, CompareScreen))
         compared = app.screen
