@@ -42,6 +42,9 @@ class FamilyNode:
     children: tuple[FamilyNode, ...]
     replay_of: str | None = None
     """The key of the job this one re-made in a replay (see `replay.py`), if it did."""
+    batch_label: str | None = None
+    """Set on a batch's node (key `batch:<id>`, no job): the batch's prompt as written; its
+    jobs are its children. Only `family(..., batches=True)` makes such nodes."""
 
 
 class Lineage:
@@ -103,16 +106,34 @@ class Lineage:
                 roots.append(gen_id)
         return roots
 
-    def family(self, job: Job) -> list[FamilyNode]:
+    def family(self, job: Job, *, batches: bool = False) -> list[FamilyNode]:
         """The job's whole family, roots to leaves, each subtree drawn once.
 
         A root re-made by a replay has its replays' roots beside it (and the reverse), so a
         replayed chain is drawn beside the old one even when the changed step was the root.
+        With `batches`, the jobs of one batch made from the same parent (or all roots) hang
+        under one batch node between them and that parent, and a root in a batch brings its
+        batch's other roots.
         """
         drawn: set[str] = set()
         budget = [MAX_FAMILY_NODES]
         keys = list(dict.fromkeys(k for root in self.roots(job) for k in self._replayed(root)))
-        return [self._node(key, (), drawn, budget) for key in keys]
+        if batches:
+            keys = list(dict.fromkeys(k for key in keys for k in self._batch_roots(key)))
+        nodes = [self._node(key, (), drawn, budget, batches) for key in keys]
+        return _batched(nodes) if batches else nodes
+
+    def _batch_roots(self, key: str) -> list[str]:
+        """`key` and the other roots of its batch (when it is a root job of a batch)."""
+        job = self._store.find(key)
+        if job is None or job.batch_id is None:
+            return [key]
+        mates = [
+            mate.generation_id or mate.id
+            for mate in self._store.batch(job.batch_id)
+            if not self._store.edges_from(mate.id)
+        ]
+        return mates if key in mates else [key, *mates]  # in the batch's own order
 
     def _replayed(self, root: str) -> list[str]:
         """`root` and the roots related to it by replays (either way), `root` first."""
@@ -134,7 +155,12 @@ class Lineage:
         return list(found)
 
     def _node(
-        self, key: str, roles: tuple[str, ...], drawn: set[str], budget: list[int]
+        self,
+        key: str,
+        roles: tuple[str, ...],
+        drawn: set[str],
+        budget: list[int],
+        batches: bool = False,
     ) -> FamilyNode:
         job = self._store.find(key)
         parent_count = (
@@ -152,10 +178,45 @@ class Lineage:
             for child_id, child_roles in grouped.items():
                 child = self._store.get(child_id)
                 child_key = child.generation_id or child.id
-                children.append(self._node(child_key, tuple(child_roles), drawn, budget))
+                children.append(self._node(child_key, tuple(child_roles), drawn, budget, batches))
+            if batches:
+                children = _batched(children)
         origin = self._store.replay_origin(job.id) if job is not None else None
         replay_of = None
         if origin is not None:
             old = self._store.get_many([origin[1]])
             replay_of = (old[0].generation_id or old[0].id) if old else origin[1]
         return FamilyNode(key, job, roles, repeat, parent_count, tuple(children), replay_of)
+
+
+def _batched(nodes: list[FamilyNode]) -> list[FamilyNode]:
+    """`nodes` with the jobs of one batch (two or more of them) under one batch node, at the
+    place of the first; the node takes the roles its jobs were made with."""
+    by_batch: dict[str, list[FamilyNode]] = defaultdict(list)
+    for node in nodes:
+        if node.job is not None and node.job.batch_id is not None and not node.repeat:
+            by_batch[node.job.batch_id].append(node)
+    grouped = {batch_id: members for batch_id, members in by_batch.items() if len(members) > 1}
+    if not grouped:
+        return nodes
+    result: list[FamilyNode] = []
+    for node in nodes:
+        batch_id = node.job.batch_id if node.job is not None else None
+        members = grouped.get(batch_id or "")
+        if members is None or node.repeat:
+            result.append(node)
+        elif node is members[0]:
+            first = members[0].job
+            label = (first.batch_label or first.prompt or "") if first is not None else ""
+            result.append(
+                FamilyNode(
+                    f"batch:{batch_id}",
+                    None,
+                    node.roles,
+                    False,
+                    1,
+                    tuple(members),
+                    batch_label=label,
+                )
+            )
+    return result

@@ -171,3 +171,45 @@ def seed_job(
     if state is not JobState.QUEUED:
         store.record_state(job.id, generation(state.value), now=created + 1 + took)
     return store.get(job.id)
+
+
+def seed_batch(
+    store: JobStore,
+    n: int,
+    label: str,
+    prompts_and_states: list[tuple[str, JobState]],
+    *,
+    model: str = "uni-1",
+    type_: str = "image",
+    **body: Any,
+) -> list[Job]:
+    """Store a batch (one batch id, `label` as written) whose jobs end in the given states;
+    `n` numbers its first job's server id (then n+1, ...); `body` goes into every request."""
+    requests = [
+        GenerationRequest.model_validate({"prompt": prompt, "type": type_, "model": model, **body})
+        for prompt, _ in prompts_and_states
+    ]
+    created = FIXED_NOW - 3600 + n * 60
+    jobs = store.record_batch(requests, label=label, state=JobState.SUBMITTING, now=created)
+    done: list[Job] = []
+    for index, (job, (_, state)) in enumerate(zip(jobs, prompts_and_states, strict=True)):
+        if state is JobState.WAITING:
+            done.append(store.mark_local(job.id, state, "held", now=created))
+            continue
+
+        def generation(api_state: str, gen: str = generation_id(n + index)) -> Generation:
+            return Generation.model_validate(
+                {
+                    "id": gen,
+                    "created_at": "2026-01-01T00:00:00Z",
+                    "model": model,
+                    "type": type_,
+                    "state": api_state,
+                }
+            )
+
+        store.mark_submitted(job.id, generation("queued"), now=created + 1)
+        if state is not JobState.QUEUED:
+            store.record_state(job.id, generation(state.value), now=created + 20)
+        done.append(store.get(job.id))
+    return done

@@ -33,7 +33,7 @@ from lumatui.backend import Backend
 from lumatui.config import app_paths, load_settings
 from lumatui.engine.jobs import JobState
 from lumatui.engine.store import JobStore
-from tests.tui.conftest import FIXED_NOW, generation_id, seed_job, wait_until
+from tests.tui.conftest import FIXED_NOW, generation_id, seed_batch, seed_job, wait_until
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Iterator
@@ -197,6 +197,46 @@ def seed_chain(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
             for t in (0.0, 2.5, 5.0)
         ]
         _attach_output(store, paths, video, 4, _mp4(frames), kind="video")
+
+
+BATCH_LABEL = "make it {red|blue} at {dawn|dusk}"
+BATCH_TINTS = {
+    "make it red at dawn": ((60, 10, 10), (255, 170, 120)),
+    "make it red at dusk": ((40, 4, 16), (220, 80, 60)),
+    "make it blue at dawn": ((10, 20, 60), (150, 200, 255)),
+    "make it blue at dusk": ((6, 8, 40), (80, 110, 220)),
+}
+
+
+def seed_batch_flow(home: Path, monkeypatch: pytest.MonkeyPatch, *, settled: bool = False) -> None:
+    """The chain, then four variations of its image sent as one batch (`{red|blue}` x
+    `{dawn|dusk}`): three completed with their outputs, one still processing (all four
+    completed when `settled`), one starred."""
+    from lumatui.sim.media.paint import render_scene, tint
+    from lumatui.sim.media.scene import build_scene
+
+    seed_chain(home, monkeypatch)
+    paths = _paths(home)
+    base = render_scene(build_scene(CHAIN_PROMPTS[0], 7), (192, 108))
+    states = [JobState.COMPLETED] * 3 + [JobState.COMPLETED if settled else JobState.PROCESSING]
+    with JobStore.open(paths.database) as store:
+        jobs = seed_batch(
+            store,
+            10,
+            BATCH_LABEL,
+            list(zip(BATCH_TINTS, states, strict=True)),
+            type_="image_edit",
+            source={"generation_id": generation_id(1)},
+        )
+        for index, job in enumerate(jobs if settled else jobs[:3]):
+            dark, light = BATCH_TINTS[job.prompt or ""]
+            _attach_output(store, paths, job, 10 + index, _png(tint(base, dark, light, 0.5)))
+        store.set_star(jobs[1].id, True)
+
+
+def seed_batch_settled(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The batch of `seed_batch_flow`, its four jobs completed."""
+    seed_batch_flow(home, monkeypatch, settled=True)
 
 
 THOUSAND_PROMPTS = (
@@ -384,6 +424,20 @@ STATES: dict[str, ScreenState] = {
             "the chain's video and its last edit marked and compared side by side (=)",
             seed_chain,
             {size: ("f3", "space", "space", "equals_sign") for size in SIZES},
+        ),
+        ScreenState(
+            "batch",
+            "four variations sent as one batch: its group row opened in the list, one node in "
+            "the lineage, its line in the header while one job still runs",
+            seed_batch_flow,
+            {(120, 40): ("f3", "right", "j", "j"), (80, 24): ("f3", "right", "j", "j")},
+        ),
+        ScreenState(
+            "batch-compare",
+            "the batch's group row marked with space (its four jobs) and compared with =",
+            seed_batch_settled,
+            {(120, 40): ("f3", "space", "equals_sign")},
+            sizes=((120, 40),),
         ),
         ScreenState(
             "help",

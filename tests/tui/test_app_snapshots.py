@@ -93,3 +93,21 @@ def test_the_preview_maximized(
     snap_compare: Callable[..., bool], fixed_home: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     assert shows(snap_compare, monkeypatch, "maximized", (160, 45))
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_a_batch_is_one_group_one_node_and_one_header_line(
+    snap_compare: Callable[..., bool],
+    fixed_home: None,
+    monkeypatch: pytest.MonkeyPatch,
+    size: tuple[int, int],
+) -> None:
+    assert shows(snap_compare, monkeypatch, "batch", size)
+
+
+def test_a_batch_marked_as_one_and_compared(
+    snap_compare: Callable[..., bool],
+    fixed_home: None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert shows(snap_compare, monkeypatch, "batch-compare", (120, 40))

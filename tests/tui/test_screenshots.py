@@ -29,8 +29,15 @@ EXPECTED = {
     "thousand": "1,000 of 1,000",
     "maximized": "z or esc restores",
     "compare": "Comparing 2 jobs",
+    "batch": "3 of 4 done",
+    "batch-compare": "Comparing 4 jobs",
 }
-OWN_SIZES = {"help": ((120, 40),), "thousand": LIST_SIZES, "maximized": ((160, 45),)}
+OWN_SIZES = {
+    "help": ((120, 40),),
+    "thousand": LIST_SIZES,
+    "maximized": ((160, 45),),
+    "batch-compare": ((120, 40),),
+}
 """States drawn at sizes of their own (the others at both SIZES)."""
 
 

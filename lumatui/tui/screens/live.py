@@ -31,6 +31,7 @@ if TYPE_CHECKING:
         SubmissionRejected,
     )
     from lumatui.engine.jobs import Job
+    from lumatui.engine.store import JobStore
     from lumatui.tui.screens.main import MainScreen
 
 REFRESH_S = 0.25
@@ -70,8 +71,14 @@ class LiveView:
     async def load_running(self) -> None:
         """The jobs on their way now (for the header's counts), read off the loop."""
         states = sorted(RUNNING_STATES)
-        jobs = await self.db.read(lambda s: [job for st in states for job in s.in_state(st)])
-        self.screen.session.load_jobs(jobs)
+
+        def read(s: JobStore) -> tuple[list[Job], dict[str, list[Job]]]:
+            jobs = [job for st in states for job in s.in_state(st)]
+            ids = dict.fromkeys(job.batch_id for job in jobs if job.batch_id)
+            return jobs, {batch_id: s.batch(batch_id) for batch_id in ids if batch_id}
+
+        jobs, batches = await self.db.read(read)
+        self.screen.session.load_jobs(jobs, batches)
 
     def jobs_changed(self, jobs: list[Job]) -> None:
         """Jobs changed: their rows, nodes, the preview, the counts and the toasts."""

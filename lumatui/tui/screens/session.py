@@ -12,11 +12,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from lumatui.engine.jobs import RUNNING_STATES, JobState
+from lumatui.tui.batch_summary import RunningBatches
 from lumatui.tui.screens.notices import NoticeText
 from lumatui.tui.terminal_alert import alert_method, alert_sequence
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable
+    from collections.abc import Callable, Iterable, Mapping
 
     from lumatui.api.pricing import Price
     from lumatui.config import Settings
@@ -40,6 +41,7 @@ class SessionStatus:
         self.header = header
         self.notices = notices
         self.bell = settings.bell
+        self.prices = settings.prices
         self.alert_after_s = settings.long_job_alert_s
         self.alert_method = alert_method(settings.long_job_alert)
         self.write = write or _write_to(notices)
@@ -47,27 +49,38 @@ class SessionStatus:
         """Terminal notifications raised (their text), newest last."""
         self._active: dict[str, JobState] = {}
         self._spend: dict[str, Price | None] = {}
+        self.batches = RunningBatches(self._price_of)
+        """The running batches: the header's batch line."""
 
-    def load_jobs(self, jobs: Iterable[Job]) -> None:
-        """The jobs on their way now (read by the caller, off the event loop)."""
+    def load_jobs(
+        self, jobs: Iterable[Job], batches: Mapping[str, list[Job]] | None = None
+    ) -> None:
+        """The jobs on their way now, and the whole `batches` they belong to (read by the
+        caller, off the event loop)."""
+        jobs = list(jobs)
         for job in jobs:
             if job.state in RUNNING_STATES:
                 self._active.setdefault(job.id, job.state)
+        self.batches.follow(jobs, batches)
         self._count()
 
     def jobs_removed(self, job_ids: Iterable[str]) -> None:
         """Removed jobs no longer count."""
+        job_ids = list(job_ids)
         for job_id in job_ids:
             self._active.pop(job_id, None)
+        self.batches.forget(job_ids)
         self._count()
 
     def jobs_changed(self, jobs: Iterable[Job]) -> None:
         """Follow state changes; toast the jobs that just finished."""
+        jobs = list(jobs)
         for job in jobs:
             if job.state.is_running:
                 self._active[job.id] = job.state
             elif self._active.pop(job.id, None) is not None:
                 self._announce(job)
+        self.batches.follow(jobs)
         self._count()
 
     def submitted(self, job: Job, price: Price | None) -> None:
@@ -115,7 +128,16 @@ class SessionStatus:
         if sequence:
             self.write(sequence)
 
+    def _price_of(self, job: Job) -> Price | None:
+        """A batch job's price: as counted when it was sent here, else from its request."""
+        if job.id in self._spend:
+            return self._spend[job.id]
+        from lumatui.tui.widgets.jobs.cells import request_price
+
+        return request_price(job.request_json, self.prices)
+
     def _count(self) -> None:
+        self.header.running_batch = self.batches.parts()
         waiting = sum(1 for state in self._active.values() if state is JobState.WAITING)
         self.header.waiting = waiting
         self.header.running = len(self._active) - waiting

@@ -13,9 +13,14 @@ from textual.reactive import reactive
 from textual.widget import Widget
 
 from lumatui.api.text import clean_text
+from lumatui.tui.batch_summary import batch_line
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
+
+
+MIN_BATCH_CELLS = 24
+"""The batch's line is shown when at least this much of it fits."""
 
 
 class StatusHeader(Widget):
@@ -39,6 +44,9 @@ class StatusHeader(Widget):
     """True while the person has paused polling."""
     queue_paused: reactive[str | None] = reactive(None)
     """Why the submission queue is paused (None while it runs)."""
+    running_batch: reactive[tuple[str, str]] = reactive(("", ""))
+    """The newest running batch's label and the rest of its line ("2 of 4 done, ..."); the
+    line reads "batch 'a {red|blue} fox': 2 of 4 done, ..." (empty: no batch runs)."""
     role: reactive[str] = reactive("")
     """"primary", or "viewer · primary: workstation (pid 4242)" when another process leads."""
 
@@ -51,6 +59,18 @@ class StatusHeader(Widget):
         for fact in required:
             line.append(" │ ")
             line.append_text(fact)
+        label, facts = self.running_batch
+        room = width - line.cell_len - 3
+        if facts and room >= MIN_BATCH_CELLS:  # before the optional facts; the label is cut first
+            label = clean_text(label, 200)
+            facts = clean_text(facts, 200)
+            cut = room - len(batch_line("", facts))
+            if len(label) > cut:
+                label = label[: max(cut - 1, 6)] + "…"
+            batch = Text(batch_line(label, facts), style="bold", no_wrap=True, end="")
+            batch.truncate(room, overflow="ellipsis")
+            line.append(" │ ")
+            line.append_text(batch)
         for fact in optional:
             if line.cell_len + 3 + fact.cell_len > width:
                 continue

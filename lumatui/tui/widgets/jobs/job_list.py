@@ -127,6 +127,8 @@ class JobList(JobRows, can_focus=False):
         table = self.table
         now = self.clock()
         fresh: list[tuple[str, list[Any]]] = []
+        fresh_members: list[Job] = []  # new jobs of a batch: under its group row
+        groups: set[str] = set()  # group rows whose counts changed
         leaving: list[str] = []
         finished_kinds: set[tuple[str, str]] = set()
         unknown = False
@@ -136,15 +138,21 @@ class JobList(JobRows, can_focus=False):
             if job.id in self._removed or (shown is not None and job.rev < shown.rev):
                 continue  # removed, or an older version than the one shown
             belongs = matches(job, self.job_query)
+            if (group := self._groups.changed(job)) is not None:
+                groups.add(group.key)
             if job.id in self._jobs:
                 if belongs:
                     self._update_row(job, now)
                 else:
                     leaving.append(job.id)
-                    self._forget(job.id)
+                    if (key := self._forget(job.id)) is not None:
+                        groups.add(key)
                     self._total -= 1
             elif belongs:
-                fresh.append((job.id, self._row(job, now)))
+                if job.batch_id is None:
+                    fresh.append((job.id, self._row(job, now)))
+                else:
+                    fresh_members.append(job)
                 self._remember(job)
                 self._total += 1
             if job.state is JobState.COMPLETED:
@@ -154,21 +162,37 @@ class JobList(JobRows, can_focus=False):
             self._expected.pop(kind, None)
         table.remove_rows(leaving)
         table.add_rows_on_top(fresh[::-1])
+        for job in fresh_members:
+            self._place(job, now, None, on_top=True)
+        self._settle_groups(groups)
         if self._selected is not None and self._selected in self._jobs:
             self._show_note(self._selected)
-        elif fresh and self._selected is None:
+        elif (fresh or fresh_members) and self._selected is None:
             self._follow_cursor()  # the first job in an empty list
-        if fresh or leaving or unknown:
+        if fresh or fresh_members or leaving or unknown:
             self.recount()  # the history's total (and the filter's) as stored
         self._describe()
 
     def action_toggle_mark(self) -> None:
-        """Mark or unmark the highlighted row, then move to the next one."""
+        """Mark or unmark the highlighted row, then move to the next one; on a batch's group
+        row, mark its listed jobs (or unmark them when all are marked)."""
+        group = self._groups.at(self.table.key_at_cursor())
         job_id = self.selected_job_id
-        if job_id is None or job_id not in self._jobs:
+        if group is not None:
+            ids = [m for m in group.shown if m in self._jobs]
+            marking = not all(m in self.marks for m in ids)
+            for member in ids:
+                if (member in self.marks) != marking:
+                    self.marks.toggle(member)
+                self._set(member, "id", self._id_cell(self._jobs[member]))
+        elif job_id is None or job_id not in self._jobs:
             return
-        self.marks.toggle(job_id)
-        self._set(job_id, "id", self._id_cell(self._jobs[job_id]))
+        else:
+            self.marks.toggle(job_id)
+            self._set(job_id, "id", self._id_cell(self._jobs[job_id]))
+            group = self._groups.of(self._jobs[job_id])
+        if group is not None:
+            self._refresh_group(group)
         self.table.action_cursor_down()
         self.post_message(self.MarksChanged(len(self.marks)))
 
@@ -177,6 +201,8 @@ class JobList(JobRows, can_focus=False):
         for job_id in self.marks.clear():
             if job_id in self._jobs:
                 self._set(job_id, "id", self._id_cell(self._jobs[job_id]))
+        for group in self._groups:
+            self._refresh_group(group)
         self.post_message(self.MarksChanged(0))
 
     def jobs_removed(self, job_ids: Iterable[str]) -> None:
@@ -187,10 +213,10 @@ class JobList(JobRows, can_focus=False):
         gone = [job_id for job_id in job_ids if job_id not in self._removed]
         self._removed.update(gone)
         leaving = [job_id for job_id in gone if job_id in self._jobs]
-        for job_id in leaving:
-            self._forget(job_id)
+        groups = {key for job_id in leaving if (key := self._forget(job_id, removed=True))}
         self._total -= len(leaving)
         self.table.remove_rows(leaving)
+        self._settle_groups(groups)
         if self._selected in leaving:
             self._follow_cursor()
         self.recount()
@@ -225,6 +251,8 @@ class JobList(JobRows, can_focus=False):
         colours = self.app.theme_variables
         for job_id, job in self._jobs.items():
             self._set(job_id, "state", state_cell(job.state, colours))
+        for group in self._groups:
+            self._refresh_group(group)
 
     # -- keys -----------------------------------------------------------------------------
 
@@ -272,14 +300,26 @@ class JobList(JobRows, can_focus=False):
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         """Tell the app which job is selected; read more rows near the end."""
         event.stop()
-        key = event.row_key.value
+        row = event.row_key.value
+        key = self._job_at(row)
         if key is not None and key != self._selected:
             self._selected = key
             self.post_message(self.JobSelected(key))
         if key is not None:
-            self._show_note(key)
+            self._show_note(row if row is not None and self._groups.at(row) else key)
         if event.cursor_row >= self.table.row_count - LOAD_MORE_WITHIN:
             self.call_later(self.load_more)
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        """A click on a highlighted batch's group row opens or closes it."""
+        event.stop()
+        self.open_group(None)
+
+    def on_job_table_group_key(self, event: JobTable.GroupKey) -> None:
+        """enter flips the batch group under the cursor, → opens it, ← closes it (or the
+        group of the job under the cursor)."""
+        event.stop()
+        self.open_group(event.opened)
 
     def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
         """Clicking a header sorts by it; clicking it again flips the order."""

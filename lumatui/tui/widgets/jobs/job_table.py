@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual._two_way_dict import TwoWayDict
 from textual.binding import Binding, BindingType
 from textual.cache import LRUCache
+from textual.message import Message
 from textual.widgets import DataTable
 from textual.widgets.data_table import CellKey, ColumnKey, RowKey
 
@@ -28,7 +30,38 @@ class JobTable(DataTable[Any]):
         Binding("k", "cursor_up", "Up", show=False, id="jobs.up", tooltip="Previous job (↑)"),
         Binding("g", "scroll_top", "First", show=False, id="jobs.first", tooltip="The newest job"),
         Binding("G", "scroll_bottom", "Last", show=False, id="jobs.last", tooltip="The last job"),
+        Binding(
+            "enter",
+            "toggle_group",
+            "Open/close batch",
+            show=False,
+            id="jobs.toggle_batch",
+            tooltip="Open or close the batch's group row (its jobs listed under it)",
+        ),
+        Binding(
+            "right",
+            "open_group",
+            "Open batch",
+            show=False,
+            id="jobs.open_batch",
+            tooltip="Open the batch's group row: its jobs listed under it (enter too)",
+        ),
+        Binding(
+            "left",
+            "close_group",
+            "Close batch",
+            show=False,
+            id="jobs.close_batch",
+            tooltip="Close the batch group (from its row or one of its jobs)",
+        ),
     ]
+
+    @dataclass
+    class GroupKey(Message):
+        """enter, → or ←: open, close or flip the batch group under the cursor."""
+
+        opened: bool | None
+        """True: open; False: close; None: flip."""
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(
@@ -42,6 +75,18 @@ class JobTable(DataTable[Any]):
         self._cell_render_cache = LRUCache(RENDER_CACHE_ROWS * 10)
         self._row_renderable_cache = LRUCache(RENDER_CACHE_ROWS)
         self._line_cache = LRUCache(RENDER_CACHE_ROWS)
+
+    def action_toggle_group(self) -> None:
+        """enter: ask the list to open or close the batch group under the cursor."""
+        self.post_message(self.GroupKey(None))
+
+    def action_open_group(self) -> None:
+        """→: ask the list to open the batch group under the cursor."""
+        self.post_message(self.GroupKey(True))
+
+    def action_close_group(self) -> None:
+        """←: ask the list to close the batch group under the cursor."""
+        self.post_message(self.GroupKey(False))
 
     def set_columns(
         self,
@@ -89,8 +134,9 @@ class JobTable(DataTable[Any]):
         return ColumnKey(column) in self.columns
 
     def set_cell(self, row: str, column: str, value: Any) -> None:
-        """Update one cell; nothing when its column is hidden at this width."""
-        if ColumnKey(column) in self.columns:
+        """Update one cell; nothing when its column is hidden at this width, or its row is
+        not in the table (a job of a closed batch group)."""
+        if ColumnKey(column) in self.columns and RowKey(row) in self.rows:
             self.update_cell(row, column, value)
 
     def add_rows_on_top(self, rows: Sequence[tuple[str, Sequence[Any]]]) -> None:
@@ -113,6 +159,23 @@ class JobTable(DataTable[Any]):
         self.refresh()
         if had_rows:
             self.move_cursor(row=self.cursor_row + len(rows), scroll=False)
+
+    def insert_rows_after(self, anchor: str, rows: Sequence[tuple[str, Sequence[Any]]]) -> None:
+        """Put `rows` (key, cells) right below the row `anchor`, in one pass (a batch group
+        opened, or a new job of an open one); the cursor stays on the row it was on."""
+        if not rows or RowKey(anchor) not in self.rows:
+            return
+        kept = self.key_at_cursor()
+        order = [RowKey(key) for key in self.keys_in_order()]
+        for key, cells in rows:
+            self.add_row(*cells, key=key)
+        at = order.index(RowKey(anchor)) + 1
+        order[at:at] = [RowKey(key) for key, _ in rows]
+        self._row_locations = TwoWayDict({key: index for index, key in enumerate(order)})
+        self._update_count += 1
+        self.refresh()
+        if kept is not None:
+            self.move_cursor(row=self._row_locations.get(RowKey(kept)), scroll=False)
 
     def remove_rows(self, keys: Iterable[str]) -> None:
         """Remove many rows in one pass (DataTable.remove_row re-indexes on every call)."""

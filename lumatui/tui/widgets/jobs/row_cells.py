@@ -27,6 +27,7 @@ from lumatui.tui.widgets.jobs.cells import (
     state_cell,
 )
 from lumatui.tui.widgets.jobs.columns import HEADER_SORTS, SPECS, ColumnLayout, layout_columns
+from lumatui.tui.widgets.jobs.groups import MEMBER_INDENT, group_cells, group_note
 from lumatui.tui.widgets.jobs.job_table import JobTable
 
 if TYPE_CHECKING:
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
     from lumatui.engine.astore import AsyncJobStore
     from lumatui.engine.jobs import Job
     from lumatui.engine.schedule import Expectation
+    from lumatui.tui.widgets.jobs.groups import BatchGroup, BatchGroups
     from lumatui.tui.widgets.jobs.marks import JobMarks
 
 
@@ -58,6 +60,8 @@ class RowCells(Widget, can_focus=False):
     _priors_due: set[tuple[str, str]]
     _layout: ColumnLayout
     _wide: bool
+    _groups: BatchGroups
+    _selected: str | None
 
     @property
     def table(self) -> JobTable:
@@ -72,7 +76,11 @@ class RowCells(Widget, can_focus=False):
     def _prompt_cell(self, job: Job) -> Text:
         """The prompt, after a star when the job is starred (a lasting mark, unlike `●`)."""
         prompt = plain_cell(job.prompt)
-        return Text.assemble(("★ ", "bold"), prompt, end="") if job.starred else prompt
+        if job.starred:
+            prompt = Text.assemble(("★ ", "bold"), prompt, end="")
+        if job.batch_id is not None:  # listed under its batch's group row
+            prompt = Text.assemble(MEMBER_INDENT, prompt, end="")
+        return prompt
 
     def _remember(self, job: Job) -> None:
         self._jobs[job.id] = job
@@ -136,6 +144,39 @@ class RowCells(Widget, can_focus=False):
         cells = self._cells(job, now)
         return [gap(cells[key], SPECS[key].justify) for key in self._layout.keys]
 
+    def _group_row(self, group: BatchGroup) -> list[Text]:
+        """The shown cells of a batch's group row, in column order."""
+        marked = sum(1 for job_id in group.shown if job_id in self.marks)
+        for job in group.members.values():  # jobs new since their page was read: one price
+            if job.id not in self._costs:
+                self._costs[job.id] = request_price(job.request_json, self.prices)
+        summary = group.summary(self._costs)
+        colours, width = self.app.theme_variables, self._layout.width_of("prompt")
+        cells = group_cells(
+            group,
+            summary,
+            marked=marked,
+            colours=colours,
+            prompt_width=width,
+            shown=self._layout.keys,
+        )
+        return [gap(cells[key], SPECS[key].justify) for key in self._layout.keys]
+
+    def _row_for_key(self, key: str, now: float) -> list[Text] | None:
+        """The cells of the row `key`: a job's, or a batch's group row (None: neither)."""
+        group = self._groups.at(key)
+        if group is not None:
+            return self._group_row(group)
+        job = self._jobs.get(key)
+        return None if job is None else self._row(job, now)
+
+    def _refresh_group(self, group: BatchGroup) -> None:
+        """Draw a group row again: its counts, price, marks or arrow changed."""
+        if not self.table.has_row(group.key):
+            return
+        for column, cell in zip(self._layout.keys, self._group_row(group), strict=True):
+            self.table.set_cell(group.key, column, cell)
+
     def _set(self, job_id: str, column: str, text: Text) -> None:
         """Update one cell (nothing when its column is hidden at this width)."""
         self.table.set_cell(job_id, column, gap(text, SPECS[column].justify))
@@ -183,9 +224,9 @@ class RowCells(Widget, can_focus=False):
         else:
             now = self.clock()
             rows = [
-                (key, self._row(self._jobs[key], now))
+                (key, cells)
                 for key in table.keys_in_order()
-                if key in self._jobs
+                if (cells := self._row_for_key(key, now)) is not None
             ]
             table.set_columns([(k, self._header(k), w) for k, w in layout.columns], rows)
         self._label_sort()
@@ -207,6 +248,13 @@ class RowCells(Widget, can_focus=False):
 
     def _show_note(self, job_id: str) -> None:
         """Say what the highlighted job's state means, and why it is there when known."""
+        group = self._groups.at(self.table.key_at_cursor())
+        if group is not None and (job_id == group.key or job_id in group.members):
+            acts_on = self._jobs.get(self._selected or "") if self._selected else None
+            short = acts_on.short_id if acts_on is not None else None
+            note = group_note(group, group.summary(self._costs), short)
+            self.query_one("#job-note", Static).update(plain_cell(note, 300))
+            return
         job = self._jobs.get(job_id)
         if job is not None:
             note = note_text(job, self.clock())

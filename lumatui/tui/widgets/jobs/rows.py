@@ -17,6 +17,7 @@ from lumatui.tui.deferred import deferred
 from lumatui.tui.widgets.jobs.cells import request_price
 from lumatui.tui.widgets.jobs.columns import ColumnLayout, layout_columns
 from lumatui.tui.widgets.jobs.filters import describe, matches
+from lumatui.tui.widgets.jobs.groups import BatchGroups
 from lumatui.tui.widgets.jobs.marks import JobMarks
 from lumatui.tui.widgets.jobs.row_cells import RowCells
 
@@ -71,11 +72,29 @@ class JobRows(RowCells, can_focus=False):
         self._removed: set[str] = set()
         self.marks = JobMarks()
         """The rows marked for a bulk action (space)."""
+        self._groups = BatchGroups()
 
     @property
     def selected_job_id(self) -> str | None:
-        """The local id of the highlighted job."""
-        return self.table.key_at_cursor()
+        """The local id of the highlighted job (a batch's group row: the job it acts on)."""
+        return self._job_at(self.table.key_at_cursor())
+
+    def _job_at(self, key: str | None) -> str | None:
+        """The job a row stands for: its own; a group row's, the selected job when it is one
+        of the group's (the lineage chose it), else the group's first listed job."""
+        group = self._groups.at(key)
+        if group is None:
+            return key
+        if self._selected in group.shown:
+            return self._selected
+        return group.shown[0] if group.shown else None
+
+    def _row_of(self, job_id: str) -> str | None:
+        """The row that shows a job: its own, or its group row while the group is closed."""
+        if self.table.has_row(job_id):
+            return job_id
+        group = self._groups.of(self._jobs.get(job_id))
+        return group.key if group is not None and self.table.has_row(group.key) else None
 
     @property
     def total(self) -> int:
@@ -100,6 +119,7 @@ class JobRows(RowCells, can_focus=False):
         keep = self.selected_job_id
         self.table.clear()
         self._jobs.clear()
+        self._groups.clear()
         self._ticking.clear()
         self._exhausted = False
         self._loading = True
@@ -113,20 +133,22 @@ class JobRows(RowCells, can_focus=False):
     async def _read_first(self, token: int, keep: str | None) -> None:
         query, size, prices = self.job_query, self.page_size, self.prices
 
-        def read(s: JobStore) -> tuple[int, int, list[Job], dict[str, Price | None]]:
+        def read(s: JobStore) -> tuple[int, int, list[Job], dict[str, Price | None], Batches]:
             jobs = s.page(query, offset=0, limit=size)
-            return s.count(query), s.count(JobQuery()), jobs, _prices(jobs, prices)
+            batches = _batches(s, jobs, frozenset())
+            costs = _prices([*jobs, *(m for b in batches.values() for m in b)], prices)
+            return s.count(query), s.count(JobQuery()), jobs, costs, batches
 
-        total, everything, jobs, costs = await self.store.read(read)
+        total, everything, jobs, costs, batches = await self.store.read(read)
         if token != self._token:
             return  # a newer filter or order started its own read
         self._total, self._history_total = total, everything
         self._loading = False
         self._costs.update(costs)
-        self._append(jobs)
+        self._append(jobs, batches)
         table = self.table
-        if keep is not None and table.has_row(keep):
-            table.move_cursor(row=table.get_row_index(keep))
+        if keep is not None and (row := self._row_of(keep)) is not None:
+            table.move_cursor(row=table.get_row_index(row))
         self._after_page()
         self._follow_cursor()
 
@@ -136,7 +158,7 @@ class JobRows(RowCells, can_focus=False):
         A filter or `h` may have hidden the job that was selected: the cursor then sits on
         another row (or none), and that row is the selection now.
         """
-        key = self.table.key_at_cursor()
+        key = self._job_at(self.table.key_at_cursor())
         if key is None:
             self._selected = None
             self.query_one("#job-note", Static).update(self._empty_note())
@@ -173,27 +195,33 @@ class JobRows(RowCells, can_focus=False):
             return
         self._loading = True
         self.run_worker(
-            deferred(self._read_more, self._token, self.table.row_count),
+            deferred(self._read_more, self._token, len(self._jobs)),
             group="job-list-pages",
             exit_on_error=False,
         )
 
     async def _read_more(self, token: int, offset: int) -> None:
         query, size, prices = self.job_query, self.page_size, self.prices
+        known = self._groups.known()
 
-        def read(s: JobStore) -> tuple[list[Job], dict[str, Price | None]]:
+        def read(s: JobStore) -> tuple[list[Job], dict[str, Price | None], Batches]:
             jobs = s.page(query, offset=offset, limit=size)
-            return jobs, _prices(jobs, prices)
+            batches = _batches(s, jobs, known)
+            return (
+                jobs,
+                _prices([*jobs, *(m for b in batches.values() for m in b)], prices),
+                batches,
+            )
 
-        jobs, costs = await self.store.read(read)
+        jobs, costs, batches = await self.store.read(read)
         if token != self._token:
             return
         self._loading = False
         self._costs.update(costs)
-        self._append(jobs)
+        self._append(jobs, batches)
         self._after_page()
 
-    def _append(self, jobs: list[Job]) -> int:
+    def _append(self, jobs: list[Job], batches: Batches | None = None) -> int:
         if len(jobs) < self.page_size:
             self._exhausted = True
         table = self.table
@@ -202,18 +230,76 @@ class JobRows(RowCells, can_focus=False):
         for job in jobs:
             if job.id in self._jobs or job.id in self._removed:
                 continue
-            table.add_row(*self._row(job, now), key=job.id)
             self._remember(job)
+            if job.batch_id is None:
+                table.add_row(*self._row(job, now), key=job.id)
+            else:
+                self._place(job, now, (batches or {}).get(job.batch_id), on_top=False)
             added += 1
         self._describe()
         return added
+
+    # -- batch groups ---------------------------------------------------------------------
+
+    def _place(self, job: Job, now: float, batch: list[Job] | None, *, on_top: bool) -> None:
+        """List a batch's job: under its group row (made, on top or at the end, when new);
+        its own row only while the group is open."""
+        group = self._groups.listed(job, batch)
+        table = self.table
+        if on_top:  # a new job: the newest of its group, first under the group row
+            group.shown.remove(job.id)
+            group.shown.insert(0, job.id)
+        if not table.has_row(group.key):
+            cells = self._group_row(group)
+            if on_top:
+                table.add_rows_on_top([(group.key, cells)])
+            else:
+                table.add_row(*cells, key=group.key)
+        else:
+            self._refresh_group(group)
+        if group.expanded:
+            above = [m for m in group.shown if m != job.id and table.has_row(m)]
+            anchor = group.key if on_top or not above else above[-1]
+            table.insert_rows_after(anchor, [(job.id, self._row(job, now))])
+
+    def _settle_groups(self, keys: set[str]) -> None:
+        """Groups whose jobs changed: redraw them; a group with no job listed goes."""
+        gone = [key for key in keys if self._groups.at(key) is None]
+        self.table.remove_rows(gone)
+        for key in keys:
+            if (group := self._groups.at(key)) is not None:
+                self._refresh_group(group)
+
+    def open_group(self, opened: bool | None = None) -> bool:
+        """Open (`True`), close (`False`) or flip (`None`) the batch group under the cursor
+        (from one of its jobs' rows: close only). False when the cursor is on no group."""
+        table = self.table
+        key = table.key_at_cursor()
+        group = self._groups.at(key)
+        if group is None:
+            group = self._groups.of(self._jobs.get(key or ""))
+            if group is None or opened is not False:
+                return False
+        opened = not group.expanded if opened is None else opened
+        if opened and not group.expanded:
+            now = self.clock()
+            rows = [(m, self._row(self._jobs[m], now)) for m in group.shown if m in self._jobs]
+            self._groups.set_open(group, True)
+            table.insert_rows_after(group.key, rows)
+        elif not opened and group.expanded:
+            self._groups.set_open(group, False)
+            table.remove_rows(group.shown)
+            table.move_cursor(row=table.get_row_index(group.key))
+        self._refresh_group(group)
+        self._show_note(group.key)
+        return True
 
     def _after_page(self) -> None:
         """A job asked for by `select_job` may be on the page that just arrived."""
         wanted = self._wanted
         if wanted is None:
             return
-        if self.table.has_row(wanted):
+        if self._row_of(wanted) is not None:
             self._wanted = None
             self._move_to(wanted)
         elif self._exhausted:
@@ -227,7 +313,7 @@ class JobRows(RowCells, can_focus=False):
         False when the filter hides it (or, given only an id, when it is not loaded).
         """
         job_id = job if isinstance(job, str) else job.id
-        if self.table.has_row(job_id):
+        if self._row_of(job_id) is not None:
             self._move_to(job_id)
             return True
         if isinstance(job, str) or not matches(job, self.job_query):
@@ -240,7 +326,7 @@ class JobRows(RowCells, can_focus=False):
     def _move_to(self, job_id: str) -> None:
         self._selected = job_id
         table = self.table
-        table.move_cursor(row=table.get_row_index(job_id))
+        table.move_cursor(row=table.get_row_index(self._row_of(job_id) or job_id))
         self._show_note(job_id)
 
     def job(self, job_id: str) -> Job | None:
@@ -249,11 +335,15 @@ class JobRows(RowCells, can_focus=False):
 
     # -- inner workings -------------------------------------------------------------------
 
-    def _forget(self, job_id: str) -> None:
-        self._jobs.pop(job_id, None)
+    def _forget(self, job_id: str, *, removed: bool = False) -> str | None:
+        """Drop a job from the list; the key of its group row, if it is a batch's."""
+        job = self._jobs.pop(job_id, None)
+        group = self._groups.of(job)
+        self._groups.unlisted(job_id, job.batch_id if job else None, removed=removed)
         self._costs.pop(job_id, None)
         self._ticking.discard(job_id)
         self._downloads.pop(job_id, None)
+        return None if group is None else group.key
 
     def _describe(self) -> None:
         """The pane's subtitle: how many match out of how many, the filter and the order."""
@@ -267,6 +357,17 @@ class JobRows(RowCells, can_focus=False):
         if self._wide:
             parts.append("wide (w)")
         self.border_subtitle = " · ".join(parts)
+
+
+Batches = dict[str, list["Job"]]
+"""The whole membership of batches, by batch id (read with the page that lists them)."""
+
+
+def _batches(store: JobStore, jobs: list[Job], known: frozenset[str]) -> Batches:
+    """Every job of the batches `jobs` belong to that the list does not know yet (a batch
+    is at most 64 jobs, read through its index)."""
+    ids = dict.fromkeys(job.batch_id for job in jobs if job.batch_id and job.batch_id not in known)
+    return {batch_id: store.batch(batch_id) for batch_id in ids if batch_id is not None}
 
 
 def _prices(jobs: list[Job], overrides: Mapping[str, float]) -> dict[str, Price | None]:

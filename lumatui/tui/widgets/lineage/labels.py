@@ -52,11 +52,33 @@ class NodeData:
     roles: tuple[str, ...]
     repeat: bool
     parent_count: int
+    batch: BatchNode | None = None
+    """Set on a batch's node: its label and its jobs (the node's children)."""
 
     @property
     def job_id(self) -> str | None:
-        """The local id of the job, None for a generation made outside lumatui."""
+        """The local id of the job, None for a generation made outside lumatui (or a batch)."""
         return None if self.job is None else self.job.id
+
+
+@dataclass(frozen=True)
+class BatchNode:
+    """A batch in the tree: the prompt as written and its jobs as last seen."""
+
+    label: str
+    jobs: tuple[Job, ...]
+
+    def counts(self, *, short: bool = False) -> str:
+        """`4 jobs · 2 of 4 done` (`2/4 done` when `short`), and how many failed."""
+        size = len(self.jobs)
+        done = sum(1 for job in self.jobs if not job.state.is_running)
+        failed = sum(1 for job in self.jobs if job.state in FAILED_STATES)
+        text = f"{done}/{size} done" if short else f"{size} jobs · {done} of {size} done"
+        return text + (f" · {failed} failed" if failed else "")
+
+
+FAILED_STATES = frozenset({JobState.FAILED, JobState.REJECTED, JobState.UNCERTAIN})
+BATCH_ICON = "▣"
 
 
 def visible_text(text: str, limit: int = SNIPPET_CHARS) -> str:
@@ -92,6 +114,8 @@ def node_label(
     """
     styles = styles or {}
     plain = Style()
+    if data.batch is not None:
+        return _batch_label(data, data.batch, styles, on_path=on_path, width=width)
     job = data.job
     roles = ", ".join(data.roles) + " " if data.roles else ""
     others = data.parent_count - 1
@@ -174,3 +198,36 @@ def _cut(text: str, room: int) -> str:
             break
         kept += char
     return kept + ELLIPSIS
+
+
+def _batch_label(
+    data: NodeData,
+    batch: BatchNode,
+    styles: Mapping[str, Style],
+    *,
+    on_path: bool,
+    width: int | None,
+) -> Text:
+    """`source ▣ batch a {red|blue} fox · 4 jobs · 2 of 4 done`, the label cut first."""
+    plain = Style()
+    roles = ", ".join(data.roles) + " " if data.roles else ""
+    counts = " · " + batch.counts()
+    head = f"{BATCH_ICON} batch "
+    label_text = visible_text(batch.label)
+    if width is not None:  # the label keeps a few words; the counts shorten, then the roles go
+        room = width - cell_len(roles + head + counts)
+        if room < 12:
+            counts = " · " + batch.counts(short=True)
+            room = width - cell_len(roles + head + counts)
+        if room < 8:
+            roles, room = "", width - cell_len(head + counts)
+        label_text = _cut(label_text, room) if room >= 3 else ""
+    label = Text(no_wrap=True, end="")
+    if roles:
+        label.append(roles, styles.get("role", plain))
+    body = Text(head + label_text, end="")
+    if on_path:
+        body.stylize(styles.get("path", plain))
+    label.append_text(body)
+    label.append(counts, styles.get("mark", plain))
+    return label

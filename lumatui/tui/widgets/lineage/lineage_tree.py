@@ -30,7 +30,12 @@ from textual.widgets import Tree
 from lumatui.engine.astore import AsyncJobStore
 from lumatui.engine.lineage import Lineage
 from lumatui.tui.deferred import deferred
-from lumatui.tui.widgets.lineage.labels import STATE_STYLE_NAMES, NodeData, node_label
+from lumatui.tui.widgets.lineage.labels import (
+    STATE_STYLE_NAMES,
+    BatchNode,
+    NodeData,
+    node_label,
+)
 
 if TYPE_CHECKING:
     from rich.style import Style
@@ -133,7 +138,7 @@ class LineageTree(Tree[NodeData]):
             roots = tuple(lineage.roots(job))
             if roots == shown_roots and drawn:
                 return roots, None  # the same family, already drawn
-            return roots, lineage.family(job)
+            return roots, lineage.family(job, batches=True)
 
         roots, family = await self._store.read(read)
         if token != self._token:
@@ -192,6 +197,7 @@ class LineageTree(Tree[NodeData]):
                     node.set_label(node_label(node.data))
                     if job.generation_id and not node.data.repeat:
                         self._holders[job.generation_id] = node
+                    self._relabel_batch(node.parent, job)
             return
         if not self._roots:
             return
@@ -215,10 +221,54 @@ class LineageTree(Tree[NodeData]):
             data = NodeData(
                 job.generation_id or job.id, job, tuple(roles), drawn, len(roles_by_parent)
             )
-            self._add_family_node(holder, data, has_children=False)
-            holder.allow_expand = True
-            holder.expand()
+            under = self._batch_holder(holder, job, tuple(roles))
+            self._add_family_node(under, data, has_children=False)
+            self._relabel_batch(under, job)
+            for node in (holder, under):
+                node.allow_expand = True
+                node.expand()
             drawn = True
+
+    def _batch_holder(
+        self, holder: TreeNode[NodeData], job: Job, roles: tuple[str, ...]
+    ) -> TreeNode[NodeData]:
+        """Where a new job of a batch goes: under its batch's node below `holder` (made when
+        another job of the batch is there already), else under `holder` itself."""
+        if job.batch_id is None:
+            return holder
+        key = f"batch:{job.batch_id}"
+        for child in holder.children:
+            if child.data is not None and child.data.key == key:
+                return child
+        mates = [
+            child
+            for child in holder.children
+            if child.data is not None
+            and child.data.job is not None
+            and child.data.job.batch_id == job.batch_id
+        ]
+        if not mates:
+            return holder
+        label = job.batch_label or job.prompt or ""
+        jobs = tuple(m.data.job for m in mates if m.data is not None and m.data.job is not None)
+        data = NodeData(key, None, roles, False, 1, BatchNode(label, jobs))
+        batch_node = self._add_family_node(holder, data, has_children=True)
+        for mate in mates:  # the mates drawn before the batch was known move under it
+            if mate.data is not None:
+                self._family_nodes[mate.data.job_id or mate.data.key].remove(mate)
+                mate.remove()
+                self._add_family_node(batch_node, mate.data, has_children=False)
+        return batch_node
+
+    def _relabel_batch(self, node: TreeNode[NodeData] | None, job: Job) -> None:
+        """A job of a batch changed: its batch node's counts follow."""
+        data = None if node is None else node.data
+        if node is None or data is None or data.batch is None:
+            return
+        jobs = [j for j in data.batch.jobs if j.id != job.id]
+        batch = BatchNode(data.batch.label, (*jobs, job))
+        node.data = NodeData(data.key, None, data.roles, data.repeat, data.parent_count, batch)
+        node.set_label(node_label(node.data))
 
     def render_label(self, node: TreeNode[NodeData], base_style: Style, style: Style) -> Text:
         """The node's label in the theme's colours (from lineage.tcss), the selected job bold."""
@@ -283,7 +333,13 @@ class LineageTree(Tree[NodeData]):
         self._roots = ()
 
     def _add_family(self, parent: TreeNode[NodeData], family: FamilyNode) -> None:
-        data = NodeData(family.key, family.job, family.roles, family.repeat, family.parent_count)
+        batch = None
+        if family.batch_label is not None:
+            jobs = tuple(child.job for child in family.children if child.job is not None)
+            batch = BatchNode(family.batch_label, jobs)
+        data = NodeData(
+            family.key, family.job, family.roles, family.repeat, family.parent_count, batch
+        )
         node = self._add_family_node(parent, data, has_children=bool(family.children))
         for child in family.children:
             self._add_family(node, child)
@@ -293,7 +349,7 @@ class LineageTree(Tree[NodeData]):
     ) -> TreeNode[NodeData]:
         node = parent.add(node_label(data), data, expand=True, allow_expand=has_children)
         self._family_nodes.setdefault(data.job_id or data.key, []).append(node)
-        if not data.repeat:
+        if not data.repeat and data.batch is None:
             generation_id = data.key if data.job is None else data.job.generation_id
             if generation_id is not None:
                 self._holders[generation_id] = node
