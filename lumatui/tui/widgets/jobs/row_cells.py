@@ -55,6 +55,7 @@ class RowCells(Widget, can_focus=False):
     _expected: dict[tuple[str, str], Expectation]
     _layout: ColumnLayout
     _wide: bool
+    _note: str
 
     @property
     def table(self) -> JobTable:
@@ -187,5 +188,17 @@ class RowCells(Widget, can_focus=False):
         """Say what the highlighted job's state means, and why it is there when known."""
         job = self._jobs.get(job_id)
         if job is not None:
-            note = note_text(job, self.clock())
-            self.query_one("#job-note", Static).update(plain_cell(note, 300))
+            self._set_note(plain_cell(note_text(job, self.clock()), 300))
+
+    def _set_note(self, note: Text | str) -> None:
+        """Show `note` under the table; nothing is drawn when it says the same.
+
+        The line is one row high (jobs.tcss), so a new note never needs a new layout: every
+        job change and tick sets it, and a layout of the whole screen on each (the composer's
+        hundreds of widgets with it) delayed the frames showing typed keys.
+        """
+        plain = note.plain if isinstance(note, Text) else note
+        if plain == self._note:
+            return
+        self._note = plain
+        self.query_one("#job-note", Static).update(note, layout=False)

@@ -9,8 +9,6 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-from textual.widgets import Static
-
 from lumatui.engine.astore import AsyncJobStore
 from lumatui.engine.queries import JobQuery
 from lumatui.tui.deferred import deferred
@@ -67,6 +65,8 @@ class JobRows(RowCells, can_focus=False):
         self._loading = False
         self._wanted: str | None = None
         self._removed: set[str] = set()
+        self._note = ""
+        self._subtitle = ""
         self.marks = JobMarks()
         """The rows marked for a bulk action (space)."""
 
@@ -137,7 +137,7 @@ class JobRows(RowCells, can_focus=False):
         key = self.table.key_at_cursor()
         if key is None:
             self._selected = None
-            self.query_one("#job-note", Static).update(self._empty_note())
+            self._set_note(self._empty_note())
             return
         if key != self._selected and self._wanted is None:
             self._selected = key
@@ -264,7 +264,10 @@ class JobRows(RowCells, can_focus=False):
         parts.append(f"by {query.sort} {'↓' if query.descending else '↑'}")
         if self._wide:
             parts.append("wide (w)")
-        self.border_subtitle = " · ".join(parts)
+        subtitle = " · ".join(parts)
+        if subtitle != self._subtitle:  # setting it repaints the whole pane, table and all
+            self._subtitle = subtitle
+            self.border_subtitle = subtitle
 
 
 def _prices(jobs: list[Job], overrides: Mapping[str, float]) -> dict[str, Price | None]:
