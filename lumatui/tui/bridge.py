@@ -5,9 +5,12 @@ store has the change. The bridge posts each event, as the engine made it, inside
 (`EngineBridge.EngineEvent`) to one target (the main screen), whose handler calls `dispatch`:
 the only place events are told apart, each going to the `EngineView` method named after it
 (the screen's `LiveView`, where the history's other processes' changes arrive too).
-Job changes are coalesced: every change before the next turn of the event loop travels as
-one `JobChanges`, the newest version of each job only, so a burst of a thousand polls is one
-message. Any other event first flushes the pending changes, so events arrive in order.
+Job changes are coalesced: they travel as one `JobChanges` holding the newest version of
+each job only, at most once per `JOB_CHANGES_EVERY_S` (a change after a quiet spell goes at
+the next turn of the event loop), so a hundred jobs polled several times a second cost the
+screen a few list updates a second, not one per poll, and the frames showing typed keys do
+not queue behind them. The poller's `PollingStatus` (after every poll) goes with them, the
+newest only. Any other event first flushes what is pending, so events arrive in order.
 """
 
 from __future__ import annotations
@@ -41,6 +44,10 @@ if TYPE_CHECKING:
 
     from lumatui.engine.jobs import Job
     from lumatui.engine.service import Engine
+
+
+JOB_CHANGES_EVERY_S = 0.1
+"""Job changes reach the widgets at most this often (ten list updates a second look live)."""
 
 
 @dataclass(frozen=True)
@@ -133,10 +140,14 @@ class EngineBridge:
 
         event: Event | JobChanges
 
-    def __init__(self, target: MessagePump) -> None:
+    def __init__(self, target: MessagePump, *, every: float = JOB_CHANGES_EVERY_S) -> None:
+        """`every`: the least time between two posts of job changes (seconds)."""
         self.target = target
+        self.every = every
         self._pending: dict[str, Job] = {}
-        self._flush_scheduled = False
+        self._status: PollingStatus | None = None
+        self._flush_at: asyncio.TimerHandle | asyncio.Handle | None = None
+        self._last_flush = float("-inf")
         self._unsubscribe: Callable[[], None] | None = None
 
     def attach(self, engine: Engine) -> None:
@@ -150,23 +161,46 @@ class EngineBridge:
             self._unsubscribe()
             self._unsubscribe = None
         self._pending.clear()
+        self._status = None
+        self._cancel_flush()
 
     def on_event(self, event: Event) -> None:
         """Pass one engine event on (called by the engine's event bus)."""
         if isinstance(event, JobChanged):
             self._pending[event.job.id] = event.job
-            if not self._flush_scheduled:
-                self._flush_scheduled = True
-                asyncio.get_running_loop().call_soon(self.flush)
+            self._schedule_flush()
+            return
+        if isinstance(event, PollingStatus):
+            self._status = event
+            self._schedule_flush()
             return
         self.flush()
         self.target.post_message(self.EngineEvent(event))
 
-    def flush(self) -> None:
-        """Post the pending job changes as one message."""
-        self._flush_scheduled = False
-        if not self._pending:
+    def _schedule_flush(self) -> None:
+        """Flush at the next turn of the loop, or when the interval since the last is up."""
+        if self._flush_at is not None:
             return
-        jobs = list(self._pending.values())
-        self._pending.clear()
-        self.target.post_message(self.EngineEvent(JobChanges(jobs)))
+        loop = asyncio.get_running_loop()
+        due = self._last_flush + self.every
+        if due <= loop.time():
+            self._flush_at = loop.call_soon(self.flush)
+        else:
+            self._flush_at = loop.call_at(due, self.flush)
+
+    def _cancel_flush(self) -> None:
+        if self._flush_at is not None:
+            self._flush_at.cancel()
+            self._flush_at = None
+
+    def flush(self) -> None:
+        """Post the pending job changes as one message (and the newest polling status)."""
+        self._cancel_flush()
+        status, self._status = self._status, None
+        if self._pending:
+            self._last_flush = asyncio.get_running_loop().time()
+            jobs = list(self._pending.values())
+            self._pending.clear()
+            self.target.post_message(self.EngineEvent(JobChanges(jobs)))
+        if status is not None:
+            self.target.post_message(self.EngineEvent(status))

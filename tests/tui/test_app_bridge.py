@@ -91,6 +91,44 @@ async def test_changes_coalesce_into_one_message_and_keep_their_order() -> None:
     assert len(target.posted) == 5
 
 
+async def test_changes_reach_the_screen_at_most_once_per_interval_newest_wins() -> None:
+    target = Target()
+    bus = Bus()
+    bridge = EngineBridge(target, every=3600.0)  # type: ignore[arg-type]
+    bridge.attach(bus)  # type: ignore[arg-type]
+    bus.publish(JobChanged(job(1)))
+    bus.publish(PollingStatus(paused=False, followed=1))
+    await asyncio.sleep(0)  # after a quiet spell: at the next turn of the loop
+    assert [type(m.event).__name__ for m in target.posted] == [  # type: ignore[attr-defined]
+        "JobChanges",
+        "PollingStatus",
+    ]
+    # Within the interval, polls keep coming: they wait, the newest version of each job wins.
+    for n in range(300):
+        bus.publish(JobChanged(job(n % 3, JobState.PROCESSING)))
+        bus.publish(PollingStatus(paused=False, followed=n))
+    done = replace(job(2), state=JobState.COMPLETED)
+    bus.publish(JobChanged(done))
+    for _ in range(20):
+        await asyncio.sleep(0)
+    assert len(target.posted) == 2
+    # Another kind of event never waits: what is pending goes first, in order.
+    bus.publish(QueueStatus(waiting=0, paused_reason=None))
+    events = [m.event for m in target.posted[2:]]  # type: ignore[attr-defined]
+    assert [type(e).__name__ for e in events] == ["JobChanges", "PollingStatus", "QueueStatus"]
+    assert {j.id: j.state for j in events[0].jobs} == {
+        "job-0": JobState.PROCESSING,
+        "job-1": JobState.PROCESSING,
+        "job-2": JobState.COMPLETED,
+    }
+    assert events[1].followed == 299
+    bus.publish(JobChanged(job(5)))
+    bridge.detach()  # the waiting flush is cancelled with it
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert len(target.posted) == 5
+
+
 class View:
     """Records which method `dispatch` called, with what."""
 

@@ -71,6 +71,12 @@ def cell(job_list: JobList, job: Job, column: str) -> str:
     return str(job_list.table.get_cell(job.id, column)).strip()
 
 
+def row_line(job_list: JobList, job: Job) -> int:
+    """The table's line (below its header, before scrolling) that shows `job`."""
+    table = job_list.table
+    return table.header_height + table.get_row_index(job.id)
+
+
 def keys(job_list: JobList) -> list[str]:
     return list(job_list.table.keys_in_order())
 
@@ -94,16 +100,19 @@ async def test_a_change_updates_only_its_cells_and_never_rebuilds(
     other = seed_job(store, 2, "a hare")
     async with listing(store) as (_app, job_list, pilot):
         before = keys(job_list)
+        table = job_list.table
         updates: list[tuple[str, str]] = []
-        original = job_list.table.update_cell
+        original = table.set_cell
 
-        def spy(row: Any, column: Any, value: Any, **kw: Any) -> None:
-            updates.append((str(row), str(column)))
-            original(row, column, value, **kw)
+        def spy(row: str, column: str, value: Any) -> None:
+            updates.append((row, column))
+            original(row, column, value)
 
         reloads: list[int] = []
-        monkeypatch.setattr(job_list.table, "update_cell", spy)
+        monkeypatch.setattr(table, "set_cell", spy)
         monkeypatch.setattr(job_list, "reload", lambda: reloads.append(1))
+        other_line = table.render_line(row_line(job_list, other)).text
+        epoch = table._update_count
         finished = replace(
             running, state=JobState.FAILED, failure_code="content_moderated", finished_at=FIXED_NOW
         )
@@ -116,6 +125,38 @@ async def test_a_change_updates_only_its_cells_and_never_rebuilds(
         assert cell(job_list, finished, "state") == "✗ failed"
         assert cell(job_list, finished, "failure") == "content_moderated"
         assert cell(job_list, other, "state") == "✓ completed"
+        # The table-wide caches were kept; the changed row alone is drawn anew, and shows it.
+        assert table._update_count == epoch
+        assert "✗ failed" in table.render_line(row_line(job_list, running)).text
+        assert table.render_line(row_line(job_list, other)).text == other_line
+
+
+async def test_a_changed_cell_repaints_its_row_only_when_on_screen(store: JobStore) -> None:
+    jobs = [seed_job(store, n, f"job {n}", state=JobState.PROCESSING) for n in range(60)]
+    async with listing(store, size=(140, 20)) as (_app, job_list, pilot):
+        table = job_list.table
+        repainted: list[Any] = []
+        original = table.refresh
+
+        def spy(*regions: Any, **kw: Any) -> Any:
+            repainted.append((regions, kw))
+            return original(*regions, **kw)
+
+        table.refresh = spy  # type: ignore[method-assign]
+        newest, oldest = jobs[-1], jobs[0]  # the top row, and one far below the window
+        for job in (newest, oldest):
+            job_list.jobs_changed([replace(job, state=JobState.FAILED, finished_at=FIXED_NOW)])
+        # One line each time (a cell or several of the top row), never the whole table.
+        assert repainted and all(kw == {} and len(regions) == 1 for regions, kw in repainted)
+        lines = {(r.y, r.height) for regions, _ in repainted for r in regions}
+        assert lines == {(row_line(job_list, newest) - table.scroll_y, 1)}
+        await settle(pilot)
+        assert "✗ failed" in table.render_line(row_line(job_list, newest)).text
+        await pilot.press("G")  # scrolled down: the row changed off screen shows its change
+        await settle(pilot)
+        assert table.scroll_y > 0
+        shown = table.render_line(row_line(job_list, oldest) - int(table.scroll_y))
+        assert "job 0" in shown.text and "✗ failed" in shown.text
 
 
 async def test_a_new_job_goes_on_top_and_the_cursor_stays_on_its_job(store: JobStore) -> None:
@@ -139,13 +180,13 @@ async def test_running_rows_tick_and_finished_rows_do_not(
     done = seed_job(store, 2, "quick")
     async with listing(store) as (app, job_list, _pilot):
         touched: list[str] = []
-        original = job_list.table.update_cell
+        original = job_list.table.set_cell
 
-        def spy(row: Any, column: Any, value: Any, **kw: Any) -> None:
-            touched.append(str(row))
-            original(row, column, value, **kw)
+        def spy(row: str, column: str, value: Any) -> None:
+            touched.append(row)
+            original(row, column, value)
 
-        monkeypatch.setattr(job_list.table, "update_cell", spy)
+        monkeypatch.setattr(job_list.table, "set_cell", spy)
         assert running.submitted_at is not None
         app.now = running.submitted_at + 12
         job_list.tick()
@@ -153,6 +194,36 @@ async def test_running_rows_tick_and_finished_rows_do_not(
         assert cell(job_list, running, "elapsed") == "12s"
         assert cell(job_list, running, "progress").startswith("~")
         assert cell(job_list, done, "elapsed") == "30s"
+
+
+async def test_only_running_rows_in_view_tick_and_rows_scrolled_into_view_catch_up(
+    store: JobStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    jobs = [seed_job(store, n, f"job {n}", state=JobState.PROCESSING) for n in range(60)]
+    async with listing(store, size=(140, 20)) as (app, job_list, pilot):
+        table = job_list.table
+        shown = table.keys_on_screen()
+        assert shown[0] == jobs[-1].id and 5 < len(shown) < 20
+        touched: list[str] = []
+        original = table.set_cell
+
+        def spy(row: str, column: str, value: Any) -> None:
+            touched.append(row)
+            original(row, column, value)
+
+        monkeypatch.setattr(table, "set_cell", spy)
+        oldest, newest = jobs[0], jobs[-1]
+        assert oldest.submitted_at is not None and newest.submitted_at is not None
+        app.now = newest.submitted_at + 600
+        oldest_elapsed = format_duration(app.now - oldest.submitted_at)
+        job_list.tick()
+        assert set(touched) == set(shown)  # the rows out of view wait
+        assert cell(job_list, newest, "elapsed") == "10m00s"
+        assert cell(job_list, oldest, "elapsed") != oldest_elapsed
+        await pilot.press("G")  # the oldest comes into view: up to date before it is drawn
+        await settle(pilot)
+        assert oldest.id in table.keys_on_screen()
+        assert cell(job_list, oldest, "elapsed") == oldest_elapsed
 
 
 async def test_filter_tokens_text_and_hide_finished(store: JobStore) -> None:

@@ -62,6 +62,7 @@ class RowCells(Widget, can_focus=False):
     _wide: bool
     _groups: BatchGroups
     _selected: str | None
+    _note: str
 
     @property
     def table(self) -> JobTable:
@@ -252,10 +253,21 @@ class RowCells(Widget, can_focus=False):
         if group is not None and (job_id == group.key or job_id in group.members):
             acts_on = self._jobs.get(self._selected or "") if self._selected else None
             short = acts_on.short_id if acts_on is not None else None
-            note = group_note(group, group.summary(self._costs), short)
-            self.query_one("#job-note", Static).update(plain_cell(note, 300))
+            self._set_note(plain_cell(group_note(group, group.summary(self._costs), short), 300))
             return
         job = self._jobs.get(job_id)
         if job is not None:
-            note = note_text(job, self.clock())
-            self.query_one("#job-note", Static).update(plain_cell(note, 300))
+            self._set_note(plain_cell(note_text(job, self.clock()), 300))
+
+    def _set_note(self, note: Text | str) -> None:
+        """Show `note` under the table; nothing is drawn when it says the same.
+
+        The line is one row high (jobs.tcss), so a new note never needs a new layout: every
+        job change and tick sets it, and a layout of the whole screen on each (the composer's
+        hundreds of widgets with it) delayed the frames showing typed keys.
+        """
+        plain = note.plain if isinstance(note, Text) else note
+        if plain == self._note:
+            return
+        self._note = plain
+        self.query_one("#job-note", Static).update(note, layout=False)

@@ -9,8 +9,6 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-from textual.widgets import Static
-
 from lumatui.engine.astore import AsyncJobStore
 from lumatui.engine.queries import JobQuery
 from lumatui.tui.deferred import deferred
@@ -70,6 +68,8 @@ class JobRows(RowCells, can_focus=False):
         self._loading = False
         self._wanted: str | None = None
         self._removed: set[str] = set()
+        self._note = ""
+        self._subtitle = ""
         self.marks = JobMarks()
         """The rows marked for a bulk action (space)."""
         self._groups = BatchGroups()
@@ -161,7 +161,7 @@ class JobRows(RowCells, can_focus=False):
         key = self._job_at(self.table.key_at_cursor())
         if key is None:
             self._selected = None
-            self.query_one("#job-note", Static).update(self._empty_note())
+            self._set_note(self._empty_note())
             return
         if key != self._selected and self._wanted is None:
             self._selected = key
@@ -356,7 +356,10 @@ class JobRows(RowCells, can_focus=False):
         parts.append(f"by {query.sort} {'↓' if query.descending else '↑'}")
         if self._wide:
             parts.append("wide (w)")
-        self.border_subtitle = " · ".join(parts)
+        subtitle = " · ".join(parts)
+        if subtitle != self._subtitle:  # setting it repaints the whole pane, table and all
+            self._subtitle = subtitle
+            self.border_subtitle = subtitle
 
 
 Batches = dict[str, list["Job"]]
