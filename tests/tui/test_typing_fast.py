@@ -68,7 +68,14 @@ class Session:
         assert done.state is JobState.COMPLETED
         await wait_until(self.pilot, lambda: self.screen.job_list.select_job(job.id))
         await wait_until(self.pilot, lambda: self.screen.selected_job_id == job.id)
+        # The list learns of the completion a moment after the engine (changes are
+        # coalesced): a chaining key pressed on a job it still shows running is refused.
+        await wait_until(self.pilot, lambda: self._listed_state(job.id) is JobState.COMPLETED)
         return done
+
+    def _listed_state(self, job_id: str) -> JobState | None:
+        job = self.screen.selected_job
+        return job.state if job is not None and job.id == job_id else None
 
     async def until_sent(self, count: int) -> list[dict[str, Any]]:
         await wait_until(self.pilot, lambda: len(self.sent()) >= count)
