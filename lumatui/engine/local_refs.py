@@ -105,7 +105,7 @@ def _check_regular_file(target: Path, shown: str) -> int:
     try:
         info = os.stat(target)
     except OSError as exc:
-        raise LocalRefError(_os_error_sentence(exc, shown)) from None
+        raise LocalRefError(os_error_sentence(exc, shown)) from None
     mode = info.st_mode
     if stat.S_ISDIR(mode):
         raise LocalRefError(f"{shown} is a directory, not a file.")
@@ -120,7 +120,7 @@ def _read(target: Path, shown: str, max_bytes: int) -> bytes:
         # O_NONBLOCK: if the path was swapped for a FIFO after the stat, open returns at once.
         fd = os.open(target, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except OSError as exc:
-        raise LocalRefError(_os_error_sentence(exc, shown)) from None
+        raise LocalRefError(os_error_sentence(exc, shown)) from None
     with os.fdopen(fd, "rb") as handle:
         mode = os.fstat(handle.fileno()).st_mode
         if not stat.S_ISREG(mode):
@@ -128,7 +128,7 @@ def _read(target: Path, shown: str, max_bytes: int) -> bytes:
         try:
             content = handle.read(max_bytes + 1)
         except OSError as exc:
-            raise LocalRefError(_os_error_sentence(exc, shown)) from None
+            raise LocalRefError(os_error_sentence(exc, shown)) from None
     if len(content) > max_bytes:
         raise LocalRefError(f"{shown} grew past the limit of {_mb(max_bytes)} while reading.")
     if not content:
@@ -136,7 +136,7 @@ def _read(target: Path, shown: str, max_bytes: int) -> bytes:
     return content
 
 
-def _os_error_sentence(exc: OSError, shown: str) -> str:
+def os_error_sentence(exc: OSError, shown: str) -> str:
     """One sentence for the OSErrors a path can raise."""
     sentences = {
         errno.ENOENT: f"{shown} does not exist.",

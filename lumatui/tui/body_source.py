@@ -9,7 +9,6 @@ list or a string instead of an object. Nothing here imports Textual.
 
 from __future__ import annotations
 
-import errno
 import json
 import os
 import stat
@@ -17,7 +16,7 @@ from typing import Any
 
 from lumatui.api.json_depth import MAX_JSON_DEPTH, json_depth_over
 from lumatui.api.text import clean_text
-from lumatui.engine.local_refs import expand_path
+from lumatui.engine.local_refs import expand_path, os_error_sentence
 
 MAX_BODY_BYTES = 64 * 1024 * 1024
 """A request body holds at most a few inline images (each up to the inline cap, as base64):
@@ -40,7 +39,7 @@ def read_body_file(typed: str) -> dict[str, Any]:
         # Without blocking: a FIFO nobody writes to must not hang the workstation.
         fd = os.open(target, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except OSError as exc:
-        raise BodyError(_os_sentence(exc, shown)) from None
+        raise BodyError(os_error_sentence(exc, shown)) from None
     try:
         info = os.fstat(fd)
         if stat.S_ISDIR(info.st_mode):
@@ -57,7 +56,7 @@ def read_body_file(typed: str) -> dict[str, Any]:
             fd = -1
             raw = handle.read(MAX_BODY_BYTES + 1)
     except OSError as exc:
-        raise BodyError(_os_sentence(exc, shown)) from None
+        raise BodyError(os_error_sentence(exc, shown)) from None
     finally:
         if fd >= 0:
             os.close(fd)
@@ -92,19 +91,6 @@ def parse_body_text(text: str, where: str = "The pasted text") -> dict[str, Any]
             f"{where} holds {kind}, not an object: a request body is a JSON object, {{...}}."
         )
     return body
-
-
-def _os_sentence(exc: OSError, shown: str) -> str:
-    sentences = {
-        errno.ENOENT: f"{shown} does not exist.",
-        errno.EACCES: f"{shown} cannot be read: permission denied.",
-        errno.EPERM: f"{shown} cannot be read: permission denied.",
-        errno.EISDIR: f"{shown} is a folder, not a file.",
-        errno.ENOTDIR: f"{shown} is not a path to a file: a part of it is not a folder.",
-        errno.ELOOP: f"{shown} is a symlink loop.",
-        errno.ENAMETOOLONG: f"{shown} is too long to be a file name.",
-    }
-    return sentences.get(exc.errno or 0, f"{shown} cannot be read: {exc.strerror or exc}.")
 
 
 def _mb(size: int) -> str:
