@@ -3,27 +3,22 @@ paged and updated live like any row."""
 
 from __future__ import annotations
 
-from contextlib import asynccontextmanager
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
 import pytest
-from textual.app import App
 
 from lumatui.engine.jobs import JobState
 from lumatui.engine.store import JobStore
-from lumatui.resources import stylesheets
 from lumatui.tui.widgets.jobs.filters import parse_filter
 from lumatui.tui.widgets.jobs.groups import group_key
 from lumatui.tui.widgets.jobs.job_list import JobList
+from tests.tui import list_host
 from tests.tui.conftest import FIXED_NOW, seed_batch, seed_job, settle
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Iterator
+    from collections.abc import Iterator
     from pathlib import Path
-
-    from textual._path import CSSPathType
-    from textual.pilot import Pilot
 
     from lumatui.engine.jobs import Job
 
@@ -36,41 +31,14 @@ FOUR = [
 ]
 
 
-class ListHost(App[None]):
-    """One JobList over a store, with the real stylesheets."""
-
-    CSS_PATH: ClassVar[CSSPathType | None] = [str(p) for p in stylesheets()]
-
-    def __init__(self, store: JobStore, page_size: int) -> None:
-        super().__init__()
-        self.store = store
-        self.page_size = page_size
-        self.selected: list[str] = []
-
-    def compose(self) -> Any:
-        yield JobList(self.store, clock=lambda: FIXED_NOW, page_size=self.page_size)
-
-    def on_job_list_job_selected(self, message: JobList.JobSelected) -> None:
-        self.selected.append(message.job_id)
-
-
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[JobStore]:
     with JobStore.open(tmp_path / "jobs.db") as opened:
         yield opened
 
 
-@asynccontextmanager
-async def listing(
-    store: JobStore, *, page_size: int = 300
-) -> AsyncIterator[tuple[ListHost, JobList, Pilot[None]]]:
-    app = ListHost(store, page_size)
-    async with app.run_test(size=(150, 30)) as pilot:
-        await settle(pilot)
-        job_list = app.query_one(JobList)
-        job_list.table.focus()
-        await settle(pilot)
-        yield app, job_list, pilot
+def listing(store: JobStore, *, page_size: int = 300) -> Any:
+    return list_host.listing(store, page_size=page_size, size=(150, 30))
 
 
 def keys(job_list: JobList) -> list[str]:
@@ -225,7 +193,7 @@ async def test_a_narrow_list_cuts_the_label_and_keeps_the_counts_and_price(
         "a very long prompt for a {red|blue} fox that runs through the snowy forest at {dawn|dusk}"
     )
     batch = seed_batch(store, 1, long, FOUR)
-    app = ListHost(store, 300)
+    app = list_host.ListHost(store, 300)
     async with app.run_test(size=(80, 20)) as pilot:
         await settle(pilot)
         job_list = app.query_one(JobList)

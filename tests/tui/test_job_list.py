@@ -2,69 +2,32 @@
 
 from __future__ import annotations
 
-from contextlib import asynccontextmanager
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
 import pytest
-from textual.app import App
 
 from lumatui.engine.jobs import JobState
 from lumatui.engine.queries import JobQuery
 from lumatui.engine.schedule import Expectation
 from lumatui.engine.store import JobStore
-from lumatui.resources import stylesheets
 from lumatui.tui.widgets.jobs.cells import bar, format_duration, progress_cell
 from lumatui.tui.widgets.jobs.filters import describe, matches, next_sort, parse_filter
-from lumatui.tui.widgets.jobs.job_list import JobList
 from tests.tui.conftest import FIXED_NOW, generation_id, seed_job, settle
+from tests.tui.list_host import listing
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Iterator
+    from collections.abc import Iterator
     from pathlib import Path
 
-    from textual._path import CSSPathType
-    from textual.pilot import Pilot
-
     from lumatui.engine.jobs import Job
-
-
-class ListHost(App[None]):
-    """One JobList over a store, with the real stylesheets and a clock the test moves."""
-
-    CSS_PATH: ClassVar[CSSPathType | None] = [str(p) for p in stylesheets()]
-
-    def __init__(self, store: JobStore, page_size: int) -> None:
-        super().__init__()
-        self.store = store
-        self.page_size = page_size
-        self.now = FIXED_NOW
-        self.selected: list[str] = []
-
-    def compose(self) -> Any:
-        yield JobList(self.store, clock=lambda: self.now, page_size=self.page_size)
-
-    def on_job_list_job_selected(self, message: JobList.JobSelected) -> None:
-        self.selected.append(message.job_id)
+    from lumatui.tui.widgets.jobs.job_list import JobList
 
 
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[JobStore]:
     with JobStore.open(tmp_path / "jobs.db") as opened:
         yield opened
-
-
-@asynccontextmanager
-async def listing(
-    store: JobStore, *, page_size: int = 300, size: tuple[int, int] = (140, 30)
-) -> AsyncIterator[tuple[ListHost, JobList, Pilot[None]]]:
-    app = ListHost(store, page_size)
-    async with app.run_test(size=size) as pilot:
-        await settle(pilot)
-        job_list = app.query_one(JobList)
-        job_list.table.focus()
-        await settle(pilot)
-        yield app, job_list, pilot
 
 
 def cell(job_list: JobList, job: Job, column: str) -> str:
