@@ -38,8 +38,16 @@ class Ran:
 
 @pytest.fixture(scope="session")
 def fast_sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSimulator]:
-    """One fast, small-media simulator on loopback for the whole session."""
-    running = start_in_background(SimSettings.for_tests(tmp_path_factory.mktemp("cli-sim")))
+    """One fast, small-media simulator on loopback for the whole session.
+
+    Its limits are lifted: every test of a worker shares it, and at the real 60 requests a
+    minute a worker's later tests would wait out 429s their neighbours caused (tests of the
+    limits start simulators of their own).
+    """
+    settings = SimSettings.for_tests(
+        tmp_path_factory.mktemp("cli-sim"), requests_per_minute=100_000, concurrent_jobs=1000
+    )
+    running = start_in_background(settings)
     yield running
     running.stop()
 

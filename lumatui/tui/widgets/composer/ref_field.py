@@ -109,6 +109,7 @@ class RefField(Widget):
         self._failure: tuple[str, str] | None = None  # (text it answers, why)
         self._upload: tuple[str, LocalMedia, str] | None = None  # (text, file, stand-in id)
         self._loading: Worker[Any] | None = None
+        self._loading_text: tuple[str, str] | None = None  # what `_loading` checks
         if value:
             self._show_json(value)
 
@@ -160,9 +161,17 @@ class RefField(Widget):
         """Start loading a local path; URLs and ids need nothing more."""
         if event.input is self._text:
             self._refresh_parts()
-            loaded = self._answers(self._inline) or self._answers(self._upload)
-            if self.kind is RefKind.PATH and not loaded:
+            if self.kind is RefKind.PATH and not self._checking_current_text():
                 self._start_load()
+
+    def _checking_current_text(self) -> bool:
+        """A file loaded for, or a check under way of, exactly what is typed now.
+
+        A failure does not count: the file may have appeared since, so it is read again.
+        """
+        loaded = self._answers(self._inline) or self._answers(self._upload)
+        running = self._loading is not None and not self._loading.is_finished
+        return loaded or (running and self._loading_text == (self.text, self.want))
 
     def _answers(self, pair: tuple[str, object] | tuple[str, object, str] | None) -> bool:
         return pair is not None and pair[0] == self.text
@@ -172,6 +181,7 @@ class RefField(Widget):
         self._show_status("reading the file…")
         settings = getattr(self.app, "settings", None)  # the workstation's inline cap
         cap = getattr(settings, "inline_cap_bytes", DEFAULT_INLINE_CAP)
+        self._loading_text = (self.text, self.want)
         self._loading = self.run_worker(
             partial(_load, self.text, self.want, cap),
             thread=True,
@@ -181,9 +191,15 @@ class RefField(Widget):
         )
 
     async def settle(self) -> None:
-        """Wait for the file being read for what is typed now (ctrl+j reads the form after)."""
+        """Wait for the file check of what is typed now (ctrl+j reads the form after).
+
+        The text's change message may not have been handled yet (a path pasted, then ctrl+j
+        at once): then the check starts here, so no path is ever read as unchecked.
+        """
+        if self.kind is RefKind.PATH and not self._checking_current_text():
+            self._start_load()
         worker = self._loading
-        if worker is None or worker.is_finished:
+        if worker is None or (worker.is_finished and worker.state is not WorkerState.SUCCESS):
             return
         with contextlib.suppress(Exception):
             await worker.wait()
