@@ -111,15 +111,28 @@ _UNFINISHED = (WorkerState.PENDING, WorkerState.RUNNING)
 
 
 async def settle(pilot: Pilot[Any], *, rounds: int = 200) -> None:
-    """Let every worker finish (store reads run in workers), and the messages they posted."""
+    """Let every worker finish (store reads run in workers), and the messages they posted.
+
+    `pilot.pause()` alone is not enough on a loaded machine: it returns once the process
+    used little CPU for a moment, which is also what waiting for a core looks like. So this
+    goes on until no worker is left and no widget has a message or callback waiting.
+    """
     for _ in range(rounds):
         with contextlib.suppress(WorkerCancelled):  # a newer read replaced it
             await pilot.app.workers.wait_for_complete()
         await pilot.pause()
         # A worker not started yet is pending, not running: wait for those too.
-        if not any(worker.state in _UNFINISHED for worker in pilot.app.workers):
+        if any(worker.state in _UNFINISHED for worker in pilot.app.workers):
+            continue
+        if not messages_waiting(pilot.app):
             return
     raise AssertionError("the workers never settled")
+
+
+def messages_waiting(app: Any) -> bool:
+    """Whether the app, a screen or a widget has a message or an after-refresh call queued."""
+    pumps = [app, *app.screen_stack, *app._registry]
+    return any(not pump._message_queue.empty() or pump._next_callbacks for pump in pumps)
 
 
 def generation_id(n: int) -> str:
