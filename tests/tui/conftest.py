@@ -7,7 +7,7 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from textual.worker import WorkerCancelled, WorkerState
+from textual.worker import WorkerCancelled, WorkerError, WorkerState
 
 from lumatui.api.client import AgentsClient
 from lumatui.api.schema import Generation, GenerationRequest
@@ -107,7 +107,7 @@ async def wait_until(
     assert condition(), "the condition never held"
 
 
-_UNFINISHED = (WorkerState.PENDING, WorkerState.RUNNING)
+UNFINISHED = (WorkerState.PENDING, WorkerState.RUNNING)
 
 
 async def settle(pilot: Pilot[Any], *, rounds: int = 200) -> None:
@@ -118,11 +118,12 @@ async def settle(pilot: Pilot[Any], *, rounds: int = 200) -> None:
     goes on until no worker is left and no widget has a message or callback waiting.
     """
     for _ in range(rounds):
-        with contextlib.suppress(WorkerCancelled):  # a newer read replaced it
+        # A newer read replaced one (cancelled); one not started yet cannot be waited for.
+        with contextlib.suppress(WorkerCancelled, WorkerError):
             await pilot.app.workers.wait_for_complete()
         await pilot.pause()
         # A worker not started yet is pending, not running: wait for those too.
-        if any(worker.state in _UNFINISHED for worker in pilot.app.workers):
+        if any(worker.state in UNFINISHED for worker in pilot.app.workers):
             continue
         if not messages_waiting(pilot.app):
             return

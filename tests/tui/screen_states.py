@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from PIL import Image
-from textual.worker import WorkerCancelled
+from textual.worker import WorkerCancelled, WorkerError
 
 from lumatui.api.client import AgentsClient
 from lumatui.api.schema import Generation, GenerationOutput, GenerationRequest
@@ -33,7 +33,15 @@ from lumatui.backend import Backend
 from lumatui.config import app_paths, load_settings
 from lumatui.engine.jobs import JobState
 from lumatui.engine.store import JobStore
-from tests.tui.conftest import FIXED_NOW, generation_id, seed_batch, seed_job, wait_until
+from tests.tui.conftest import (
+    FIXED_NOW,
+    UNFINISHED,
+    generation_id,
+    messages_waiting,
+    seed_batch,
+    seed_job,
+    wait_until,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Iterator
@@ -318,10 +326,12 @@ async def _workers_done(pilot: Pilot[Any]) -> None:
     """Until no worker runs: a store read's worker may start a decoding worker of its own."""
     for _ in range(200):
         await pilot.pause()
-        with contextlib.suppress(WorkerCancelled):  # a newer read replaced it
+        # A newer read replaced one (cancelled); one not started yet cannot be waited for.
+        with contextlib.suppress(WorkerCancelled, WorkerError):
             await pilot.app.workers.wait_for_complete()
         await pilot.pause()
-        if not any(worker.is_running for worker in pilot.app.workers):
+        busy = any(worker.state in UNFINISHED for worker in pilot.app.workers)
+        if not busy and not messages_waiting(pilot.app):
             return
     raise AssertionError("the workers never settled")
 
