@@ -7,12 +7,6 @@ whole visible table, and a frame with a key in it waited behind that. `set_cell`
 the cell, bumps the stamp of that cell and its row (the table's render caches carry these
 stamps in their keys, so only that cell and that row's line are drawn again) and repaints
 that line, only when it is on screen.
-
-A frame draws at most `ROWS_PER_FRAME` such changed lines: a batch of job changes or a
-tick can touch every running row in view at once, and a key's frame that also drew them
-all waited ~0.3 ms a row (measured while 100 jobs were polled). The rest are repainted
-after the next frames, a few at a time, oldest first. Their cells are stored at once, so
-anything that draws the whole table (a scroll, a screenshot) shows them up to date.
 """
 
 from __future__ import annotations
@@ -33,10 +27,6 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping, Sequence
     from typing import Self
 
-    from textual.strip import Strip
-
-ROWS_PER_FRAME = 4
-"""Changed rows repainted in one frame; the others wait for the frames after it."""
 RENDER_CACHE_ROWS = 250
 """Rendered rows (and lines) the table keeps: a few screens' worth. DataTable keeps 1,000
 rows and 10,000 cells, which only fill up, row by row, as the cursor travels the list."""
@@ -107,11 +97,6 @@ class JobTable(DataTable[Any]):
         )
         self.window_moved: Callable[[], None] | None = None
         """Called when other rows may have come into view (scrolled, resized)."""
-        self._rows_to_paint: dict[RowKey, None] = {}
-        """Changed rows waiting for a frame, oldest first (`ROWS_PER_FRAME`)."""
-        self._painted_rows: set[RowKey] = set()
-        """Rows repainted since the last frame."""
-        self._frame_due = False
 
     def action_toggle_group(self) -> None:
         """enter: ask the list to open or close the batch group under the cursor."""
@@ -147,7 +132,6 @@ class JobTable(DataTable[Any]):
 
     def clear(self, columns: bool = False) -> Self:
         """Remove every row (and the columns too when asked); the stamps go with them."""
-        self._rows_to_paint.clear()
         self._cell_stamps.clear()
         self._row_stamps.clear()
         return super().clear(columns)
@@ -207,10 +191,9 @@ class JobTable(DataTable[Any]):
         """Update one cell; nothing when its column is hidden at this width, or its row is
         not in the table (a job of a closed batch group).
 
-        Only that row is drawn again, and only if it is on screen (within the next frames:
-        `ROWS_PER_FRAME`); a cell whose content is unchanged costs nothing. Column widths
-        are the layout's (`set_widths`), never measured from the content, so a cell never
-        changes the table's size.
+        Only that row is drawn again, and only if it is on screen; a cell whose content
+        is unchanged costs nothing. Column widths are the layout's (`set_widths`), never
+        measured from the content, so a cell never changes the table's size.
         """
         column_key = ColumnKey(column)
         if column_key not in self.columns:
@@ -225,37 +208,7 @@ class JobTable(DataTable[Any]):
         cell = (row_key, column_key)
         self._cell_stamps[cell] = self._cell_stamps.get(cell, 0) + 1
         self._row_stamps[row_key] = self._row_stamps.get(row_key, 0) + 1
-        self._rows_to_paint[row_key] = None
-        self._paint_rows()
-
-    def _paint_rows(self) -> None:
-        """Repaint the oldest changed rows on screen, at most `ROWS_PER_FRAME` a frame; the
-        rest after the next frame. A row scrolled out of view meanwhile needs no paint (its
-        stamps redraw it when it comes back)."""
-        waiting, painted, window = self._rows_to_paint, self._painted_rows, self.window_region
-        for row_key in list(waiting) if len(painted) < ROWS_PER_FRAME else ():
-            if row_key in painted:
-                continue  # changed again since its paint: once more after this frame
-            del waiting[row_key]
-            region = self._line_region(row_key)
-            if region.height and window.overlaps(region):
-                painted.add(row_key)
-                self._refresh_region(region)
-                if len(painted) == ROWS_PER_FRAME:
-                    break
-
-    def render_lines(self, crop: Region) -> list[Strip]:
-        """Draw the table's lines for a frame; the rows painted for it are then drawn, and
-        the next ones go once this frame is done."""
-        if self._painted_rows and not self._frame_due:
-            self._frame_due = self.call_later(self._frame_drawn)
-        return super().render_lines(crop)
-
-    def _frame_drawn(self) -> None:
-        """The rows painted so far are on screen: the next ones may go."""
-        self._frame_due = False
-        self._painted_rows.clear()
-        self._paint_rows()
+        self._refresh_region(self._line_region(row_key))
 
     def _line_region(self, row_key: RowKey) -> Region:
         """Where a row is in the table's virtual space (every job row is one line high)."""
@@ -322,7 +275,6 @@ class JobTable(DataTable[Any]):
                 self._updated_cells.discard(CellKey(row_key, column_key))
                 self._cell_stamps.pop((row_key, column_key), None)
             self._row_stamps.pop(row_key, None)
-            self._rows_to_paint.pop(row_key, None)
             del self.rows[row_key]
             del self._data[row_key]
         self._row_locations = TwoWayDict({key: index for index, key in enumerate(order)})
