@@ -29,6 +29,7 @@ from lumatui.tui.crash import (
     write_crash_report,
 )
 from lumatui.tui.first_frame import FirstFrame
+from lumatui.tui.heap import freeze_start_up, thaw
 from lumatui.tui.key_order import OrderedKeysApp
 from lumatui.tui.screens.keys import PANES
 from lumatui.tui.screens.panes import key_scope
@@ -149,6 +150,7 @@ class LumaApp(OrderedKeysApp):
             self._handle_exception(error)
             return
         self.engine_started = True
+        freeze_start_up()  # the start-up's objects are out of the collector's full passes
         if uncertain:
             ids = ", ".join(job.short_id for job in uncertain[:5])
             self.notify(
@@ -173,6 +175,7 @@ class LumaApp(OrderedKeysApp):
 
     async def on_unmount(self) -> None:
         """Stop the engine, close the backend and the store (a WAL checkpoint)."""
+        thaw()
         if self._engine_start is not None:
             with contextlib.suppress(BaseException):
                 await asyncio.shield(self._engine_start)  # a start under way ends first
