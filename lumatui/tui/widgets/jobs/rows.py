@@ -73,6 +73,7 @@ class JobRows(RowCells, can_focus=False):
         self.marks = JobMarks()
         """The rows marked for a bulk action (space)."""
         self._groups = BatchGroups()
+        self._first_page_waiting: list[Callable[[], object]] | None = []
 
     @property
     def selected_job_id(self) -> str | None:
@@ -130,7 +131,27 @@ class JobRows(RowCells, can_focus=False):
             exit_on_error=False,
         )
 
+    def after_first_page(self, callback: Callable[[], object]) -> None:
+        """Call `callback` once the first page was read and placed (or its read failed or
+        was cancelled): at once when that has happened already."""
+        if self._first_page_waiting is None:
+            callback()
+        else:
+            self._first_page_waiting.append(callback)
+
+    def _first_page_done(self) -> None:
+        waiting, self._first_page_waiting = self._first_page_waiting or [], None
+        for callback in waiting:
+            callback()
+
     async def _read_first(self, token: int, keep: str | None) -> None:
+        try:
+            await self._read_first_page(token, keep)
+        finally:
+            if token == self._token:  # else a newer read, started since, says it
+                self._first_page_done()
+
+    async def _read_first_page(self, token: int, keep: str | None) -> None:
         query, size, prices = self.job_query, self.page_size, self.prices
 
         def read(s: JobStore) -> tuple[int, int, list[Job], dict[str, Price | None], Batches]:
