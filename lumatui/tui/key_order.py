@@ -269,6 +269,11 @@ class OrderedKeysApp(App[None]):
                 self._probe_ran(current.ticket, node)
 
 
+def hold_keys(app: object, reason: str) -> KeyHold | None:
+    """`app.hold_keys(reason)` where the app orders its keys (None in any other app)."""
+    return app.hold_keys(reason) if isinstance(app, OrderedKeysApp) else None
+
+
 def _gone(node: DOMNode) -> bool:
     """True when `node` was removed (or is being removed): its queue will not run."""
     return node._closing or node._closed or not node.is_attached
