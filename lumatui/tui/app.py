@@ -128,13 +128,16 @@ class LumaApp(OrderedKeysApp):
         )
         await self.push_screen(screen)
         # The engine (registration, adoption, polling: its schedules take a CPU-bound
-        # moment to plan) starts once this Mount is handled and the screen painted with
-        # nothing left dirty, the first full frame (the screen reads the history itself).
+        # moment to plan) starts once the screen is painted with the job list's first page
+        # and nothing left dirty, the first full frame (the screen reads the history itself).
         # Jobs recorded meanwhile wait for the registration (`Ownership.registered`);
         # tests wait for `engine_started`.
         self.engine.ownership.start_soon()
         self.first_frame.defer(self._start_engine_soon)
-        self.call_later(screen.call_after_refresh, self.first_frame.drawn_now)
+        # The first full frame shows the job list's first page (read off the event loop).
+        screen.job_list.after_first_page(
+            lambda: screen.call_after_refresh(self.first_frame.drawn_now)
+        )
 
     def _start_engine_soon(self) -> None:
         # A task of the app's own, not a worker: leaving must wait for a start under way

@@ -13,19 +13,25 @@ before the `e` binding had loaded the form and moved focus.
    focused widget), and a `KeyBarrier` is posted right behind it to the same widget. The
    barrier bubbles the same way the key does, so it reaches the app only after the key has
    been handled by every node on its way up, bindings included (or was stopped on the way);
-2. then the app waits until the queues of the widgets where a key's consequences land
-   (`settle_nodes`: by default every widget of the current screen) are empty: the
-   messages the key caused (a Select's Changed, a form mounting the fields of a new type,
-   a modal's answer) are handled before the next key looks at where focus is;
-3. the next held key goes to whatever has focus now.
+2. then what the key caused settles, in rounds: each widget where a key's consequences
+   land (`settle_nodes`: by default every widget of the current screen) that has messages
+   waiting gets a probe (a callback) behind them, and the round ends when every probe has
+   run, or its widget is gone. The messages a round's handlers post (a form mounting the
+   fields of a new type, a modal's answer) make the next round; the keys go on after a
+   round that finds every queue empty, or after `SETTLE_ROUNDS` rounds (a widget fed a
+   steady stream of messages must not hold the keyboard up: a count of rounds, never a
+   time, so a loaded machine cannot cut a load short);
+3. while any `KeyHold` is held (an operation under way that replaces what keys act on,
+   e.g. the composer's form being mounted), keys wait; the operation releases its hold
+   when it is done or has failed, never after a time;
+4. the next held key goes to whatever has focus now.
 
-A widget on the barrier's way that is removed meanwhile (a dismissed modal) would drop
-it: a watchdog releases the key when any node on its way is gone.
+A widget on the barrier's or a probe's way that is removed meanwhile would drop it: a
+watchdog releases the key, or counts that probe as run, when its widget is gone.
 """
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import logging
 from collections import deque
@@ -46,11 +52,8 @@ log = logging.getLogger("lumatui.tui")
 
 WATCHDOG_S = 0.05
 """How often a key in flight checks that the widgets on its way still exist."""
-QUICK_SPINS = 64
-"""Settling first yields to the other tasks this many times before it starts to nap."""
-NAP_S = 0.001
-GIVE_UP_S = 1.0
-"""A widget whose queue never empties must not hold the keyboard up for long."""
+SETTLE_ROUNDS = 64
+"""At most this many rounds of consequences of one key are waited for (see step 2)."""
 
 
 class KeyBarrier(Message):
@@ -64,17 +67,46 @@ class KeyBarrier(Message):
 class SettleCheck(Message, bubble=False):
     """The app looks again whether the widgets have handled everything the key caused."""
 
-    def __init__(self, ticket: int, spins: int, started: float) -> None:
+    def __init__(self, ticket: int, round: int) -> None:
         super().__init__()
         self.ticket = ticket
-        self.spins = spins
-        self.started = started
+        self.round = round
+
+
+class KeyHold:
+    """Keys wait while this is held: `release()` when the operation is done or failed."""
+
+    def __init__(self, app: OrderedKeysApp, reason: str) -> None:
+        self.app = app
+        self.reason = reason
+        self.released = False
+
+    def release(self) -> None:
+        """The operation is over (done or failed): keys go on once no other hold is held."""
+        if not self.released:
+            self.released = True
+            self.app._release_hold(self)
+
+    def __enter__(self) -> KeyHold:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.release()
 
 
 @dataclass
 class _InFlight:
     ticket: int
     path: list[DOMNode] = field(default_factory=list)
+
+
+@dataclass
+class _Round:
+    """One settling round: the widgets whose probe has not run yet."""
+
+    ticket: int
+    number: int
+    waiting: set[DOMNode] = field(default_factory=set)
 
 
 class OrderedKeysApp(App[None]):
@@ -87,6 +119,8 @@ class OrderedKeysApp(App[None]):
         self._settling: int | None = None
         self._tickets = itertools.count(1)
         self._watchdog: Timer | None = None
+        self._holds: list[KeyHold] = []
+        self._round: _Round | None = None
         self.keys_handled = 0
         """Keys (and pastes) handed to the widgets so far (benchmarks and tests read it)."""
 
@@ -104,9 +138,33 @@ class OrderedKeysApp(App[None]):
             return
         await super().on_event(event)
 
+    def hold_keys(self, reason: str) -> KeyHold:
+        """Hold every key typed from now on until the returned hold is released (the
+        caller releases it in a `finally`, or uses it as a context manager)."""
+        hold = KeyHold(self, reason)
+        self._holds.append(hold)
+        return hold
+
+    @property
+    def keys_held_by(self) -> list[str]:
+        """Why keys wait now: the reasons of the holds not released yet."""
+        return [hold.reason for hold in self._holds]
+
+    def _release_hold(self, hold: KeyHold) -> None:
+        if hold in self._holds:
+            self._holds.remove(hold)
+        if self._holds:
+            return
+        if self._settling is not None:
+            self.post_message(SettleCheck(self._settling, 0))
+        elif self._held and self._in_flight is None:
+            self.call_later(self._next)
+
     async def _next(self) -> None:
         """Hand over held input until one item is in flight (or none is left)."""
         while self._held and self._in_flight is None and self._settling is None:
+            if self._holds:
+                return  # the last hold's release hands the keys over
             event = self._held.popleft()
             target: DOMNode = self.focused or self.screen
             await super().on_event(event)
@@ -136,23 +194,41 @@ class OrderedKeysApp(App[None]):
 
     def _start_settling(self, ticket: int) -> None:
         self._settling = ticket
-        self.post_message(SettleCheck(ticket, 0, asyncio.get_running_loop().time()))
+        self.post_message(SettleCheck(ticket, 0))
 
     async def on_settle_check(self, message: SettleCheck) -> None:
         """Go on with the next key once no widget has anything left to handle."""
         message.stop()
-        if message.ticket != self._settling:
-            return
-        now = asyncio.get_running_loop().time()
-        if self._widgets_busy() and now - message.started < GIVE_UP_S:
-            # Let the other widgets run; the next check comes after them in this queue.
-            await asyncio.sleep(0 if message.spins < QUICK_SPINS else NAP_S)
-            self.post_message(SettleCheck(message.ticket, message.spins + 1, message.started))
-            return
-        if now - message.started >= GIVE_UP_S:
-            log.warning("widgets stayed busy for %.1f s after a key; going on", GIVE_UP_S)
+        if message.ticket != self._settling or self._round is not None or self._holds:
+            return  # stale, a round under way, or a hold's release looks again
+        if message.round < SETTLE_ROUNDS:
+            waiting = self._probe_busy_widgets(message.ticket)
+            if waiting:
+                self._round = _Round(message.ticket, message.round, waiting)
+                self._arm_watchdog()
+                return
+        else:
+            log.warning("keys went on after %d rounds of messages caused by one", SETTLE_ROUNDS)
         self._settling = None
         await self._next()
+
+    def _probe_busy_widgets(self, ticket: int) -> set[DOMNode]:
+        """Post a probe behind the waiting messages of every busy widget; those probed."""
+        probed: set[DOMNode] = set()
+        for node in self._busy_widgets():
+            if node.call_later(self._probe_ran, ticket, node):
+                probed.add(node)
+        return probed
+
+    def _probe_ran(self, ticket: int, node: DOMNode) -> None:
+        """A widget handled what waited before its probe (or is gone): end the round?"""
+        current = self._round
+        if current is None or current.ticket != ticket:
+            return
+        current.waiting.discard(node)
+        if not current.waiting:
+            self._round = None
+            self.post_message(SettleCheck(ticket, current.number + 1))
 
     def settle_nodes(self) -> Iterable[DOMNode]:
         """The widgets whose queues must be empty before the next key is handed over.
@@ -163,11 +239,13 @@ class OrderedKeysApp(App[None]):
         """
         return self.screen.walk_children(with_self=True)
 
-    def _widgets_busy(self) -> bool:
-        """True while a widget where keys act has messages waiting."""
-        return any(
-            not node._message_queue.empty() for node in self.settle_nodes() if not node._closed
-        )
+    def _busy_widgets(self) -> list[DOMNode]:
+        """The widgets where keys act that have messages waiting."""
+        return [
+            node
+            for node in self.settle_nodes()
+            if not (node._closed or node._closing) and not node._message_queue.empty()
+        ]
 
     def _arm_watchdog(self) -> None:
         if self._watchdog is None:
@@ -177,11 +255,25 @@ class OrderedKeysApp(App[None]):
             self._watchdog.resume()
 
     def _check_flight(self) -> None:
-        """Release the key in flight when a widget on its way is gone (its barrier with it)."""
-        flight = self._in_flight
-        if flight is None:
+        """Release the key in flight when a widget on its way is gone (its barrier with it);
+        count a probe as run when its widget is gone (the probe with it)."""
+        flight, current = self._in_flight, self._round
+        if flight is None and current is None:
             if self._watchdog is not None:
                 self._watchdog.pause()
             return
-        if any(node._closing or node._closed or not node.is_attached for node in flight.path):
+        if flight is not None and any(_gone(node) for node in flight.path):
             self._finish_flight()
+        if current is not None:
+            for node in [node for node in current.waiting if _gone(node)]:
+                self._probe_ran(current.ticket, node)
+
+
+def hold_keys(app: object, reason: str) -> KeyHold | None:
+    """`app.hold_keys(reason)` where the app orders its keys (None in any other app)."""
+    return app.hold_keys(reason) if isinstance(app, OrderedKeysApp) else None
+
+
+def _gone(node: DOMNode) -> bool:
+    """True when `node` was removed (or is being removed): its queue will not run."""
+    return node._closing or node._closed or not node.is_attached

@@ -166,6 +166,23 @@ async def test_a_file_s_known_fields_fill_the_form_and_unknown_ones_are_confirme
         assert sent["prompt"] == "a lighthouse at dusk"
 
 
+async def test_keys_typed_while_the_file_is_read_land_in_the_loaded_prompt(
+    make_app: Callable[..., LumaApp], tmp_path: Path
+) -> None:
+    path = tmp_path / "body.json"
+    path.write_text(json.dumps({"prompt": "a lighthouse", "type": "image"}), encoding="utf-8")
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_dialog(app, pilot)
+        screen.query_one("#body-path", Input).value = str(path)
+        await burst(pilot, "enter", "end", *" at dusk")
+        await wait_until(pilot, lambda: not isinstance(app.screen, LoadBodyScreen))
+        await settle(pilot)
+        prompt = app.main_screen.composer.query_one("#prompt-text", TextArea)
+        assert prompt.text == "a lighthouse at dusk"
+        assert app.keys_held_by == []
+
+
 async def test_a_known_body_sends_without_asking_and_bad_fields_get_their_errors(
     make_app: Callable[..., LumaApp],
 ) -> None:

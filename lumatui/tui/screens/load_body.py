@@ -22,11 +22,13 @@ from textual.widgets import Input, Static, TextArea
 from textual.worker import Worker, WorkerState
 
 from lumatui.tui.body_source import BodyError, parse_body_text, read_body_file
+from lumatui.tui.key_order import hold_keys
 
 if TYPE_CHECKING:
     from textual import events
     from textual.app import ComposeResult
 
+    from lumatui.tui.key_order import KeyHold
     from lumatui.tui.widgets.composer import Composer
 
 Loaded = tuple[dict[str, Any], str]
@@ -60,6 +62,11 @@ class LoadBodyScreen(ModalScreen[Loaded | None]):
         Binding("escape", "cancel", "Cancel", id="load_body.cancel"),
         Binding("ctrl+s", "load", "Load", id="load_body.load"),
     ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._reading: KeyHold | None = None
+        self._handed_over = False
 
     def compose(self) -> ComposeResult:
         """The path box, the paste area and the line that says what is wrong."""
@@ -104,19 +111,41 @@ class LoadBodyScreen(ModalScreen[Loaded | None]):
 
     def _read_file(self, typed: str) -> None:
         self._problem("reading the file…")
-        # A thread: a large file (or a slow disk) never stalls the keyboard.
+        # Keys typed meanwhile wait: for the form the body fills (they land in it once it
+        # is loaded), or for this dialog again when the file cannot be used.
+        if self._reading is None:
+            self._reading = hold_keys(self.app, "a request body is being read")
+        # A thread: a large file (or a slow disk) never stalls the screen.
         self.run_worker(partial(_read, typed), thread=True, exclusive=True, group="load-body")
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """The file was read: load it, or say what is wrong with it."""
-        if event.worker.group != "load-body" or event.state is not WorkerState.SUCCESS:
+        if event.worker.group != "load-body":
             return
         event.stop()
+        if event.state in (WorkerState.ERROR, WorkerState.CANCELLED):
+            self.release_keys()
+        if event.state is not WorkerState.SUCCESS:
+            return
         outcome = event.worker.result
         if isinstance(outcome, str):
             self._problem(outcome)
-        elif outcome is not None:
+            self.release_keys()
+        else:
+            self._handed_over = True  # the callback releases the keys once it filled the form
             self.dismiss(outcome)
+
+    def release_keys(self) -> None:
+        """The keys held while a file was read go on (the read failed, or its body is in
+        the form)."""
+        reading, self._reading = self._reading, None
+        if reading is not None:
+            reading.release()
+
+    def on_unmount(self) -> None:
+        """A dialog closed without handing a body over holds no key."""
+        if not self._handed_over:
+            self.release_keys()
 
     def _problem(self, text: str) -> None:
         self.query_one("#body-problem", Static).update(text)
@@ -134,7 +163,15 @@ def open_load_body(composer: Composer) -> None:
     """Show the dialog; a body read goes into the composer (asking first over an unsent
     draft, through the screen's draft keeper when it has one)."""
 
+    dialog = LoadBodyScreen()
+
     def loaded(result: Loaded | None) -> None:
+        try:
+            fill(result)
+        finally:
+            dialog.release_keys()  # in the form now (or not loaded): the held keys go on
+
+    def fill(result: Loaded | None) -> None:
         if result is None:
             return
         body, where = result
@@ -147,4 +184,4 @@ def open_load_body(composer: Composer) -> None:
         else:
             composer.load_body(body, as_draft=pasted)
 
-    composer.app.push_screen(LoadBodyScreen(), callback=loaded)
+    composer.app.push_screen(dialog, callback=loaded)

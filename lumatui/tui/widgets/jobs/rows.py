@@ -73,6 +73,7 @@ class JobRows(RowCells, can_focus=False):
         self.marks = JobMarks()
         """The rows marked for a bulk action (space)."""
         self._groups = BatchGroups()
+        self._first_page_waiting: list[Callable[[], object]] | None = []
 
     @property
     def selected_job_id(self) -> str | None:
@@ -130,7 +131,31 @@ class JobRows(RowCells, can_focus=False):
             exit_on_error=False,
         )
 
+    def after_first_page(self, callback: Callable[[], object]) -> None:
+        """Call `callback` once the first page was read and placed (or its read failed or
+        was cancelled): at once when that has happened already."""
+        if self._first_page_waiting is None:
+            callback()
+        else:
+            self._first_page_waiting.append(callback)
+
+    def _first_page_done(self) -> None:
+        waiting, self._first_page_waiting = self._first_page_waiting or [], None
+        for callback in waiting:
+            callback()
+
     async def _read_first(self, token: int, keep: str | None) -> None:
+        placed = False
+        try:
+            placed = await self._read_first_page(token, keep)
+        finally:
+            if token == self._token and not placed:  # else a newer read, or the placing, says it
+                self._first_page_done()
+
+    async def _read_first_page(self, token: int, keep: str | None) -> bool:
+        """Read the first page; place it now, or after the next refresh while the table has
+        no width yet (at start the page comes first, and placing it before the columns fit
+        the width drew every row twice). True when the placing tells `after_first_page`."""
         query, size, prices = self.job_query, self.page_size, self.prices
 
         def read(s: JobStore) -> tuple[int, int, list[Job], dict[str, Price | None], Batches]:
@@ -141,10 +166,35 @@ class JobRows(RowCells, can_focus=False):
 
         total, everything, jobs, costs, batches = await self.store.read(read)
         if token != self._token:
-            return  # a newer filter or order started its own read
+            return False  # a newer filter or order started its own read
+
+        def place() -> None:
+            try:
+                if token == self._token:
+                    self._place_first_page(total, everything, jobs, costs, batches, keep)
+            finally:
+                if token == self._token:
+                    self._first_page_done()
+
+        if self.table.size.width or not self.table.display or not self.is_attached:
+            place()
+        else:
+            self.call_after_refresh(place)
+        return True
+
+    def _place_first_page(
+        self,
+        total: int,
+        everything: int,
+        jobs: list[Job],
+        costs: dict[str, Price | None],
+        batches: Batches,
+        keep: str | None,
+    ) -> None:
         self._total, self._history_total = total, everything
         self._loading = False
         self._costs.update(costs)
+        self.fit_columns()  # the table's width is known now: the rows are drawn once
         self._append(jobs, batches)
         table = self.table
         if keep is not None and (row := self._row_of(keep)) is not None:
