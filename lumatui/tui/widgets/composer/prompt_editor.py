@@ -8,6 +8,7 @@ from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
+from textual.geometry import Size
 from textual.reactive import reactive
 from textual.widget import Widget
 from textual.widgets import TextArea
@@ -70,6 +71,27 @@ class _PromptArea(TextArea):
         if isinstance(message, TextArea.Changed):
             self._changed()
         return super().post_message(message)
+
+    def _refresh_size(self) -> None:
+        """A new wrapped height: lay the screen out again only when the box's height changes.
+
+        Textual answers any change of a widget's virtual size with a layout of the whole
+        screen, 7-24 ms with the composer's form, on every key that makes the prompt wrap
+        onto a new row or back. While the text fits in the box's minimum rows the box keeps
+        its height, so the size is set without that layout (the box is redrawn).
+        """
+        new = Size(0, self.wrapped_document.height)
+        old = self.virtual_size
+        least = self.styles.min_height.cells if self.styles.min_height is not None else None
+        if not self.soft_wrap or least is None or new == old:
+            super()._refresh_size()
+            return
+        rows = least - self.styles.gutter.height
+        if max(new.height, old.height) > rows:
+            super()._refresh_size()
+            return
+        self.set_reactive(TextArea.virtual_size, new)
+        self.refresh()
 
     def action_clear_prompt(self) -> None:
         """Clear the whole prompt, as one undoable edit."""
