@@ -20,6 +20,7 @@ never leaves the tree scrolled further than the cursor needs.
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
@@ -40,6 +41,7 @@ from lumatui.tui.widgets.lineage.labels import (
 if TYPE_CHECKING:
     from rich.style import Style
     from textual.widgets.tree import TreeNode
+    from textual.worker import Worker
 
     from lumatui.engine.jobs import Job
     from lumatui.engine.lineage import FamilyNode
@@ -89,6 +91,8 @@ class LineageTree(Tree[NodeData]):
         self._holders: dict[str, TreeNode[NodeData]] = {}  # generation id -> its full subtree
         self._roots: tuple[str, ...] = ()
         self._selected_job: str | None = None
+        self._arrivals: deque[tuple[int, Job]] = deque()  # new jobs waiting to be drawn
+        self._adding: Worker[None] | None = None
 
     @property
     def selected_job_id(self) -> str | None:
@@ -201,9 +205,19 @@ class LineageTree(Tree[NodeData]):
             return
         if not self._roots:
             return
-        self.run_worker(
-            deferred(self._add_new_job, self._token, job), group="lineage-new", exit_on_error=False
-        )
+        self._arrivals.append((self._token, job))
+        if self._adding is None or self._adding.is_finished:
+            self._adding = self.run_worker(
+                deferred(self._add_arrivals), group="lineage-new", exit_on_error=False
+            )
+
+    async def _add_arrivals(self) -> None:
+        """Draw the new jobs one after another, in the order they arrived (their reads are
+        off the loop: run side by side, a batch's jobs would be drawn in the order the reads
+        happened to end)."""
+        while self._arrivals:
+            token, job = self._arrivals.popleft()
+            await self._add_new_job(token, job)
 
     async def _add_new_job(self, token: int, job: Job) -> None:
         """A job new to the tree: draw it under the shown parents it was made from."""
