@@ -19,6 +19,7 @@ import hashlib
 import json
 import random
 import sqlite3
+import time
 import uuid
 from typing import TYPE_CHECKING, Any
 
@@ -213,21 +214,35 @@ def resolve(future: asyncio.Future[Any], value: Any = None) -> None:
         future.set_result(value)
 
 
-def with_first_frame(base: type[App[Any]], done: Callable[[App[Any]], object]) -> type[App[Any]]:
+def with_first_frame(
+    base: type[App[Any]],
+    done: Callable[[App[Any]], object],
+    shows: Callable[[App[Any]], bool] | None = None,
+) -> type[App[Any]]:
     """A subclass of `base` that calls `done(app)` once its first full frame is drawn.
 
     Textual runs every class's `on_mount` along the MRO, this one first; `call_later` runs
-    after the whole Mount message is handled (for the workstation: the main screen pushed
-    and the engine started), and the screen's `call_after_refresh` then runs once that
-    screen has been laid out and painted with nothing left dirty.
+    after the whole Mount message is handled (the main screen pushed), and the screen's
+    `call_after_refresh` then runs once that screen has been laid out and painted with
+    nothing left dirty. `done` runs a moment after that frame (other callbacks may run
+    first), so the app also keeps `shown_at`: the `time.perf_counter()` at which the first
+    frame was written out (`App._display`) for which `shows(app)` held (any frame, when
+    `shows` is None), the moment a person would see it.
     """
 
     class FirstFrame(base):  # type: ignore[valid-type,misc]
+        shown_at: float | None = None
+
         def on_mount(self) -> None:
             self.call_later(self._after_start)
 
         def _after_start(self) -> None:
             self.screen.call_after_refresh(done, self)
+
+        def _display(self, screen: Any, renderable: Any) -> None:
+            super()._display(screen, renderable)
+            if self.shown_at is None and (shows is None or shows(self)):
+                self.shown_at = time.perf_counter()
 
     FirstFrame.__name__ = f"FirstFrame{base.__name__}"
     return FirstFrame
