@@ -27,7 +27,7 @@ from lumatui.engine.jobs import JobState
 from lumatui.engine.schedule import PollPlan, Schedules, backoff_delay
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterable
 
     from lumatui.api.client import AgentsClient
     from lumatui.api.schema import Generation
@@ -230,10 +230,26 @@ class Poller:
         heapq.heappush(self._heap, (due, next(self._counter), job_id))
         self._wake.set()
 
-    def _delay_for(self, job: Job) -> float:
+    async def plan_for(self, jobs: Iterable[Job]) -> None:
+        """Plan the schedules of the kinds of these jobs (those to be polled) before they are
+        followed, one kind at a time with the event loop free between two (each takes a
+        CPU-bound moment)."""
+        for job in jobs:
+            if job.generation_id is None or job.state.is_finished:
+                continue
+            kind = self._kind_of(job)
+            if not self.schedules.planned(kind):
+                await asyncio.sleep(0)
+                self.schedules.for_kind(kind)
+
+    def _kind_of(self, job: Job) -> Kind:
         kind = self._kinds.get(job.id)
         if kind is None:  # parsed once: a request may carry megabytes of inline images
             kind = self._kinds[job.id] = Kind.of(job.model, job.type, job.request_json)
+        return kind
+
+    def _delay_for(self, job: Job) -> float:
+        kind = self._kind_of(job)
         if self.schedules.needs_history(kind) and kind.family not in self._reading:
             # Read off the loop; the polls planned after it use what it learns.
             self._reading[kind.family] = asyncio.create_task(self._learn(kind.family))

@@ -254,6 +254,10 @@ class Schedules:
         """A job of this family finished: its history has grown."""
         self._stale.add(family)
 
+    def planned(self, kind: Kind) -> bool:
+        """True once the schedule of `kind` was planned (`for_kind` then costs nothing)."""
+        return kind in self._schedules
+
     def for_kind(self, kind: Kind) -> PollSchedule:
         """The schedule of a kind (planned on first use, a few milliseconds)."""
         schedule = self._schedules.get(kind)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import shutil
 import time
@@ -352,6 +353,7 @@ class Engine:
         """
         await self.ownership.registered()
         taken = await self.ownership.adopt(job_ids)
+        await self.poller.plan_for(taken)
         swept = False
         for job in taken:
             self.bus.publish(JobChanged(job))
@@ -369,11 +371,7 @@ class Engine:
         return taken
 
     async def _sweep(self) -> None:
-        database = Path(str(self.store.path))
-
-        def alive(owner: str) -> bool:
-            return owner_alive(database, owner)
-
+        alive = functools.partial(owner_alive, Path(str(self.store.path)))
         await asyncio.to_thread(self.downloader.sweep_partial_files, alive)
 
     async def _announce_role(self) -> None:
