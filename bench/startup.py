@@ -105,7 +105,7 @@ def _first_page_shown(app: App[Any]) -> bool:
 
 PARTS = (
     ("textual", ("textual.app", "textual.containers", "textual.widgets")),
-    ("pydantic", ("pydantic", "pydantic_settings")),
+    ("pydantic", ("pydantic", "pydantic.main")),
     ("httpx", ("lumatui", "httpx")),  # as lumatui imports it (see lumatui/__init__.py)
     ("lumatui", ("lumatui.config", "lumatui.backend", "lumatui.tui.app")),
 )

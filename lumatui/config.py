@@ -19,7 +19,6 @@ from pydantic import (
     ValidationInfo,
     field_validator,
 )
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from lumatui.api.hosts import is_loopback
 from lumatui.config_file import (
@@ -41,7 +40,6 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from pydantic_core import ErrorDetails
-    from pydantic_settings import PydanticBaseSettingsSource
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -104,14 +102,16 @@ class SimConfig(BaseModel):
     faults: str = ""
 
 
-class Settings(BaseSettings):
+class Settings(BaseModel):
     """Every setting, validated. Build it with `load_settings()`, which layers the sources.
 
     Highest first: overrides (keyword arguments), the environment, config.toml, defaults.
-    `Settings(**values)` itself takes only the values it is given; it reads nothing.
+    `Settings(**values)` itself takes only the values it is given; it reads nothing (a
+    plain model: pydantic-settings' own sources would only be switched off, and importing
+    it costs every start-up tens of milliseconds).
     """
 
-    model_config = SettingsConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
 
     api_key: SecretStr | None = None
     allow_insecure_http: bool = False
@@ -138,18 +138,6 @@ class Settings(BaseSettings):
     sim: SimConfig = Field(default_factory=SimConfig)
 
     _sources: dict[str, SettingSource] = PrivateAttr(default_factory=dict)
-
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        """Only the given values: `load_settings` reads the environment and file it is handed."""
-        return (init_settings,)
 
     @field_validator("api_key", "theme", "log_level", mode="before")
     @classmethod
