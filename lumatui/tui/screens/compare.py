@@ -17,10 +17,11 @@ from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from lumatui.api.text import clean_text
 from lumatui.tui.screens.compare_fields import differences
+from lumatui.tui.widgets.key_bar import KeyBar
 from lumatui.tui.widgets.preview.media_view import DEFAULT_PLAY_FPS, PLAY_FPS, MediaView
 
 if TYPE_CHECKING:
@@ -123,7 +124,7 @@ class CompareScreen(Screen[None]):
                 with Vertical(classes="compare-column"):
                     yield MediaView(self._thumbnails, protocol=self._protocol, id=f"compare-{n}")
                     yield Static(self.label(n), classes="compare-fields")
-        yield Footer(compact=True)
+        yield KeyBar(compact=True)
 
     def on_mount(self) -> None:
         """Read the outputs (in a worker) and show each job's first downloaded one."""

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.containers import Container
 from textual.reactive import reactive
-from textual.widgets import Footer
 
 from lumatui.api.pricing import price_of
 from lumatui.tui.bridge import EngineBridge, dispatch
@@ -42,6 +41,7 @@ from lumatui.tui.screens.upload_send import pending_uploads, upload_then_send
 from lumatui.tui.widgets.composer import Composer
 from lumatui.tui.widgets.header import StatusHeader
 from lumatui.tui.widgets.jobs.job_list import JobList
+from lumatui.tui.widgets.key_bar import KeyBar
 from lumatui.tui.widgets.lineage.lineage_tree import LineageTree
 from lumatui.tui.widgets.preview.preview import Preview
 
@@ -124,7 +124,7 @@ class MainScreen(PreviewMaximizer):
             yield LineageTree(store, id="pane-lineage", classes="pane")
             options = {"renderer": self.image_renderer, "id": "pane-preview", "classes": "pane"}
             yield Preview(store, self.thumbnails, clock=clock, **options)
-        yield Footer(compact=True)
+        yield KeyBar(compact=True)
 
     def on_mount(self) -> None:
         """Titles, the header's first facts, and the layout for this size."""
