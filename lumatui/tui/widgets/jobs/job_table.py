@@ -20,8 +20,9 @@ from textual.binding import Binding, BindingType
 from textual.cache import LRUCache
 from textual.geometry import Region
 from textual.message import Message
-from textual.widgets import DataTable
 from textual.widgets.data_table import CellKey, ColumnKey, RowKey
+
+from lumatui.tui.widgets.jobs.row_table import RowTable
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -32,7 +33,7 @@ RENDER_CACHE_ROWS = 250
 rows and 10,000 cells, which only fill up, row by row, as the cursor travels the list."""
 
 
-class JobTable(DataTable[Any]):
+class JobTable(RowTable):
     """Rows are jobs keyed by their local id; cells change in place, rows are never rebuilt."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
