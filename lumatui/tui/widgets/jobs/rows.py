@@ -23,6 +23,7 @@ from lumatui.tui.widgets.jobs.row_selection import RowSelection
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
+    from rich.text import Text
     from textual.timer import Timer
 
     from lumatui.api.pricing import Price
@@ -70,6 +71,7 @@ class JobRows(RowSelection, can_focus=False):
         self._wanted: str | None = None
         self._removed: set[str] = set()
         self._note = ""
+        self._note_shown: Text | str = ""
         self._subtitle = ""
         self.marks = JobMarks()
         """The rows marked for a bulk action (space)."""
