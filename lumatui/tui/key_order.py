@@ -28,10 +28,15 @@ before the `e` binding had loaded the form and moved focus.
 
 A widget on the barrier's or a probe's way that is removed meanwhile would drop it: a
 watchdog releases the key, or counts that probe as run, when its widget is gone.
+
+Repaints held while keys come (`TypingFrames`) go out as a key is handed over; frames are
+then suspended until that key is handled (its barrier is back), so they and the key are
+drawn in one frame instead of theirs coming first and the key's waiting for the next slot.
 """
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import logging
 from collections import deque
@@ -39,8 +44,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from textual import events
-from textual.app import App
+from textual.app import App, ScreenStackError
 from textual.message import Message
+
+from lumatui.tui.typing_frames import TypingFrames
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -123,6 +130,9 @@ class OrderedKeysApp(App[None]):
         self._round: _Round | None = None
         self.keys_handled = 0
         """Keys (and pastes) handed to the widgets so far (benchmarks and tests read it)."""
+        self.typing_frames = TypingFrames(self)
+        """Repaints held while keys come, drawn with the next key (see the module)."""
+        self._frames_suspended = False
 
     @property
     def keys_pending(self) -> int:
@@ -167,7 +177,13 @@ class OrderedKeysApp(App[None]):
                 return  # the last hold's release hands the keys over
             event = self._held.popleft()
             target: DOMNode = self.focused or self.screen
-            await super().on_event(event)
+            if self.typing_frames.key_handed():
+                self._suspend_frames()  # what was held, and this key, in one frame
+            try:
+                await super().on_event(event)
+            except BaseException:
+                self._resume_frames()
+                raise
             self.keys_handled += 1
             ticket = next(self._tickets)
             if event.is_forwarded and target.post_message(KeyBarrier(ticket)):
@@ -175,7 +191,22 @@ class OrderedKeysApp(App[None]):
                 self._in_flight = _InFlight(ticket, path)
                 self._arm_watchdog()
                 return
+            self._resume_frames()
             self._start_settling(ticket)
+
+    def _suspend_frames(self) -> None:
+        """No frame until the key being handed over is handled (see the module)."""
+        if not self._frames_suspended:
+            self._frames_suspended = True
+            self._begin_batch()
+
+    def _resume_frames(self) -> None:
+        """The key is handled: draw it (and what was held) in the next frame."""
+        if self._frames_suspended:
+            self._frames_suspended = False
+            self._end_batch()
+            with contextlib.suppress(ScreenStackError):
+                self.screen.check_idle()  # its idle starts the frame the batch put off
 
     def on_key_barrier(self, message: KeyBarrier) -> None:
         """The key in flight has been handled all the way up: let what it caused settle."""
@@ -187,6 +218,7 @@ class OrderedKeysApp(App[None]):
     def _finish_flight(self) -> None:
         flight = self._in_flight
         self._in_flight = None
+        self._resume_frames()
         if self._watchdog is not None:
             self._watchdog.pause()
         if flight is not None:

@@ -129,7 +129,14 @@ class JobList(JobRows, can_focus=False):
     # -- live changes ---------------------------------------------------------------------
 
     def jobs_changed(self, jobs: Iterable[Job]) -> None:
-        """Apply changed jobs: update their cells, add new ones on top, drop filtered ones."""
+        """Apply changed jobs: update their cells, add new ones on top, drop filtered ones.
+
+        The changed cells are news: while keys come, they are drawn with the next key.
+        """
+        with self.table.news():
+            self._apply_changes(jobs)
+
+    def _apply_changes(self, jobs: Iterable[Job]) -> None:
         table = self.table
         now = self.clock()
         fresh: list[tuple[str, list[Any]]] = []
@@ -233,12 +240,14 @@ class JobList(JobRows, can_focus=False):
         if job_id not in self._jobs or not total:
             return
         self._downloads[job_id] = min(received / total, 1.0)
-        self._update_progress(self._jobs[job_id], self.clock())
+        with self.table.news():
+            self._update_progress(self._jobs[job_id], self.clock())
 
     def output_ready(self, job_id: str) -> None:
         """An output is on disk: the download bar gives way to the finished mark."""
         if self._downloads.pop(job_id, None) is not None and job_id in self._jobs:
-            self._update_progress(self._jobs[job_id], self.clock())
+            with self.table.news():
+                self._update_progress(self._jobs[job_id], self.clock())
 
     def tick(self) -> None:
         """Advance the elapsed time and estimate of the running rows in view.
@@ -249,9 +258,10 @@ class JobList(JobRows, can_focus=False):
         """
         if not self._ticking:
             return
-        if self._selected in self._ticking:
-            self._show_note(self._selected)  # a waiting job's countdown to its next try
-        self._tick_rows_on_screen()
+        with self.table.news():  # while keys come, drawn with the next key
+            if self._selected in self._ticking:
+                self._show_note(self._selected)  # a waiting job's countdown to its next try
+            self._tick_rows_on_screen()
 
     def _tick_rows_on_screen(self) -> None:
         """Bring the elapsed time and estimate of the running rows in view up to date."""
@@ -259,11 +269,13 @@ class JobList(JobRows, can_focus=False):
         if not ticking:
             return
         now = self.clock()
-        for job_id in self.table.keys_on_screen():
-            if job_id in ticking:
-                job = self._jobs[job_id]
-                self._set(job_id, "elapsed", elapsed_cell(job, now))
-                self._update_progress(job, now)
+        table = self.table
+        with table.news():  # while keys come, drawn with the next key
+            for job_id in table.keys_on_screen():
+                if job_id in ticking:
+                    job = self._jobs[job_id]
+                    self._set(job_id, "elapsed", elapsed_cell(job, now))
+                    self._update_progress(job, now)
 
     def restyle(self) -> None:
         """Redraw the state colours after the theme changed."""

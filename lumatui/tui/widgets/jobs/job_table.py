@@ -11,6 +11,7 @@ that line, only when it is on screen.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -20,11 +21,13 @@ from textual.binding import Binding, BindingType
 from textual.cache import LRUCache
 from textual.geometry import Region
 from textual.message import Message
-from textual.widgets import DataTable
 from textual.widgets.data_table import CellKey, ColumnKey, RowKey
 
+from lumatui.tui.typing_frames import repaint_between_keys
+from lumatui.tui.widgets.jobs.row_table import RowTable
+
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Mapping, Sequence
+    from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
     from typing import Self
 
 RENDER_CACHE_ROWS = 250
@@ -32,7 +35,7 @@ RENDER_CACHE_ROWS = 250
 rows and 10,000 cells, which only fill up, row by row, as the cursor travels the list."""
 
 
-class JobTable(DataTable[Any]):
+class JobTable(RowTable):
     """Rows are jobs keyed by their local id; cells change in place, rows are never rebuilt."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -97,6 +100,7 @@ class JobTable(DataTable[Any]):
         )
         self.window_moved: Callable[[], None] | None = None
         """Called when other rows may have come into view (scrolled, resized)."""
+        self._news = False
 
     def action_toggle_group(self) -> None:
         """enter: ask the list to open or close the batch group under the cursor."""
@@ -191,9 +195,10 @@ class JobTable(DataTable[Any]):
         """Update one cell; nothing when its column is hidden at this width, or its row is
         not in the table (a job of a closed batch group).
 
-        Only that row is drawn again, and only if it is on screen; a cell whose content
-        is unchanged costs nothing. Column widths are the layout's (`set_widths`), never
-        measured from the content, so a cell never changes the table's size.
+        Only that row is drawn again, and only if it is on screen (inside `news()`, while
+        keys come, with the next key); a cell whose content is unchanged costs nothing.
+        Column widths are the layout's (`set_widths`), never measured from the content,
+        so a cell never changes the table's size.
         """
         column_key = ColumnKey(column)
         if column_key not in self.columns:
@@ -208,7 +213,30 @@ class JobTable(DataTable[Any]):
         cell = (row_key, column_key)
         self._cell_stamps[cell] = self._cell_stamps.get(cell, 0) + 1
         self._row_stamps[row_key] = self._row_stamps.get(row_key, 0) + 1
-        self._refresh_region(self._line_region(row_key))
+        if not self._news:
+            self._repaint_row(row_key)
+        elif self.window_region.overlaps(self._line_region(row_key)):  # else nothing to draw
+            repaint_between_keys(self.app, (self, row_key), lambda: self._repaint_row(row_key))
+
+    @contextmanager
+    def news(self) -> Iterator[None]:
+        """Cells set inside are news (a tick, a poll), not the person's doing: while keys
+        come, their rows are drawn with the next key (`lumatui.tui.typing_frames`)."""
+        self._news, was = True, self._news
+        try:
+            yield
+        finally:
+            self._news = was
+
+    @property
+    def is_news(self) -> bool:
+        """Whether cells set now are news (inside `news()`)."""
+        return self._news
+
+    def _repaint_row(self, row_key: RowKey) -> None:
+        """Draw a row again when it is on screen (wherever it is by now)."""
+        if self.is_attached:
+            self._refresh_region(self._line_region(row_key))
 
     def _line_region(self, row_key: RowKey) -> Region:
         """Where a row is in the table's virtual space (every job row is one line high)."""

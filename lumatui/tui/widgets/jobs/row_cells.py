@@ -16,6 +16,7 @@ from lumatui.engine.queries import JobQuery
 from lumatui.engine.schedule import expectation
 from lumatui.tui.deferred import deferred
 from lumatui.tui.first_frame import after_first_frame
+from lumatui.tui.typing_frames import repaint_between_keys
 from lumatui.tui.widgets.jobs.cells import (
     cost_cell,
     elapsed_cell,
@@ -63,6 +64,7 @@ class RowCells(Widget, can_focus=False):
     _groups: BatchGroups
     _selected: str | None
     _note: str
+    _note_shown: Text | str
 
     @property
     def table(self) -> JobTable:
@@ -264,10 +266,20 @@ class RowCells(Widget, can_focus=False):
 
         The line is one row high (jobs.tcss), so a new note never needs a new layout: every
         job change and tick sets it, and a layout of the whole screen on each (the composer's
-        hundreds of widgets with it) delayed the frames showing typed keys.
+        hundreds of widgets with it) delayed the frames showing typed keys. A tick's or a
+        poll's note is news: while keys come, it is drawn with the next key.
         """
         plain = note.plain if isinstance(note, Text) else note
         if plain == self._note:
             return
         self._note = plain
-        self.query_one("#job-note", Static).update(note, layout=False)
+        line = self.query_one("#job-note", Static)
+        self._note_shown = note
+
+        def paint() -> None:  # the newest note, whenever it runs
+            line.update(self._note_shown, layout=False)
+
+        if self.table.is_news:  # a tick or a poll: while keys come, with the next key
+            repaint_between_keys(self.app, line, paint)
+        else:
+            paint()

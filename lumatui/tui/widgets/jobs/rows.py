@@ -1,7 +1,8 @@
 """The job list's rows: read page by page off the event loop, drawn cell by cell.
 
-A part of `JobList` (see there): the query, the rows it holds, paging in workers that
-await the async store (a page read for an older filter is dropped), and the cells.
+A part of `JobList` (see there): the rows' state, and paging in workers that await the
+async store (a page read for an older filter is dropped). The selection and batch groups
+are `RowSelection`'s, the cells `RowCells`'.
 """
 
 from __future__ import annotations
@@ -17,11 +18,12 @@ from lumatui.tui.widgets.jobs.columns import ColumnLayout, layout_columns
 from lumatui.tui.widgets.jobs.filters import describe, matches
 from lumatui.tui.widgets.jobs.groups import BatchGroups
 from lumatui.tui.widgets.jobs.marks import JobMarks
-from lumatui.tui.widgets.jobs.row_cells import RowCells
+from lumatui.tui.widgets.jobs.row_selection import RowSelection
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
+    from rich.text import Text
     from textual.timer import Timer
 
     from lumatui.api.pricing import Price
@@ -32,7 +34,7 @@ if TYPE_CHECKING:
 PAGE_SIZE = 300
 
 
-class JobRows(RowCells, can_focus=False):
+class JobRows(RowSelection, can_focus=False):
     """The rows of the job list and how they are read (a part of JobList)."""
 
     def __init__(
@@ -69,33 +71,12 @@ class JobRows(RowCells, can_focus=False):
         self._wanted: str | None = None
         self._removed: set[str] = set()
         self._note = ""
+        self._note_shown: Text | str = ""
         self._subtitle = ""
         self.marks = JobMarks()
         """The rows marked for a bulk action (space)."""
         self._groups = BatchGroups()
         self._first_page_waiting: list[Callable[[], object]] | None = []
-
-    @property
-    def selected_job_id(self) -> str | None:
-        """The local id of the highlighted job (a batch's group row: the job it acts on)."""
-        return self._job_at(self.table.key_at_cursor())
-
-    def _job_at(self, key: str | None) -> str | None:
-        """The job a row stands for: its own; a group row's, the selected job when it is one
-        of the group's (the lineage chose it), else the group's first listed job."""
-        group = self._groups.at(key)
-        if group is None:
-            return key
-        if self._selected in group.shown:
-            return self._selected
-        return group.shown[0] if group.shown else None
-
-    def _row_of(self, job_id: str) -> str | None:
-        """The row that shows a job: its own, or its group row while the group is closed."""
-        if self.table.has_row(job_id):
-            return job_id
-        group = self._groups.of(self._jobs.get(job_id))
-        return group.key if group is not None and self.table.has_row(group.key) else None
 
     @property
     def total(self) -> int:
@@ -202,27 +183,6 @@ class JobRows(RowCells, can_focus=False):
         self._after_page()
         self._follow_cursor()
 
-    def _follow_cursor(self) -> None:
-        """After a reload the highlighted row is what the app and the note describe.
-
-        A filter or `h` may have hidden the job that was selected: the cursor then sits on
-        another row (or none), and that row is the selection now.
-        """
-        key = self._job_at(self.table.key_at_cursor())
-        if key is None:
-            self._selected = None
-            self._set_note(self._empty_note())
-            return
-        if key != self._selected and self._wanted is None:
-            self._selected = key
-            self.post_message(self.JobSelected(key))  # type: ignore[attr-defined]
-        self._show_note(key)
-
-    def _empty_note(self) -> str:
-        if self._history_total and self._total == 0:
-            return "No job matches the filter (esc clears it; h shows finished jobs)."
-        return "No jobs yet: submit one from the composer (ctrl+j)."
-
     def recount(self) -> None:
         """Count the matching and all jobs again (in a worker): after adds and removals."""
         self.run_worker(
@@ -289,60 +249,7 @@ class JobRows(RowCells, can_focus=False):
         self._describe()
         return added
 
-    # -- batch groups ---------------------------------------------------------------------
-
-    def _place(self, job: Job, now: float, batch: list[Job] | None, *, on_top: bool) -> None:
-        """List a batch's job: under its group row (made, on top or at the end, when new);
-        its own row only while the group is open."""
-        group = self._groups.listed(job, batch)
-        table = self.table
-        if on_top:  # a new job: the newest of its group, first under the group row
-            group.shown.remove(job.id)
-            group.shown.insert(0, job.id)
-        if not table.has_row(group.key):
-            cells = self._group_row(group)
-            if on_top:
-                table.add_rows_on_top([(group.key, cells)])
-            else:
-                table.add_row(*cells, key=group.key)
-        else:
-            self._refresh_group(group)
-        if group.expanded:
-            above = [m for m in group.shown if m != job.id and table.has_row(m)]
-            anchor = group.key if on_top or not above else above[-1]
-            table.insert_rows_after(anchor, [(job.id, self._row(job, now))])
-
-    def _settle_groups(self, keys: set[str]) -> None:
-        """Groups whose jobs changed: redraw them; a group with no job listed goes."""
-        gone = [key for key in keys if self._groups.at(key) is None]
-        self.table.remove_rows(gone)
-        for key in keys:
-            if (group := self._groups.at(key)) is not None:
-                self._refresh_group(group)
-
-    def open_group(self, opened: bool | None = None) -> bool:
-        """Open (`True`), close (`False`) or flip (`None`) the batch group under the cursor
-        (from one of its jobs' rows: close only). False when the cursor is on no group."""
-        table = self.table
-        key = table.key_at_cursor()
-        group = self._groups.at(key)
-        if group is None:
-            group = self._groups.of(self._jobs.get(key or ""))
-            if group is None or opened is not False:
-                return False
-        opened = not group.expanded if opened is None else opened
-        if opened and not group.expanded:
-            now = self.clock()
-            rows = [(m, self._row(self._jobs[m], now)) for m in group.shown if m in self._jobs]
-            self._groups.set_open(group, True)
-            table.insert_rows_after(group.key, rows)
-        elif not opened and group.expanded:
-            self._groups.set_open(group, False)
-            table.remove_rows(group.shown)
-            table.move_cursor(row=table.get_row_index(group.key))
-        self._refresh_group(group)
-        self._show_note(group.key)
-        return True
+    # -- a job asked for, the subtitle --------------------------------------------------
 
     def _after_page(self) -> None:
         """A job asked for by `select_job` may be on the page that just arrived."""
@@ -372,28 +279,6 @@ class JobRows(RowCells, can_focus=False):
         self._selected = job_id
         self.load_more()
         return True
-
-    def _move_to(self, job_id: str) -> None:
-        self._selected = job_id
-        table = self.table
-        table.move_cursor(row=table.get_row_index(self._row_of(job_id) or job_id))
-        self._show_note(job_id)
-
-    def job(self, job_id: str) -> Job | None:
-        """The job as the list shows it (None when it is not loaded)."""
-        return self._jobs.get(job_id)
-
-    # -- inner workings -------------------------------------------------------------------
-
-    def _forget(self, job_id: str, *, removed: bool = False) -> str | None:
-        """Drop a job from the list; the key of its group row, if it is a batch's."""
-        job = self._jobs.pop(job_id, None)
-        group = self._groups.of(job)
-        self._groups.unlisted(job_id, job.batch_id if job else None, removed=removed)
-        self._costs.pop(job_id, None)
-        self._ticking.discard(job_id)
-        self._downloads.pop(job_id, None)
-        return None if group is None else group.key
 
     def _describe(self) -> None:
         """The pane's subtitle: how many match out of how many, the filter and the order."""
