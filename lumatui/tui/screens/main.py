@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from textual import events
 from textual.containers import Container
 from textual.reactive import reactive
 
@@ -111,6 +112,16 @@ class MainScreen(PreviewMaximizer):
         self.selected: Job | None = None  # as last read: the list, tree and feed keep it
         self.last_submitted: str | None = None
         self._last_focus: dict[str, Widget] = {}
+        self._resumed = False
+
+    def _on_screen_resume(self, event: events.ScreenResume) -> None:
+        """Textual styles every widget of a screen again when it is shown; the first time,
+        each was styled as it was mounted, with this same stylesheet, a moment before (all
+        ~120 of them again was about a tenth of the time to the first frame)."""
+        if not self._resumed:
+            self._resumed = True
+            event.refresh_styles = False
+        super()._on_screen_resume(event)
 
     def compose(self) -> ComposeResult:
         """Header, the pane bar (narrow screens), the panes, the footer."""
