@@ -81,6 +81,9 @@ def run_child(case: str, home: Path | None) -> None:
     else:
         from _workstation import workstation
 
+        from lumatui.tui.heap import pause_for_start_up
+
+        pause_for_start_up()  # as `lumatui` does before it imports the workstation
         assert home is not None
         app = workstation(home, with_first_frame(_luma_app(), done, _first_page_shown))  # type: ignore[arg-type]
     result["ready_s"] = time.perf_counter() - _STARTED  # imported, app built: the loop starts

@@ -76,6 +76,9 @@ def run(args: argparse.Namespace) -> int:
         )
         return EXIT_NO_TERMINAL
 
+    from lumatui.tui.heap import pause_for_start_up
+
+    pause_for_start_up()  # until the first frame: the app turns collection on again
     from lumatui.config import ConfigError, app_paths, load_settings
 
     paths = app_paths()

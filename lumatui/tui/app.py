@@ -29,7 +29,7 @@ from lumatui.tui.crash import (
     write_crash_report,
 )
 from lumatui.tui.first_frame import FirstFrame
-from lumatui.tui.heap import freeze_start_up, thaw
+from lumatui.tui.heap import first_frame_drawn, freeze_start_up, thaw
 from lumatui.tui.key_order import OrderedKeysApp
 from lumatui.tui.screens.keys import PANES
 from lumatui.tui.screens.panes import key_scope
@@ -133,6 +133,7 @@ class LumaApp(OrderedKeysApp):
         # Jobs recorded meanwhile wait for the registration (`Ownership.registered`);
         # tests wait for `engine_started`.
         self.engine.ownership.start_soon()
+        self.first_frame.defer(first_frame_drawn)  # the collector rested until now
         self.first_frame.defer(self._start_engine_soon)
         # The first full frame shows the job list's first page (read off the event loop).
         screen.job_list.after_first_page(

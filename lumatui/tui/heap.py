@@ -1,19 +1,39 @@
-"""The objects made at start-up are set aside from the garbage collector's full passes.
+"""The garbage collector rests while the workstation starts; what start-up made is set aside.
 
-What the workstation builds before its engine runs (Textual's widgets and styles, the
-composer's form, the first page of the history, the request schema) lives as long as the
-app, yet every full collection walked it again: about 170,000 objects, a pause of 80 ms
-idle and 300 ms on a loaded machine while jobs were polled, in the middle of a key's
-frame. `freeze_start_up` freezes them (`gc.freeze`, no collection first: that would be the
-very pause avoided), so later passes walk only what was made since; `thaw` gives them back
-to the collector when the app ends, with any garbage that was among them (a process that
-runs several apps, as the tests and benchmarks do, would otherwise keep each one's widgets,
+Start-up makes a few hundred thousand objects that live as long as the app (Textual's
+widgets and styles, the composer's form, the first page of the history, the request
+schema). Collected as they are made, the collector walked the growing heap again and
+again: about a tenth of the time to the first frame. `pause_for_start_up` (called before
+the workstation's imports) turns collection off until `first_frame_drawn` turns it on.
+
+Once the engine runs, `freeze_start_up` freezes what start-up made (`gc.freeze`, no
+collection first: every full collection walked it again, about 170,000 objects, a pause of
+80 ms idle and 300 ms on a loaded machine while jobs were polled, in the middle of a key's
+frame), so later passes walk only what was made since; `thaw` gives them back to the
+collector when the app ends, with any garbage that was among them (a process that runs
+several apps, as the tests and benchmarks do, would otherwise keep each one's widgets,
 which refer to each other, forever).
 """
 
 from __future__ import annotations
 
 import gc
+
+_paused = [False]
+
+
+def pause_for_start_up() -> None:
+    """No collection until `first_frame_drawn` (nothing happens if it is already off)."""
+    if gc.isenabled():
+        gc.disable()
+        _paused[0] = True
+
+
+def first_frame_drawn() -> None:
+    """Collect again, if `pause_for_start_up` turned collection off."""
+    if _paused[0]:
+        _paused[0] = False
+        gc.enable()
 
 
 def freeze_start_up() -> None:
@@ -22,5 +42,7 @@ def freeze_start_up() -> None:
 
 
 def thaw() -> None:
-    """Hand the frozen objects back to the collector."""
+    """Hand the frozen objects back to the collector (and collect again, if start-up
+    ended before its first frame)."""
+    first_frame_drawn()
     gc.unfreeze()

@@ -6,11 +6,13 @@ and only then starts the engine; a job sent at once waits for this process's reg
 
 from __future__ import annotations
 
+import gc
 from typing import TYPE_CHECKING
 
 from lumatui.engine.jobs import JobState
 from lumatui.engine.queries import JobQuery
 from lumatui.engine.service import Engine
+from lumatui.tui.heap import pause_for_start_up, thaw
 from tests.tui.conftest import wait_until
 
 if TYPE_CHECKING:
@@ -46,3 +48,26 @@ async def test_the_engine_starts_after_the_first_frame_and_a_job_sent_at_once_wa
         owners = {row.owner for row in store.processes()}
         assert app.engine.owner in owners
     assert drawn_at_start == [True]
+
+
+async def test_the_collector_rests_until_the_first_frame_and_collects_after_it(
+    make_app: Callable[..., LumaApp],
+) -> None:
+    app = make_app()
+    pause_for_start_up()  # as `lumatui` does before its imports
+    try:
+        assert not gc.isenabled()
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait_until(pilot, lambda: app.first_frame.drawn)
+            assert gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_leaving_before_the_first_frame_turns_the_collector_back_on() -> None:
+    pause_for_start_up()
+    try:
+        thaw()  # the app's way out, whether or not its first frame was drawn
+        assert gc.isenabled()
+    finally:
+        gc.enable()
