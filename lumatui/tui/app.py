@@ -1,11 +1,12 @@
 """The lumatui Textual app: opens the engine, shows the workstation, closes everything after.
 
 The app is given its settings, its paths and a backend (or a function that opens one).
-On mount it opens the engine over the backend and shows the main screen; the engine starts
-once that screen's first frame is drawn (`engine_started` then turns true; crash-recovered
-uncertain jobs are announced); on exit it stops the engine and
-closes the backend and the store. Run from the command line, SIGHUP and SIGTERM exit it
-the same way, and an unexpected exception leaves a crash report (see `lumatui.tui.crash`).
+On mount it opens the engine over the backend and shows the main screen; once that
+screen's first frame is drawn it mounts the composer's form and starts the engine
+(`engine_started` then turns true; crash-recovered uncertain jobs are announced); on exit
+it stops the engine and closes the backend and the store. Run from the command line,
+SIGHUP and SIGTERM exit it the same way, and an unexpected exception leaves a crash report
+(see `lumatui.tui.crash`).
 Everything else lives in the screens and widgets.
 """
 
@@ -29,7 +30,7 @@ from lumatui.tui.crash import (
     write_crash_report,
 )
 from lumatui.tui.first_frame import FirstFrame
-from lumatui.tui.heap import first_frame_drawn, freeze_start_up, thaw
+from lumatui.tui.heap import freeze_start_up, start_up_over, thaw
 from lumatui.tui.key_order import OrderedKeysApp
 from lumatui.tui.screens.keys import PANES
 from lumatui.tui.screens.panes import key_scope
@@ -97,7 +98,7 @@ class LumaApp(OrderedKeysApp):
         self.engine_started = False
         self._engine_start: asyncio.Task[None] | None = None
         self.first_frame = FirstFrame()
-        """Work waiting for the first full frame (`lumatui.tui.first_frame`)."""
+        """Work waiting for the first full frame and the composer's form after it."""
         """True once the engine runs (tests wait for it)."""
         self.exit_signal: int | None = None
         """The signal that ended the app, if one did (see `lumatui.tui.crash.ExitGuard`)."""
@@ -127,28 +128,30 @@ class LumaApp(OrderedKeysApp):
             image_renderer=self.image_renderer,
         )
         await self.push_screen(screen)
-        # The engine (registration, adoption, polling: its schedules take a CPU-bound
-        # moment to plan) starts once the screen is painted with the job list's first page
-        # and nothing left dirty, the first full frame (the screen reads the history itself).
-        # Jobs recorded meanwhile wait for the registration (`Ownership.registered`);
-        # tests wait for `engine_started`.
+        # The first full frame: the screen painted with the job list's first page (read off
+        # the event loop) and nothing left dirty. Then the composer's form is mounted (keys
+        # typed meanwhile wait), then what waited for the first frame runs (the list's
+        # estimates), then the engine starts (registration, adoption, polling: its
+        # schedules take a CPU-bound moment to plan). Jobs recorded meanwhile wait for the
+        # registration (`Ownership.registered`); tests wait for `engine_started`.
         self.engine.ownership.start_soon()
-        self.first_frame.defer(first_frame_drawn)  # the collector rested until now
-        self.first_frame.defer(self._start_engine_soon)
-        # The first full frame shows the job list's first page (read off the event loop).
-        screen.job_list.after_first_page(
-            lambda: screen.call_after_refresh(self.first_frame.drawn_now)
-        )
+        screen.job_list.after_first_page(lambda: screen.call_after_refresh(self._finish_start_soon))
 
-    def _start_engine_soon(self) -> None:
+    def _finish_start_soon(self) -> None:
         # A task of the app's own, not a worker: leaving must wait for a start under way
         # (its store writes run in a thread) before the store is closed, never cancel it.
-        self._engine_start = asyncio.create_task(self._start_engine(), name="lumatui-start")
+        self._engine_start = asyncio.create_task(self._finish_start(), name="lumatui-start")
 
-    async def _start_engine(self) -> None:
-        """Start the engine; say which jobs a crash left uncertain and where its report is."""
+    async def _finish_start(self) -> None:
+        """After the first frame: the composer's form, what waited for that frame, the
+        engine; say which jobs a crash left uncertain and where its report is."""
         assert self.engine is not None
         try:
+            try:
+                await self.main_screen.mount_composer()
+            finally:
+                start_up_over()  # the collector rested until now
+            self.first_frame.drawn_now()
             uncertain = await self.engine.start()
         except Exception as error:  # as if it had failed in on_mount: a crash report
             self._handle_exception(error)

@@ -18,11 +18,6 @@ from textual.actions import parse
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-from lumatui.tui.widgets.composer import Composer
-from lumatui.tui.widgets.jobs.job_list import JobList
-from lumatui.tui.widgets.lineage.lineage_tree import LineageTree
-from lumatui.tui.widgets.preview import Preview
-
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Iterable
 
@@ -30,9 +25,21 @@ if TYPE_CHECKING:
     from textual.screen import Screen
     from textual.widget import Widget
 
-PALETTE_WIDGETS: tuple[type[Widget], ...] = (Composer, JobList, LineageTree, Preview)
-"""Whose bindings the palette runs besides the app's and the screen's own (a field's own keys
-only make sense where it has focus, so the composer's fields are not here)."""
+
+def palette_widgets() -> tuple[type[Widget], ...]:
+    """Whose bindings the palette runs besides the app's and the screen's own (a field's own
+    keys only make sense where it has focus, so the composer's fields are not here).
+
+    Imported when the palette opens: the app module imports this one, and the composer's
+    form (with the request schema) is mounted after the first frame.
+    """
+    from lumatui.tui.widgets.composer import Composer
+    from lumatui.tui.widgets.jobs.job_list import JobList
+    from lumatui.tui.widgets.lineage.lineage_tree import LineageTree
+    from lumatui.tui.widgets.preview import Preview
+
+    return (Composer, JobList, LineageTree, Preview)
+
 
 AREAS = {
     "LumaApp": "everywhere",
@@ -77,8 +84,9 @@ def collect_actions(screen: Screen[Any]) -> list[ActionEntry]:
     all its keys), the keys without a binding, then the palette extras."""
     app = screen.app
     entries: dict[tuple[str, str], ActionEntry] = {}
+    widgets = palette_widgets()
     for node in (app, screen, *screen.walk_children()):
-        runnable = node is app or node is screen or isinstance(node, PALETTE_WIDGETS)
+        runnable = node is app or node is screen or isinstance(node, widgets)
         for owner, binding in own_bindings(node):
             where = AREAS.get(owner, _area_name(owner))
             key = app.get_key_display(binding)

@@ -1,9 +1,9 @@
-"""Work that waits for the workstation's first full frame (the engine's start, estimates).
+"""Work that waits for the workstation's first full frame (the job list's estimates).
 
-`LumaApp` draws its first frame before it starts the engine and before the job list works
-out its estimates (each costs a CPU-bound moment); `after_first_frame` queues such work
-until then. In an app that does not track its first frame (a test hosting one widget) the
-work follows the widget's next refresh.
+`LumaApp` draws its first frame, then mounts the composer's form, and only then lets the
+job list work out its estimates (a CPU-bound moment) and starts the engine;
+`after_first_frame` queues such work until then. In an app that does not track its first
+frame (a test hosting one widget) the work follows the widget's next refresh.
 """
 
 from __future__ import annotations

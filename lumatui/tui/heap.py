@@ -4,7 +4,8 @@ Start-up makes a few hundred thousand objects that live as long as the app (Text
 widgets and styles, the composer's form, the first page of the history, the request
 schema). Collected as they are made, the collector walked the growing heap again and
 again: about a tenth of the time to the first frame. `pause_for_start_up` (called before
-the workstation's imports) turns collection off until `first_frame_drawn` turns it on.
+the workstation's imports) turns collection off until `start_up_over` (the first frame
+drawn, the composer's form mounted after it) turns it on.
 
 Once the engine runs, `freeze_start_up` freezes what start-up made (`gc.freeze`, no
 collection first: every full collection walked it again, about 170,000 objects, a pause of
@@ -23,13 +24,13 @@ _paused = [False]
 
 
 def pause_for_start_up() -> None:
-    """No collection until `first_frame_drawn` (nothing happens if it is already off)."""
+    """No collection until `start_up_over` (nothing happens if it is already off)."""
     if gc.isenabled():
         gc.disable()
         _paused[0] = True
 
 
-def first_frame_drawn() -> None:
+def start_up_over() -> None:
     """Collect again, if `pause_for_start_up` turned collection off."""
     if _paused[0]:
         _paused[0] = False
@@ -44,5 +45,5 @@ def freeze_start_up() -> None:
 def thaw() -> None:
     """Hand the frozen objects back to the collector (and collect again, if start-up
     ended before its first frame)."""
-    first_frame_drawn()
+    start_up_over()
     gc.unfreeze()

@@ -6,19 +6,21 @@ and only then starts the engine; a job sent at once waits for this process's reg
 
 from __future__ import annotations
 
+import asyncio
 import gc
 from typing import TYPE_CHECKING
+
+import pytest
 
 from lumatui.engine.jobs import JobState
 from lumatui.engine.queries import JobQuery
 from lumatui.engine.service import Engine
 from lumatui.tui.heap import pause_for_start_up, thaw
+from lumatui.tui.screens.main import MainScreen
 from tests.tui.conftest import wait_until
 
 if TYPE_CHECKING:
     from collections.abc import Callable
-
-    import pytest
 
     from lumatui.engine.jobs import Job
     from lumatui.tui.app import LumaApp
@@ -58,7 +60,7 @@ async def test_the_collector_rests_until_the_first_frame_and_collects_after_it(
     try:
         assert not gc.isenabled()
         async with app.run_test(size=(120, 40)) as pilot:
-            await wait_until(pilot, lambda: app.first_frame.drawn)
+            await wait_until(pilot, lambda: app.engine_started)
             assert gc.isenabled()
     finally:
         gc.enable()
@@ -71,3 +73,38 @@ def test_leaving_before_the_first_frame_turns_the_collector_back_on() -> None:
         assert gc.isenabled()
     finally:
         gc.enable()
+
+
+async def test_keys_typed_before_the_form_is_mounted_wait_and_land_in_the_prompt(
+    make_app: Callable[..., LumaApp], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The composer's form is mounted after the first frame: keys typed before it exist
+    wait, then go to the prompt in order (none to the job list, where `r` re-runs)."""
+    app = make_app()
+    form_may_mount = asyncio.Event()
+    frame_drawn: list[bool] = []
+    real_mount = MainScreen.mount_composer
+
+    async def mount_when_allowed(screen: MainScreen) -> None:
+        frame_drawn.append(True)
+        await form_may_mount.wait()
+        await real_mount(screen)
+
+    monkeypatch.setattr(MainScreen, "mount_composer", mount_when_allowed)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: bool(frame_drawn))
+        screen = app.main_screen
+        with pytest.raises(LookupError):
+            _ = screen.composer
+        pressed = asyncio.ensure_future(pilot.press(*"red fox", "ctrl+j"))
+        await wait_until(pilot, lambda: app.keys_pending > 0)
+        assert app.keys_held_by == ["the composer's form is being mounted"]
+        form_may_mount.set()
+        await pressed
+        await wait_until(pilot, lambda: app.engine_started)
+        assert app.engine is not None
+        store = app.engine.store
+        await wait_until(pilot, lambda: store.count(JobQuery()) == 1)
+        (job,) = store.page(JobQuery(), offset=0, limit=5)
+        assert job.prompt == "red fox"
+        assert screen.composer.prompt_editor.area.text == "red fox"

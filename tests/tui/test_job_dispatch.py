@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lumatui.tui.commands import PALETTE_WIDGETS
+from lumatui.tui.commands import palette_widgets
 from lumatui.tui.screens.job_actions import CHAINS, DIRECT, JOB_ACTIONS, JobActions
 from lumatui.tui.screens.job_bulk import BULK_ACTIONS
 from lumatui.tui.screens.keys import JOB_BINDINGS
@@ -23,5 +23,5 @@ def test_every_job_key_has_a_handler() -> None:
 
 
 def test_palette_targets_are_classes() -> None:
-    assert Composer in PALETTE_WIDGETS and Preview in PALETTE_WIDGETS
-    assert all(isinstance(target, type) for target in PALETTE_WIDGETS)
+    assert Composer in palette_widgets() and Preview in palette_widgets()
+    assert all(isinstance(target, type) for target in palette_widgets())

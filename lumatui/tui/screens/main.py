@@ -19,8 +19,10 @@ from lumatui.api.pricing import price_of
 from lumatui.tui.bridge import EngineBridge, dispatch
 from lumatui.tui.commands import ActionEntry
 from lumatui.tui.deferred import deferred
+from lumatui.tui.key_order import hold_keys
 from lumatui.tui.screens.batch_send import ask_then_send
 from lumatui.tui.screens.compare import open_compare
+from lumatui.tui.screens.composer_pane import ComposerPane
 from lumatui.tui.screens.draft_keeper import AUTOSAVE_S, DraftKeeper
 from lumatui.tui.screens.files import open_files_view
 from lumatui.tui.screens.job_actions import JobActions, history_kind
@@ -39,7 +41,6 @@ from lumatui.tui.screens.pane_bar import PaneBar
 from lumatui.tui.screens.panes import first_focusable
 from lumatui.tui.screens.session import SessionStatus
 from lumatui.tui.screens.upload_send import pending_uploads, upload_then_send
-from lumatui.tui.widgets.composer import Composer
 from lumatui.tui.widgets.header import StatusHeader
 from lumatui.tui.widgets.jobs.job_list import JobList
 from lumatui.tui.widgets.key_bar import KeyBar
@@ -61,6 +62,8 @@ if TYPE_CHECKING:
     from lumatui.engine.service import Engine
     from lumatui.engine.thumbnails import ThumbnailCache
     from lumatui.engine.uploads import LocalMedia
+    from lumatui.tui.key_order import KeyHold
+    from lumatui.tui.widgets.composer import Composer
 
 STACK_BELOW = (110, 28)
 """Under this width or height the panes are shown one at a time."""
@@ -71,9 +74,9 @@ class MainScreen(PreviewMaximizer):
     """The four panes, the header and the footer; the selected job lives here."""
 
     BINDINGS: ClassVar[list[BindingType]] = [*pane_bindings(), *job_bindings()]
-    # Focus starts in the prompt (`on_mount` asks the composer); Textual's default ("*")
-    # would first focus the scrolling form around it, restyling the whole form twice.
-    AUTO_FOCUS = None
+    # Focus starts in the prompt once the form is mounted (`mount_composer`); Textual's
+    # default (None: the app's "*") would first focus the job list's hidden filter.
+    AUTO_FOCUS = ""
 
     active_pane: reactive[str] = reactive("composer")
     """The pane shown when the screen is too small for all four."""
@@ -102,12 +105,8 @@ class MainScreen(PreviewMaximizer):
         self.bulk = BulkActions(self, engine, settings, paths)
         self.live = LiveView(self, engine.db)
         self.drafts = DraftKeeper(self, paths)
-        self._composer = Composer(  # kept: its draft is saved after it is unmounted
-            price_overrides=settings.prices,
-            kind_lookup=history_kind(engine),
-            id="pane-composer",
-            classes="pane",
-        )
+        self._composer: Composer | None = None  # kept: its draft is saved after it is unmounted
+        self._form_wait: KeyHold | None = None  # keys wait while the form is mounted
         self.selected_job_id: str | None = None
         self.selected: Job | None = None  # as last read: the list, tree and feed keep it
         self.last_submitted: str | None = None
@@ -129,7 +128,7 @@ class MainScreen(PreviewMaximizer):
         yield StatusHeader(id="status-header")
         yield PaneBar(id="pane-bar")
         with Container(id="panes"):
-            yield self._composer
+            yield ComposerPane(id="pane-composer", classes="pane")  # the form: after frame 1
             prices = self.settings.prices
             yield JobList(store, clock=clock, prices=prices, id="pane-jobs", classes="pane")
             yield LineageTree(store, id="pane-lineage", classes="pane")
@@ -153,15 +152,34 @@ class MainScreen(PreviewMaximizer):
         self.watch_active_pane(self.active_pane)
         self.preview.show(None)  # until the list selects a job
         self.bridge.attach(self.engine)
-        self.focus_prompt()
-        self.drafts.restore_left_over()
-        self.set_interval(AUTOSAVE_S, self.drafts.autosave, name="draft-autosave")
+        self._form_wait = hold_keys(self.app, "the composer's form is being mounted")
+
+    async def mount_composer(self) -> None:
+        """Build the form into its pane (after the first frame), the cursor in its prompt,
+        the left-over draft back in it; then the keys typed meanwhile go on."""
+        from lumatui.tui.widgets.composer import Composer
+
+        try:
+            if self._composer is None:
+                self._composer = Composer(
+                    price_overrides=self.settings.prices,
+                    kind_lookup=history_kind(self.engine),
+                )
+                await self.query_one(ComposerPane).hold(self._composer)
+                if self.active_pane == "composer":
+                    self.focus_prompt()
+                self.drafts.restore_left_over()
+                self.set_interval(AUTOSAVE_S, self.drafts.autosave, name="draft-autosave")
+        finally:
+            if self._form_wait is not None:
+                self._form_wait.release()
 
     def on_unmount(self) -> None:
         """Stop receiving engine events and changes; keep the composer's unsent draft."""
         self.bridge.detach()
         self.live.close()
-        self.drafts.save_on_exit()
+        if self._composer is not None:
+            self.drafts.save_on_exit()
 
     # -- widgets --------------------------------------------------------------------------
 
@@ -176,7 +194,9 @@ class MainScreen(PreviewMaximizer):
 
     @property
     def composer(self) -> Composer:
-        """The request form."""
+        """The request form (mounted right after the first frame, before any key is handled)."""
+        if self._composer is None:
+            raise LookupError("the composer's form is not mounted yet")
         return self._composer
 
     @property
@@ -253,7 +273,8 @@ class MainScreen(PreviewMaximizer):
     def focus_prompt(self) -> None:
         """Show the composer and put the cursor in its prompt (now: the next key lands there)."""
         self.active_pane = "composer"
-        self.composer.focus_prompt()
+        if self._composer is not None:
+            self._composer.focus_prompt()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Job and engine keys apply outside the composer (there they are typed text)."""
