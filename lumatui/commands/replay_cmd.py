@@ -37,7 +37,7 @@ from lumatui.commands.replay_view import plan_json, plan_text
 from lumatui.commands.request_flags import add_request_flags, apply_flags, read_body
 from lumatui.engine.events import JobChanged, ReplayChanged, SendRefused
 from lumatui.engine.jobs import UNSENT_STATES
-from lumatui.engine.replay import PlanState
+from lumatui.engine.replay_plan import PlanState
 from lumatui.engine.replays import next_event
 
 if TYPE_CHECKING:
@@ -48,7 +48,7 @@ if TYPE_CHECKING:
     from lumatui.config import AppPaths, Settings
     from lumatui.engine.events import Event
     from lumatui.engine.jobs import Job
-    from lumatui.engine.replay import ReplayPlan
+    from lumatui.engine.replay_plan import ReplayPlan
     from lumatui.engine.service import Engine
     from lumatui.engine.store import JobStore
 

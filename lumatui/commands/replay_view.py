@@ -16,7 +16,7 @@ from lumatui.engine.replay import display_body, total_usd
 if TYPE_CHECKING:
     from lumatui.api.pricing import Price
     from lumatui.engine.jobs import Job
-    from lumatui.engine.replay import ReplayPlan
+    from lumatui.engine.replay_plan import ReplayPlan
 
 
 def plan_json(plan: ReplayPlan, prices: list[Price], old: dict[str, Job]) -> dict[str, Any]:

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from lumatui.api.field_errors import FieldError
     from lumatui.engine.claims import ProcessRow
     from lumatui.engine.jobs import Job, Output
-    from lumatui.engine.replay import ReplayPlan
+    from lumatui.engine.replay_plan import ReplayPlan
 
 log = logging.getLogger("lumatui.engine")
 

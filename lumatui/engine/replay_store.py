@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from lumatui.engine.db import Database
 from lumatui.engine.jobs import JobState, Orphan
-from lumatui.engine.replay import Link, PlanState, ReplayPlan, ReplayStep
+from lumatui.engine.replay_plan import Link, PlanState, ReplayPlan, ReplayStep
 from lumatui.engine.rows import insert_job, job_in
 
 if TYPE_CHECKING:

@@ -27,7 +27,8 @@ from typing import TYPE_CHECKING
 from lumatui.engine.events import JobChanged, ReplayChanged
 from lumatui.engine.jobs import JobState
 from lumatui.engine.owners import owner_alive
-from lumatui.engine.replay import PlanState, finished_badly, step_request
+from lumatui.engine.replay import finished_badly, step_request
+from lumatui.engine.replay_plan import PlanState
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
     from lumatui.api.schema import GenerationRequest
     from lumatui.engine.events import Event
     from lumatui.engine.jobs import Job
-    from lumatui.engine.replay import ReplayPlan
+    from lumatui.engine.replay_plan import ReplayPlan
     from lumatui.engine.service import Engine
     from lumatui.engine.store import JobStore
 

@@ -12,7 +12,8 @@ from lumatui.api.schema import GenerationRequest
 from lumatui.engine.actions import ActionNotPossible
 from lumatui.engine.jobs import JobState
 from lumatui.engine.lineage import Lineage
-from lumatui.engine.replay import PlanState, display_body, plan_prices, plan_replay, total_usd
+from lumatui.engine.replay import display_body, plan_prices, plan_replay, total_usd
+from lumatui.engine.replay_plan import PlanState
 
 if TYPE_CHECKING:
     from collections.abc import Callable

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from lumatui.api.pricing import Price
     from lumatui.config import Settings
     from lumatui.engine.jobs import Job
-    from lumatui.engine.replay import ReplayPlan
+    from lumatui.engine.replay_plan import ReplayPlan
     from lumatui.engine.service import Engine
     from lumatui.tui.widgets.composer import Composer
 
