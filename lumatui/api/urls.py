@@ -7,8 +7,6 @@ import logging
 import re
 import uuid
 
-import httpx
-
 from lumatui.api.errors import InvalidGenerationId
 from lumatui.api.hosts import is_loopback
 from lumatui.api.text import clean_text
@@ -22,6 +20,10 @@ _HOST_NAME = re.compile(rb"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*\.?$")
 def normalise_base_url(base_url: str, *, allow_insecure_http: bool = False) -> str:
     """The base URL without a trailing slash; ValueError if the key would be unsafe there."""
     text = base_url.strip().rstrip("/")
+    if text == DEFAULT_BASE_URL:  # Luma's own, the usual case: nothing to check (and
+        return text  # the settings are read before anything else needs httpx)
+    import httpx
+
     try:
         url = httpx.URL(text)
         port = url.port
