@@ -9,7 +9,9 @@ own style (the same for every line of one frame). Here a body row skips them: th
 style is worked out once per frame, and a row with the cursor on it is still drawn with
 DataTable's own cell styles and caches, so what is drawn is the same. Anything this table
 does not use (fixed rows or columns, row labels, zebra stripes, another cursor type) goes
-the DataTable's own way.
+the DataTable's own way. New rows are not measured cell by cell either: every column has
+its own width and every row one line (a table with columns that fit their content is
+measured as DataTable does).
 """
 
 from __future__ import annotations
@@ -18,9 +20,12 @@ from typing import TYPE_CHECKING, Any
 
 from rich.segment import Segment
 from rich.style import Style
+from textual.geometry import Size
 from textual.widgets import DataTable
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from textual.coordinate import Coordinate
     from textual.geometry import Region
     from textual.strip import Strip
@@ -34,6 +39,27 @@ class RowTable(DataTable[Any]):
 
     _frame_style: Style | None = None
     """The table's own style while one frame's lines are drawn (None between frames)."""
+
+    def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
+        """New rows change only the table's height here.
+
+        DataTable measures every cell of every new row, for the columns that take their
+        content's width and the rows as tall as their cells; this table's columns have
+        widths of their own and its rows one line each, so a page of 300 rows was measured
+        (cell by cell, at start-up among others) for nothing.
+        """
+        added = list(new_rows)
+        rows = [self.rows.get(key) for key in added]
+        if any(column.auto_width for column in self.columns.values()) or any(
+            row is not None and (row.auto_height or row.label is not None) for row in rows
+        ):
+            super()._update_dimensions(added)
+            return
+        width = sum(column.get_render_width(self) for column in self.columns.values())
+        header = self.header_height if self.show_header else 0
+        self.virtual_size = Size(
+            width + self._row_label_column_width, self._total_row_height + header
+        )
 
     def render_lines(self, crop: Region) -> list[Strip]:
         """Draw the lines in `crop`, working out the table's own style once for them all."""
