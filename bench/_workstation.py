@@ -5,7 +5,8 @@
   mostly completed with one output each, some failed, every fifth an edit of the one
   before (a lineage edge), and a few still running.
 - `SilentClient` (`bench/_silent.py`) never answers, so the engine runs without a network.
-- `workstation` builds the real `LumaApp` over a seeded home; `with_first_frame` wraps an
+- `workstation` builds the real `LumaApp` over a seeded home (its backend a function the app
+  calls after its first frame, as `lumatui` passes it); `with_first_frame` wraps an
   app class so it records when the first full frame after start-up was drawn.
 
 Only the standard library is imported at the top; lumatui, Textual and Pillow load where
@@ -195,17 +196,24 @@ def make_images(folder: Path, count: int, size: tuple[int, int] = (512, 384)) ->
 
 def workstation(home: Path, app_class: type[LumaApp] | None = None) -> LumaApp:
     """The real workstation over `home`'s store, a silent client, half-cell pictures."""
-    from _silent import SilentClient
-
-    from lumatui.backend import Backend
     from lumatui.config import load_settings
     from lumatui.tui.app import LumaApp
 
     paths = home_paths(home)
     settings = load_settings(paths, environ={"LUMATUI_HOME": str(home)})
-    client = SilentClient("bench-key", "http://127.0.0.1:9/v1")
-    backend = Backend(client, "SIMULATOR", None, 1.0)
-    return (app_class or LumaApp)(settings, paths, backend, image_renderer="halfcell")
+    app_type = app_class or LumaApp
+    return app_type(
+        settings, paths, _silent_backend, backend_label="SIMULATOR", image_renderer="halfcell"
+    )
+
+
+def _silent_backend() -> Any:
+    """The backend the app opens after its first frame, as `lumatui` does: a silent client."""
+    from _silent import SilentClient
+
+    from lumatui.backend import Backend
+
+    return Backend(SilentClient("bench-key", "http://127.0.0.1:9/v1"), "SIMULATOR", None, 1.0)
 
 
 def resolve(future: asyncio.Future[Any], value: Any = None) -> None:

@@ -11,16 +11,16 @@ import contextlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from lumatui.api.client import AgentsClient
 from lumatui.engine.jobs import ORIGIN_API, ORIGIN_SIMULATOR, Orphan
-from lumatui.engine.service import Engine, EngineOptions
-from lumatui.engine.store import JobStore
-from lumatui.engine.thumbnails import ThumbnailCache
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from lumatui.api.client import AgentsClient
     from lumatui.config import AppPaths, Settings
+    from lumatui.engine.astore import AsyncJobStore
+    from lumatui.engine.service import Engine
+    from lumatui.engine.thumbnails import ThumbnailCache
     from lumatui.engine.uploads import Uploader
     from lumatui.sim.server import RunningSimulator
 
@@ -28,6 +28,9 @@ THUMBNAIL_MEMORY_ITEMS = 12
 """Thumbnails kept decoded (the preview's last few jobs; a video is three): each is up to
 480x480 RGB (~0.7 MB), and the disk cache gives back any other in milliseconds."""
 THUMBNAIL_MEMORY_PIXELS = THUMBNAIL_MEMORY_ITEMS * 480 * 480
+
+SIMULATOR_LABEL = "SIMULATOR"
+API_LABEL = "Luma API"
 
 SIMULATOR_KEY = "lumatui-local-simulator"
 """The key lumatui uses with its own simulator: any non-empty key works there; not a secret."""
@@ -54,8 +57,22 @@ class Backend:
             self.simulator.stop()
 
 
+def uses_simulator(settings: Settings, *, force_simulator: bool = False) -> bool:
+    """Whether `open_backend` opens the simulator: no key set, or the simulator forced."""
+    return settings.api_key is None or force_simulator
+
+
+def backend_label(settings: Settings, *, force_simulator: bool = False) -> str:
+    """What the header calls the backend `open_backend` opens, known before it is opened."""
+    return (
+        SIMULATOR_LABEL if uses_simulator(settings, force_simulator=force_simulator) else API_LABEL
+    )
+
+
 def open_backend(settings: Settings, paths: AppPaths, *, force_simulator: bool = False) -> Backend:
     """Luma's API when a key is set (and the simulator is not forced), else the simulator."""
+    from lumatui.api.client import AgentsClient
+
     if settings.api_key is not None and not force_simulator:
         client = AgentsClient(
             settings.api_key.get_secret_value(),
@@ -65,7 +82,7 @@ def open_backend(settings: Settings, paths: AppPaths, *, force_simulator: bool =
             allow_insecure_http=settings.allow_insecure_http,
             max_get_retries=1,
         )
-        return Backend(client, "Luma API", None, 1.0)
+        return Backend(client, API_LABEL, None, 1.0)
     running = start_simulator(settings, paths)
     client = AgentsClient(
         SIMULATOR_KEY,
@@ -74,7 +91,7 @@ def open_backend(settings: Settings, paths: AppPaths, *, force_simulator: bool =
         read_timeout=settings.read_timeout,
         max_get_retries=1,
     )
-    return Backend(client, "SIMULATOR", running, 1.0 / settings.sim.speed)
+    return Backend(client, SIMULATOR_LABEL, running, 1.0 / settings.sim.speed)
 
 
 def start_simulator(settings: Settings, paths: AppPaths) -> RunningSimulator:
@@ -93,19 +110,19 @@ def open_engine(
     kind: str = "workstation",
     may_lead: bool = True,
     orphan: Orphan = Orphan.SEND,
+    history: tuple[AsyncJobStore, ThumbnailCache] | None = None,
 ) -> Engine:
     """The engine over the store under `paths`, talking through `backend`.
 
     `kind` names this process to the others on the history, `may_lead` lets it become the
     primary, `orphan` says what becomes of its unsent jobs if it stops (see EngineOptions).
+    `history` is the store and thumbnail cache `open_history` opened already (the
+    workstation shows the history before it opens its engine).
     """
-    store = JobStore.open(paths.database)
+    from lumatui.engine.service import Engine, EngineOptions
+
+    db, thumbnails = history if history is not None else open_history(paths)
     try:
-        thumbnails = ThumbnailCache(  # the only one: the workstation's preview shares it
-            paths.thumbnails_dir,
-            max_memory_items=THUMBNAIL_MEMORY_ITEMS,
-            max_memory_pixels=THUMBNAIL_MEMORY_PIXELS,
-        )
         options = EngineOptions(
             rate_limit=settings.poll_rate_limit,
             time_scale=backend.time_scale,
@@ -116,12 +133,34 @@ def open_engine(
             origin=ORIGIN_SIMULATOR if backend.is_simulator else ORIGIN_API,
         )
         return Engine(
-            store, backend.client, paths.outputs_dir, thumbnails=thumbnails, options=options
+            db.sync,
+            backend.client,
+            paths.outputs_dir,
+            db=db,
+            thumbnails=thumbnails,
+            options=options,
         )
     except BaseException:
-        with contextlib.suppress(Exception):
-            store.close()
+        if history is None:  # opened here: closed here (the caller closes its own)
+            with contextlib.suppress(Exception):
+                db.close()
         raise
+
+
+def open_history(paths: AppPaths) -> tuple[AsyncJobStore, ThumbnailCache]:
+    """The store under `paths` and the process's one thumbnail cache (the preview and the
+    engine share it), without the API client or the engine (cheap to import and open)."""
+    from lumatui.engine.astore import AsyncJobStore
+    from lumatui.engine.store import JobStore
+    from lumatui.engine.thumbnails import ThumbnailCache
+
+    store = JobStore.open(paths.database)
+    thumbnails = ThumbnailCache(
+        paths.thumbnails_dir,
+        max_memory_items=THUMBNAIL_MEMORY_ITEMS,
+        max_memory_pixels=THUMBNAIL_MEMORY_PIXELS,
+    )
+    return AsyncJobStore(store), thumbnails
 
 
 def open_uploader(

@@ -2,9 +2,11 @@
 
 Refuses to start without a terminal (exit 2: a pipe or a cron job would otherwise wait
 forever), loads the settings (a configuration error is one message on stderr and exit
-code 3), opens the backend (no key: the built-in simulator, and the header says SIMULATOR),
-lets textual-image ask the terminal what it can draw before the app takes the terminal,
-runs the app, and leaves the terminal usable whatever happens:
+code 3), lets textual-image ask the terminal what it can draw before the app takes the
+terminal, runs the app, which opens the backend right after its first frame (no key: the
+built-in simulator, and the header says SIMULATOR; a backend that cannot be opened is one
+line on stderr once the terminal is back, as any other command's fault), and leaves the
+terminal usable whatever happens:
 
 - SIGHUP (the SSH link dropped) and SIGTERM exit the app the ordinary way: the terminal is
   restored, the engine stops, the store is closed; the exit code is 128 + the signal. If
@@ -25,6 +27,7 @@ if TYPE_CHECKING:
     import argparse
     from pathlib import Path
 
+    from lumatui.backend import Backend
     from lumatui.config import AppPaths, Settings
 
 EXIT_OK = 0
@@ -95,18 +98,25 @@ def run(args: argparse.Namespace) -> int:
     # not a crash report from inside the full-screen app.
     preflight(paths.database)
 
-    from lumatui.backend import open_backend
+    from lumatui.backend import backend_label, open_backend
     from lumatui.logs import configure_logging
     from lumatui.tui.terminal_info import prepare_image_renderer
 
     configure_logging(settings, paths)
     prepare_image_renderer()
-    backend = open_backend(settings, paths, force_simulator=bool(getattr(args, "sim", False)))
+    force_simulator = bool(getattr(args, "sim", False))
+    opened: list[Backend] = []
+
+    def backend() -> Backend:  # opened by the app right after its first frame
+        opened.append(open_backend(settings, paths, force_simulator=force_simulator))
+        return opened[-1]
+
     try:
         from lumatui.tui.app import LumaApp
         from lumatui.tui.crash import ExitGuard
 
-        app = LumaApp(settings, paths, backend)
+        label = backend_label(settings, force_simulator=force_simulator)
+        app = LumaApp(settings, paths, backend, backend_label=label)
         guard = ExitGuard(app)  # SIGHUP/SIGTERM: exit cleanly, or within the grace anyway
         guard.install()
         try:
@@ -115,6 +125,8 @@ def run(args: argparse.Namespace) -> int:
             return _crashed(paths, settings, exc, app.crash_report)
         finally:
             guard.remove()  # an armed watchdog stays armed until the process has gone
+        if app.start_error is not None:  # the backend or the engine could not be opened:
+            raise app.start_error  # said in one line, as before the app took the terminal
         if app.crash_report is not None or app.crash_error is not None:
             return _crashed(paths, settings, app.crash_error, app.crash_report)
         if app.exit_signal is not None:
@@ -122,9 +134,10 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_OK if app.return_code in (None, 0) else EXIT_CRASHED
     finally:
         # The app closes the backend on the way out; after a crash it may not have.
-        if backend.simulator is not None:
-            with contextlib.suppress(Exception):
-                backend.simulator.stop()
+        for each in opened:
+            if each.simulator is not None:
+                with contextlib.suppress(Exception):
+                    each.simulator.stop()
 
 
 def _crashed(

@@ -84,10 +84,11 @@ class Engine:
         *,
         thumbnails: ThumbnailCache | None = None,
         options: EngineOptions | None = None,
+        db: AsyncJobStore | None = None,
     ) -> None:
         opts = options or EngineOptions()
         self.store = store
-        self.db = AsyncJobStore(store)
+        self.db = db if db is not None else AsyncJobStore(store)  # one the caller opened
         self.client = client
         self.bus = EventBus()
         self.options = opts

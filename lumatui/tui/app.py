@@ -46,7 +46,9 @@ if TYPE_CHECKING:
 
     from lumatui.backend import Backend
     from lumatui.config import AppPaths, Settings
+    from lumatui.engine.astore import AsyncJobStore
     from lumatui.engine.service import Engine
+    from lumatui.engine.thumbnails import ThumbnailCache
     from lumatui.tui.screens.main import MainScreen
 
 
@@ -80,6 +82,7 @@ class LumaApp(OrderedKeysApp):
         paths: AppPaths,
         backend: Backend | Callable[[], Backend],
         *,
+        backend_label: str | None = None,
         clock: Callable[[], float] = time.time,
         image_renderer: str | None = None,
     ) -> None:
@@ -87,6 +90,11 @@ class LumaApp(OrderedKeysApp):
         self.settings = settings
         self.paths = paths
         self._backend_source = backend
+        self._backend_label = backend_label
+        """What the header calls the backend before it is opened (a function's)."""
+        self._history: tuple[AsyncJobStore, ThumbnailCache] | None = None
+        self.start_error: Exception | None = None
+        """Why the backend or the engine could not be opened, if so (the app has left)."""
         self.clock = clock
         self.image_renderer = image_renderer
         self.backend: Backend | None = None
@@ -107,34 +115,30 @@ class LumaApp(OrderedKeysApp):
         self.crash_error: BaseException | None = None
 
     async def on_mount(self) -> None:
-        """Theme, engine, main screen; the engine starts after the first frame."""
-        from lumatui.backend import Backend, open_engine
+        """The main screen over the history; the rest once its first frame is out."""
+        from lumatui.backend import open_history
         from lumatui.tui.screens.main import MainScreen
 
-        source = self._backend_source
-        self.backend = source if isinstance(source, Backend) else source()
         self.paths.ensure_dirs()
-        self.engine = open_engine(self.backend, self.paths, self.settings)
-        if self.engine.thumbnails is None:
-            raise RuntimeError("open_engine gave the engine no thumbnail cache")
+        self._history = db, thumbnails = open_history(self.paths)
+        source = self._backend_source
+        label = getattr(source, "label", None) or self._backend_label or ""
         screen = MainScreen(
-            self.engine,
+            db,
             self.settings,
             self.paths,
-            backend_label=self.backend.label,
-            base_url=self.backend.client.base_url,
-            thumbnails=self.engine.thumbnails,  # the engine's: one cache per process
+            backend_label=label,
+            thumbnails=thumbnails,  # the engine's too: one cache per process
             clock=self.clock,
             image_renderer=self.image_renderer,
         )
         await self.push_screen(screen)
         # The first full frame: the screen painted with the job list's first page (read off
-        # the event loop) and nothing left dirty. Then the composer's form is mounted (keys
-        # typed meanwhile wait), then what waited for the first frame runs (the list's
-        # estimates), then the engine starts (registration, adoption, polling: its
-        # schedules take a CPU-bound moment to plan). Jobs recorded meanwhile wait for the
-        # registration (`Ownership.registered`); tests wait for `engine_started`.
-        self.engine.ownership.start_soon()
+        # the event loop) and nothing left dirty. Then the backend and the engine are
+        # opened (the API client, the simulator), the composer's form is mounted (keys
+        # typed meanwhile wait), what waited for the first frame runs (the list's
+        # estimates), and the engine starts (registration, adoption, polling: its
+        # schedules take a CPU-bound moment to plan). Tests wait for `engine_started`.
         screen.job_list.after_first_page(lambda: screen.call_after_refresh(self._finish_start_soon))
 
     def _finish_start_soon(self) -> None:
@@ -143,16 +147,23 @@ class LumaApp(OrderedKeysApp):
         self._engine_start = asyncio.create_task(self._finish_start(), name="lumatui-start")
 
     async def _finish_start(self) -> None:
-        """After the first frame: the composer's form, what waited for that frame, the
-        engine; say which jobs a crash left uncertain and where its report is."""
-        assert self.engine is not None
+        """After the first frame: the backend and the engine, the composer's form, what
+        waited for that frame, the engine's start; say which jobs a crash left uncertain
+        and where its report is."""
+        try:
+            engine = self._open_engine()
+        except Exception as error:  # a simulator that cannot start, a refused key, ...
+            self.start_error = error  # `lumatui` says why after the terminal is restored
+            start_up_over()
+            self.exit(return_code=1)
+            return
         try:
             try:
-                await self.main_screen.mount_composer()
+                await self.main_screen.attach_engine(engine, self.backend_base_url)
             finally:
                 start_up_over()  # the collector rested until now
             self.first_frame.drawn_now()
-            uncertain = await self.engine.start()
+            uncertain = await engine.start()
         except Exception as error:  # as if it had failed in on_mount: a crash report
             self._handle_exception(error)
             return
@@ -169,6 +180,23 @@ class LumaApp(OrderedKeysApp):
             )
         self._announce_last_crash()
 
+    def _open_engine(self) -> Engine:
+        """Open the backend (a function's, now) and the engine over the shown history."""
+        from lumatui.backend import open_engine
+
+        source = self._backend_source
+        self.backend = backend = source() if callable(source) else source
+        self.engine = engine = open_engine(
+            backend, self.paths, self.settings, history=self._history
+        )
+        engine.ownership.start_soon()  # jobs recorded meanwhile wait for the registration
+        return engine
+
+    @property
+    def backend_base_url(self) -> str:
+        """The API's base URL (once the backend is open)."""
+        return self.backend.client.base_url if self.backend is not None else ""
+
     def _announce_last_crash(self) -> None:
         """Say once where the report of the last crash is."""
         report = take_unseen_report(self.paths.crash_dir)
@@ -177,8 +205,8 @@ class LumaApp(OrderedKeysApp):
 
     def emergency_close(self) -> None:
         """Close the store (a WAL checkpoint) from any thread when a signal's exit is stuck."""
-        if self.engine is not None:
-            self.engine.store.close()
+        if self._history is not None:
+            self._history[0].sync.close()
 
     async def on_unmount(self) -> None:
         """Stop the engine, close the backend and the store (a WAL checkpoint)."""
@@ -192,9 +220,9 @@ class LumaApp(OrderedKeysApp):
         if self.backend is not None:
             with contextlib.suppress(Exception):
                 await self.backend.aclose()
-        if self.engine is not None:
+        if self._history is not None:
             with contextlib.suppress(Exception):
-                self.engine.close()
+                self._history[0].close()  # the engine's store (a WAL checkpoint)
 
     def _handle_exception(self, error: Exception) -> None:
         """An unexpected exception: write the crash report, then let Textual end the app.

@@ -41,16 +41,30 @@ def test_no_key_runs_the_app_on_the_simulator_and_stops_it(
 ) -> None:
     seen: list[Any] = []
 
-    def fake_run(app: Any) -> None:
-        seen.append(app)
+    def fake_run(app: Any) -> None:  # the app opens its backend after its first frame
+        seen.append((app, app._backend_source()))
 
     monkeypatch.setattr("lumatui.tui.app.LumaApp.run", fake_run)
     assert main(["--base-url", "http://127.0.0.1:1/v1"]) == 0
-    (app,) = seen
-    backend = app._backend_source
+    ((app, backend),) = seen
+    assert app._backend_label == "SIMULATOR"  # the header says so from the first frame
     assert backend.label == "SIMULATOR" and backend.simulator is not None
     assert app.settings.base_url == "http://127.0.0.1:1/v1"
     assert not backend.simulator._thread.is_alive()
+
+
+def test_a_backend_that_cannot_be_opened_is_one_line_after_the_app(
+    paths: AppPaths, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def fake_run(app: Any) -> None:  # as the app does when opening the backend fails
+        app.start_error = PermissionError(13, "Permission denied", str(paths.simulator_dir))
+
+    monkeypatch.setattr("lumatui.tui.app.LumaApp.run", fake_run)
+    code = main([])
+    err = capsys.readouterr().err
+    assert code != 0
+    assert err == f"lumatui: cannot write {paths.simulator_dir}: permission denied\n"
+    assert "Traceback" not in err
 
 
 def test_a_crash_still_stops_the_simulator(
@@ -59,11 +73,11 @@ def test_a_crash_still_stops_the_simulator(
     seen: list[Any] = []
 
     def crash(app: Any) -> None:
-        seen.append(app)
+        seen.append(app._backend_source())
         raise RuntimeError("boom")
 
     monkeypatch.setattr("lumatui.tui.app.LumaApp.run", crash)
     with contextlib.suppress(RuntimeError):
         main(["--sim"])
-    (app,) = seen
-    assert not app._backend_source.simulator._thread.is_alive()
+    (backend,) = seen
+    assert not backend.simulator._thread.is_alive()

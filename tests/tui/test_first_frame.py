@@ -22,6 +22,8 @@ from tests.tui.conftest import wait_until
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from lumatui.backend import Backend
+    from lumatui.config import AppPaths, Settings
     from lumatui.engine.jobs import Job
     from lumatui.tui.app import LumaApp
 
@@ -108,3 +110,21 @@ async def test_keys_typed_before_the_form_is_mounted_wait_and_land_in_the_prompt
         (job,) = store.page(JobQuery(), offset=0, limit=5)
         assert job.prompt == "red fox"
         assert screen.composer.prompt_editor.area.text == "red fox"
+
+
+async def test_a_backend_that_cannot_be_opened_after_the_first_frame_ends_the_app(
+    settings: Settings, paths: AppPaths
+) -> None:
+    """The backend is opened after the first frame; when it cannot be, the app leaves and
+    keeps the error for `lumatui` to say in one line (no crash report: not a bug)."""
+    from lumatui.tui.app import LumaApp
+
+    def refuse() -> Backend:
+        raise PermissionError(13, "Permission denied", str(paths.simulator_dir))
+
+    app = LumaApp(settings, paths, refuse, backend_label="SIMULATOR", image_renderer="halfcell")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: app.start_error is not None)
+        assert "SIMULATOR" in str(app.main_screen.header.render())
+    assert isinstance(app.start_error, PermissionError)
+    assert app.engine is None and app.crash_report is None

@@ -15,18 +15,12 @@ from textual import events
 from textual.containers import Container
 from textual.reactive import reactive
 
-from lumatui.api.pricing import price_of
 from lumatui.tui.bridge import EngineBridge, dispatch
 from lumatui.tui.commands import ActionEntry
 from lumatui.tui.deferred import deferred
 from lumatui.tui.key_order import hold_keys
-from lumatui.tui.screens.batch_send import ask_then_send
-from lumatui.tui.screens.compare import open_compare
 from lumatui.tui.screens.composer_pane import ComposerPane
 from lumatui.tui.screens.draft_keeper import AUTOSAVE_S, DraftKeeper
-from lumatui.tui.screens.files import open_files_view
-from lumatui.tui.screens.job_actions import JobActions, history_kind
-from lumatui.tui.screens.job_bulk import BulkActions
 from lumatui.tui.screens.keys import (
     GUARDED_ACTIONS,
     PANE_TITLES,
@@ -40,7 +34,6 @@ from lumatui.tui.screens.notices import Notices
 from lumatui.tui.screens.pane_bar import PaneBar
 from lumatui.tui.screens.panes import first_focusable
 from lumatui.tui.screens.session import SessionStatus
-from lumatui.tui.screens.upload_send import pending_uploads, upload_then_send
 from lumatui.tui.widgets.header import StatusHeader
 from lumatui.tui.widgets.jobs.job_list import JobList
 from lumatui.tui.widgets.key_bar import KeyBar
@@ -58,11 +51,14 @@ if TYPE_CHECKING:
     from lumatui.api.pricing import Price
     from lumatui.api.schema import GenerationRequest
     from lumatui.config import AppPaths, Settings
+    from lumatui.engine.astore import AsyncJobStore
     from lumatui.engine.jobs import Job
     from lumatui.engine.service import Engine
     from lumatui.engine.thumbnails import ThumbnailCache
     from lumatui.engine.uploads import LocalMedia
     from lumatui.tui.key_order import KeyHold
+    from lumatui.tui.screens.job_actions import JobActions
+    from lumatui.tui.screens.job_bulk import BulkActions
     from lumatui.tui.widgets.composer import Composer
 
 STACK_BELOW = (110, 28)
@@ -83,27 +79,28 @@ class MainScreen(PreviewMaximizer):
 
     def __init__(
         self,
-        engine: Engine,
+        db: AsyncJobStore,
         settings: Settings,
         paths: AppPaths,
         *,
         backend_label: str,
-        base_url: str,
         thumbnails: ThumbnailCache,
         clock: Callable[[], float] = time.time,
         image_renderer: str | None = None,
     ) -> None:
         super().__init__()
-        self.engine = engine
+        self.db = db
+        self._engine: Engine | None = None
         self.settings = settings
+        self.paths = paths
         self.backend_label = backend_label
         self.clock = clock
         self.thumbnails = thumbnails
         self.image_renderer = image_renderer
         self.bridge = EngineBridge(self)
-        self.job_actions = JobActions(self, engine, settings, paths, base_url)
-        self.bulk = BulkActions(self, engine, settings, paths)
-        self.live = LiveView(self, engine.db)
+        self.job_actions: JobActions  # these two with the engine (`attach_engine`)
+        self.bulk: BulkActions
+        self.live = LiveView(self, db)
         self.drafts = DraftKeeper(self, paths)
         self._composer: Composer | None = None  # kept: its draft is saved after it is unmounted
         self._form_wait: KeyHold | None = None  # keys wait while the form is mounted
@@ -124,7 +121,7 @@ class MainScreen(PreviewMaximizer):
 
     def compose(self) -> ComposeResult:
         """Header, the pane bar (narrow screens), the panes, the footer."""
-        store, clock = self.engine.db, self.clock
+        store, clock = self.db, self.clock
         yield StatusHeader(id="status-header")
         yield PaneBar(id="pane-bar")
         with Container(id="panes"):
@@ -142,8 +139,6 @@ class MainScreen(PreviewMaximizer):
             self.pane(pane).border_title = f"{PANE_TITLES[pane]} F{index + 2}"
         header = self.header
         header.backend = self.backend_label
-        header.polling_paused = self.engine.poller.paused
-        header.queue_paused = self.engine.submitter.paused_reason
         self.notices = Notices(self.app, in_line=self.notices_in_line, show_line=self.show_notice)
         self.session = SessionStatus(header, self.notices, self.settings)
         self.run_worker(deferred(self.live.load_running), group="session", exit_on_error=False)
@@ -151,12 +146,28 @@ class MainScreen(PreviewMaximizer):
         self._apply_layout(self.size.width, self.size.height)
         self.watch_active_pane(self.active_pane)
         self.preview.show(None)  # until the list selects a job
-        self.bridge.attach(self.engine)
         self._form_wait = hold_keys(self.app, "the composer's form is being mounted")
+
+    async def attach_engine(self, engine: Engine, base_url: str) -> None:
+        """The engine is open (after the first frame): its news, the job keys, and the
+        composer's form; then the keys typed meanwhile go on."""
+        from lumatui.tui.screens.job_actions import JobActions
+        from lumatui.tui.screens.job_bulk import BulkActions
+
+        self._engine = engine
+        self.job_actions = JobActions(self, engine, self.settings, self.paths, base_url)
+        self.bulk = BulkActions(self, engine, self.settings, self.paths)
+        self.header.polling_paused = engine.poller.paused
+        self.header.queue_paused = engine.submitter.paused_reason
+        self.bridge.attach(engine)
+        if self.selected_job_id is not None:
+            engine.select(self.selected_job_id)
+        await self.mount_composer()
 
     async def mount_composer(self) -> None:
         """Build the form into its pane (after the first frame), the cursor in its prompt,
         the left-over draft back in it; then the keys typed meanwhile go on."""
+        from lumatui.tui.screens.job_actions import history_kind
         from lumatui.tui.widgets.composer import Composer
 
         try:
@@ -186,6 +197,13 @@ class MainScreen(PreviewMaximizer):
     def pane(self, name: str) -> Widget:
         """The pane widget called `name` (composer, jobs, lineage, preview)."""
         return self.query_one(f"#pane-{name}")
+
+    @property
+    def engine(self) -> Engine:
+        """The engine (opened right after the first frame, before any key is handled)."""
+        if self._engine is None:
+            raise LookupError("the engine is not open yet")
+        return self._engine
 
     @property
     def header(self) -> StatusHeader:
@@ -308,10 +326,14 @@ class MainScreen(PreviewMaximizer):
 
     def action_files(self) -> None:
         """The files view; a file picked there becomes the composer's reference."""
+        from lumatui.tui.screens.files import open_files_view
+
         open_files_view(self.app, self.composer)
 
     def action_compare(self) -> None:
         """Compare the marked jobs side by side (= ; 2 to 4 of them)."""
+        from lumatui.tui.screens.compare import open_compare
+
         open_compare(self)
 
     def palette_extras(self) -> Iterable[ActionEntry]:
@@ -338,6 +360,8 @@ class MainScreen(PreviewMaximizer):
 
     async def submit(self, request: GenerationRequest, price: Price | None = None) -> Job:
         """Send a request through the engine, select it, and count its price."""
+        from lumatui.api.pricing import price_of
+
         job = await self.engine.submit(request)
         self.session.submitted(job, price or price_of(request, self.settings.prices))
         self.last_submitted = job.id
@@ -350,6 +374,9 @@ class MainScreen(PreviewMaximizer):
 
     def on_composer_submit_requested(self, message: Composer.SubmitRequested) -> None:
         """ctrl+j on a valid form: send it (in a worker: the store write never blocks keys)."""
+        from lumatui.tui.screens.batch_send import ask_then_send
+        from lumatui.tui.screens.upload_send import pending_uploads
+
         message.stop()
         pending = pending_uploads(self.composer)  # local files sent as files: uploaded first
         plan, threshold = message.plan, self.settings.confirm_above_usd
@@ -365,6 +392,8 @@ class MainScreen(PreviewMaximizer):
     async def _upload_then_send(
         self, pending: dict[str, LocalMedia], request: GenerationRequest, price: Price | None
     ) -> None:
+        from lumatui.tui.screens.upload_send import upload_then_send
+
         if not await upload_then_send(self, pending, request, price, self.submit):
             self.composer.mark_sent(None)  # nothing went: the form is an unsent draft again
 
@@ -384,14 +413,16 @@ class MainScreen(PreviewMaximizer):
             return
         job = self.lineage.job(message.job_id) or self.job_list.job(message.job_id)
         self.selected_job_id, self.selected = message.job_id, job
-        self.engine.select(message.job_id)  # its GETs go first when the rate cap is reached
+        if self._engine is not None:  # the engine learns it when it is open
+            self._engine.select(message.job_id)  # its GETs go first when the rate cap is reached
         self.preview.show(job)
         if job is None or not self.job_list.select_job(job):
             self.notify("That job is hidden by the list's filter.", severity="information")
 
     def _select(self, job: Job) -> None:
         self.selected_job_id, self.selected = job.id, job
-        self.engine.select(job.id)  # its GETs go first when the rate cap is reached
+        if self._engine is not None:  # the engine learns it when it is open
+            self._engine.select(job.id)  # its GETs go first when the rate cap is reached
         self.preview.show(job)
         self.lineage.show_family(job)
 
