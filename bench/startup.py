@@ -60,9 +60,10 @@ def run_child(case: str, home: Path | None) -> None:
     def done(app: App[Any]) -> None:
         if case != "bare":
             rows = app.screen.query_one("#job-table").row_count  # type: ignore[attr-defined]
-            if HISTORIES[case] and not rows:
+            if (HISTORIES[case] and not rows) or app.shown_at is None:  # type: ignore[attr-defined]
                 # The first page is read off the event loop: the frame that counts is the
-                # first one that shows its rows, so look again after the next frame.
+                # first one that shows its rows (or, empty, the list placed), so look again
+                # after the next frame.
                 app.set_timer(0.002, lambda: app.screen.call_after_refresh(done, app))
                 return
             result["rows"] = rows
