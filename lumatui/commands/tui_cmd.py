@@ -3,10 +3,11 @@
 Refuses to start without a terminal (exit 2: a pipe or a cron job would otherwise wait
 forever), loads the settings (a configuration error is one message on stderr and exit
 code 3), lets textual-image ask the terminal what it can draw before the app takes the
-terminal, runs the app, which opens the backend right after its first frame (no key: the
-built-in simulator, and the header says SIMULATOR; a backend that cannot be opened is one
-line on stderr once the terminal is back, as any other command's fault), and leaves the
-terminal usable whatever happens:
+terminal (keys typed already are set aside and typed into the app first), runs the app,
+which opens the backend right after its first frame (no key: the built-in simulator, and
+the header says SIMULATOR; a backend that cannot be opened is one line on stderr once the
+terminal is back, as any other command's fault), and leaves the terminal usable whatever
+happens:
 
 - SIGHUP (the SSH link dropped) and SIGTERM exit the app the ordinary way: the terminal is
   restored, the engine stops, the store is closed; the exit code is 128 + the signal. If
@@ -101,9 +102,11 @@ def run(args: argparse.Namespace) -> int:
     from lumatui.backend import backend_label, open_backend
     from lumatui.logs import configure_logging
     from lumatui.tui.terminal_info import prepare_image_renderer
+    from lumatui.tui.typed_ahead import set_aside
 
     configure_logging(settings, paths)
-    prepare_image_renderer()
+    with set_aside() as typed:  # keys typed already must not be read as its answers
+        prepare_image_renderer()
     force_simulator = bool(getattr(args, "sim", False))
     opened: list[Backend] = []
 
@@ -116,7 +119,7 @@ def run(args: argparse.Namespace) -> int:
         from lumatui.tui.crash import ExitGuard
 
         label = backend_label(settings, force_simulator=force_simulator)
-        app = LumaApp(settings, paths, backend, backend_label=label)
+        app = LumaApp(settings, paths, backend, backend_label=label, typed_ahead=typed.text)
         guard = ExitGuard(app)  # SIGHUP/SIGTERM: exit cleanly, or within the grace anyway
         guard.install()
         try:

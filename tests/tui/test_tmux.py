@@ -1,4 +1,5 @@
-"""End to end in a real terminal: tmux types `F3 e <prompt> ctrl+j` in one go, no pauses.
+"""End to end in a real terminal: tmux types `F3 e <prompt> ctrl+j` in one go, no pauses
+(and a prompt typed before the app has even started).
 
 `tmux send-keys` delivers the whole sequence at once, as a fast typist over SSH does; the
 edit job stored in the history must carry exactly that prompt and the selected image as
@@ -128,3 +129,17 @@ def test_f3_e_a_prompt_and_ctrl_j_typed_at_once_send_exactly_that_edit(
         "source": {"generation_id": parent_id},
     }
     assert len(jobs(database)) == 2  # nothing else was sent (no a/r/u acted on the list)
+
+
+def test_a_prompt_typed_before_the_workstation_starts_is_sent_exactly(
+    tmux: Tmux, tmp_path: Path
+) -> None:
+    """`lumatui` Enter, then the prompt at once: the keys wait in the terminal while the
+    app starts (and while textual-image asks the terminal what it can draw, reading the
+    answers from the same input); none is lost, and no answer is typed into the prompt."""
+    database = tmp_path / "home" / "data" / "lumatui.db"
+    tmux.keys("a fox at dawn", "C-j")  # at once: the process is only starting
+    (job,) = until(lambda: jobs(database), "the job", tmux)
+    assert json.loads(job[2])["prompt"] == "a fox at dawn"
+    until(lambda: "Composer F2" in tmux.screen(), "the workstation", tmux)
+    assert len(jobs(database)) == 1
