@@ -35,6 +35,7 @@ from lumatui.tui.key_order import OrderedKeysApp
 from lumatui.tui.screens.keys import PANES
 from lumatui.tui.screens.panes import key_scope
 from lumatui.tui.theme import HOUSE_THEME_NAME, register_house_theme
+from lumatui.tui.typed_ahead import as_keys
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -85,8 +86,14 @@ class LumaApp(OrderedKeysApp):
         backend_label: str | None = None,
         clock: Callable[[], float] = time.time,
         image_renderer: str | None = None,
+        typed_ahead: str = "",
     ) -> None:
         super().__init__()
+        # Keys wait until the composer's form is mounted (after the first frame); the keys
+        # typed before the app owned the terminal (`tui.typed_ahead`) go first.
+        self._starting = self.hold_keys("the workstation is starting")
+        if typed_ahead:
+            self._held.extend(as_keys(typed_ahead))
         self.settings = settings
         self.paths = paths
         self._backend_source = backend
@@ -161,6 +168,7 @@ class LumaApp(OrderedKeysApp):
             try:
                 await self.main_screen.attach_engine(engine, self.backend_base_url)
             finally:
+                self._starting.release()  # the keys typed meanwhile go on, in order
                 start_up_over()  # the collector rested until now
             self.first_frame.drawn_now()
             uncertain = await engine.start()

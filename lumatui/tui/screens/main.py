@@ -18,7 +18,6 @@ from textual.reactive import reactive
 from lumatui.tui.bridge import EngineBridge, dispatch
 from lumatui.tui.commands import ActionEntry
 from lumatui.tui.deferred import deferred
-from lumatui.tui.key_order import hold_keys
 from lumatui.tui.screens.composer_pane import ComposerPane
 from lumatui.tui.screens.draft_keeper import AUTOSAVE_S, DraftKeeper
 from lumatui.tui.screens.keys import (
@@ -56,7 +55,6 @@ if TYPE_CHECKING:
     from lumatui.engine.service import Engine
     from lumatui.engine.thumbnails import ThumbnailCache
     from lumatui.engine.uploads import LocalMedia
-    from lumatui.tui.key_order import KeyHold
     from lumatui.tui.screens.job_actions import JobActions
     from lumatui.tui.screens.job_bulk import BulkActions
     from lumatui.tui.widgets.composer import Composer
@@ -103,7 +101,6 @@ class MainScreen(PreviewMaximizer):
         self.live = LiveView(self, db)
         self.drafts = DraftKeeper(self, paths)
         self._composer: Composer | None = None  # kept: its draft is saved after it is unmounted
-        self._form_wait: KeyHold | None = None  # keys wait while the form is mounted
         self.selected_job_id: str | None = None
         self.selected: Job | None = None  # as last read: the list, tree and feed keep it
         self.last_submitted: str | None = None
@@ -146,11 +143,10 @@ class MainScreen(PreviewMaximizer):
         self._apply_layout(self.size.width, self.size.height)
         self.watch_active_pane(self.active_pane)
         self.preview.show(None)  # until the list selects a job
-        self._form_wait = hold_keys(self.app, "the composer's form is being mounted")
 
     async def attach_engine(self, engine: Engine, base_url: str) -> None:
         """The engine is open (after the first frame): its news, the job keys, and the
-        composer's form; then the keys typed meanwhile go on."""
+        composer's form (keys typed meanwhile wait for it: the app holds them)."""
         from lumatui.tui.screens.job_actions import JobActions
         from lumatui.tui.screens.job_bulk import BulkActions
 
@@ -166,24 +162,20 @@ class MainScreen(PreviewMaximizer):
 
     async def mount_composer(self) -> None:
         """Build the form into its pane (after the first frame), the cursor in its prompt,
-        the left-over draft back in it; then the keys typed meanwhile go on."""
+        the left-over draft back in it."""
         from lumatui.tui.screens.job_actions import history_kind
         from lumatui.tui.widgets.composer import Composer
 
-        try:
-            if self._composer is None:
-                self._composer = Composer(
-                    price_overrides=self.settings.prices,
-                    kind_lookup=history_kind(self.engine),
-                )
-                await self.query_one(ComposerPane).hold(self._composer)
-                if self.active_pane == "composer":
-                    self.focus_prompt()
-                self.drafts.restore_left_over()
-                self.set_interval(AUTOSAVE_S, self.drafts.autosave, name="draft-autosave")
-        finally:
-            if self._form_wait is not None:
-                self._form_wait.release()
+        if self._composer is not None:
+            return
+        self._composer = Composer(
+            price_overrides=self.settings.prices, kind_lookup=history_kind(self.engine)
+        )
+        await self.query_one(ComposerPane).hold(self._composer)
+        if self.active_pane == "composer":
+            self.focus_prompt()
+        self.drafts.restore_left_over()
+        self.set_interval(AUTOSAVE_S, self.drafts.autosave, name="draft-autosave")
 
     def on_unmount(self) -> None:
         """Stop receiving engine events and changes; keep the composer's unsent draft."""
