@@ -56,6 +56,33 @@ async def test_only_the_first_page_is_read_and_more_loads_near_the_end(store: Jo
         assert len(set(keys(job_list))) == 200
 
 
+async def test_the_first_read_is_a_screenful_and_the_rest_of_the_page_follows(
+    store: JobStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A page of 300 rows is read as 100 (more than a screen shows) and, after the first
+    frame, its other 200: the first frame places a third of them."""
+    from lumatui.tui.widgets.jobs.rows import FIRST_ROWS, JobRows
+
+    jobs = [seed_job(store, n, f"job {n}") for n in range(500)]
+    placed: list[int] = []
+    real_append = JobRows._append
+
+    def counting(self: JobRows, page: list[Job], *args: Any, **kwargs: Any) -> int:
+        placed.append(len(page))
+        return real_append(self, page, *args, **kwargs)
+
+    monkeypatch.setattr(JobRows, "_append", counting)
+    async with listing(store, page_size=300) as (_, job_list, pilot):
+        await settle(pilot)
+        assert placed == [FIRST_ROWS, 300 - FIRST_ROWS]
+        assert job_list.table.row_count == 300
+        assert keys(job_list) == [job.id for job in reversed(jobs)][:300]  # none twice
+        await pilot.press("G")  # near the end: the next page, a whole one
+        await settle(pilot)
+        assert placed == [FIRST_ROWS, 300 - FIRST_ROWS, 200]
+        assert job_list.table.row_count == 500
+
+
 async def test_a_change_updates_only_its_cells_and_never_rebuilds(
     store: JobStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
