@@ -7,16 +7,19 @@ files, nothing is imported yet) at 120x40:
   and a TextArea, a DataTable, a Tree, a Static where the picture goes, a footer);
 - parts (informative): what importing Textual, then pydantic, httpx and lumatui costs;
 - ws-0, ws-10k, ws-100k: the real workstation (`LumaApp`) over a history of 0, 10,000 and
-  100,000 generations written straight into its store, a client that never answers, and
-  the half-cell picture renderer.
+  100,000 generations written straight into its store, a client that never answers (built
+  by a function the app calls after its first frame, as `lumatui` passes its backend), and
+  the half-cell picture renderer. Like `lumatui`, the child rests the garbage collector
+  before the workstation's imports (`tui.heap.pause_for_start_up`).
 
 Children cache their byte code in a folder of their own (PYTHONPYCACHEPREFIX), so after
 the warm-up their imports read compiled files, as an installed lumatui does.
 The time is taken inside the child, from the first line of this script (before Textual or
 lumatui is imported) to the first full frame: the moment the first frame showing the main
-screen with the job list's first page is written out (`App._display`; for the bare app its
-first frame). A callback after that frame then checks the screen was left with nothing
-dirty and the rows are there (see `_workstation.with_first_frame`); the "settled" column
+screen with the job list's first rows (its first read: 100 rows; the rest of the page is
+read after the frame) is written out (`App._display`; for the bare app its first frame).
+A callback after that frame then checks the screen was left with nothing dirty and the
+rows are there (see `_workstation.with_first_frame`); the "settled" column
 is when it ran. The workstation mounts the composer's form right after its first frame
 (keys typed meanwhile wait, then land in the prompt): "keys taken" is when it is there and
 keys go on, looked for every 2 ms. One warm-up run of each case, then the rounds, the
