@@ -107,6 +107,18 @@ async def wait_until(
     assert condition(), "the condition never held"
 
 
+async def the_only_job(pilot: Pilot[Any], app: LumaApp) -> Job:
+    """The one job recorded, once the engine runs and the store holds it."""
+    from lumatui.engine.queries import JobQuery
+
+    await wait_until(pilot, lambda: app.engine_started)
+    assert app.engine is not None
+    store = app.engine.store
+    await wait_until(pilot, lambda: store.count(JobQuery()) == 1)
+    (job,) = store.page(JobQuery(), offset=0, limit=5)
+    return job
+
+
 UNFINISHED = (WorkerState.PENDING, WorkerState.RUNNING)
 
 

@@ -13,11 +13,10 @@ from typing import TYPE_CHECKING
 import pytest
 
 from lumatui.engine.jobs import JobState
-from lumatui.engine.queries import JobQuery
 from lumatui.engine.service import Engine
 from lumatui.tui.heap import pause_for_start_up, thaw
 from lumatui.tui.screens.main import MainScreen
-from tests.tui.conftest import wait_until
+from tests.tui.conftest import the_only_job, wait_until
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -42,12 +41,10 @@ async def test_the_engine_starts_after_the_first_frame_and_a_job_sent_at_once_wa
     monkeypatch.setattr(Engine, "start", start)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press(*"a heron at dawn", "ctrl+j")
-        await wait_until(pilot, lambda: app.engine_started)
+        job = await the_only_job(pilot, app)
+        assert job.prompt == "a heron at dawn"
         assert app.engine is not None
         store = app.engine.store
-        await wait_until(pilot, lambda: store.count(JobQuery()) == 1)
-        (job,) = store.page(JobQuery(), offset=0, limit=5)
-        assert job.prompt == "a heron at dawn"
         assert job.owner == app.engine.owner or job.state is not JobState.WAITING
         owners = {row.owner for row in store.processes()}
         assert app.engine.owner in owners
@@ -103,11 +100,7 @@ async def test_keys_typed_before_the_form_is_mounted_wait_and_land_in_the_prompt
         assert app.keys_held_by == ["the workstation is starting"]
         form_may_mount.set()
         await pressed
-        await wait_until(pilot, lambda: app.engine_started)
-        assert app.engine is not None
-        store = app.engine.store
-        await wait_until(pilot, lambda: store.count(JobQuery()) == 1)
-        (job,) = store.page(JobQuery(), offset=0, limit=5)
+        job = await the_only_job(pilot, app)
         assert job.prompt == "red fox"
         assert screen.composer.prompt_editor.area.text == "red fox"
 

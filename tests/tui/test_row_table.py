@@ -22,6 +22,13 @@ class _Host(App[None]):
         yield RowTable(cursor_type="row")
 
 
+def _with_columns(app: App[None], *, prompt_width: int | None) -> RowTable:
+    table = app.query_one(RowTable)
+    table.add_column("State", key="state", width=10)
+    table.add_column("Prompt", key="prompt", width=prompt_width)
+    return table
+
+
 @pytest.fixture
 def measured(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Any]]:
     calls: list[Any] = []
@@ -39,9 +46,7 @@ async def test_rows_under_columns_of_their_own_width_are_not_measured(
 ) -> None:
     app = _Host()
     async with app.run_test(size=(80, 20)) as pilot:
-        table = app.query_one(RowTable)
-        table.add_column("State", key="state", width=10)
-        table.add_column("Prompt", key="prompt", width=30)
+        table = _with_columns(app, prompt_width=30)
         await pilot.pause()
         measured.clear()  # the headers are measured as they are added
         for n in range(50):
@@ -58,9 +63,7 @@ async def test_a_column_that_fits_its_content_is_measured_as_datatable_does(
 ) -> None:
     app = _Host()
     async with app.run_test(size=(80, 20)) as pilot:
-        table = app.query_one(RowTable)
-        table.add_column("State", key="state", width=10)
-        table.add_column("Prompt", key="prompt")  # no width: as wide as its widest cell
+        table = _with_columns(app, prompt_width=None)  # as wide as its widest cell
         table.add_row("done", "a fox in the snow at dawn", key="1")
         await pilot.pause()
         assert measured

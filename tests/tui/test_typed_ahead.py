@@ -7,9 +7,8 @@ from typing import TYPE_CHECKING
 
 from textual.events import Key
 
-from lumatui.engine.queries import JobQuery
 from lumatui.tui.typed_ahead import as_keys, without_answers
-from tests.tui.conftest import wait_until
+from tests.tui.conftest import the_only_job
 
 if TYPE_CHECKING:
     from lumatui.backend import Backend
@@ -41,9 +40,5 @@ async def test_keys_typed_ahead_go_first_and_wait_for_the_form(
     app = LumaApp(settings, paths, backend, image_renderer="halfcell", typed_ahead="a fox")
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press(*" at dawn", "ctrl+j")  # typed once the app owned the terminal
-        await wait_until(pilot, lambda: app.engine_started)
-        assert app.engine is not None
-        store = app.engine.store
-        await wait_until(pilot, lambda: store.count(JobQuery()) == 1)
-        (job,) = store.page(JobQuery(), offset=0, limit=5)
+        job = await the_only_job(pilot, app)
         assert job.prompt == "a fox at dawn"
