@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import threading
 import time
 from typing import TYPE_CHECKING, ClassVar
@@ -52,6 +53,8 @@ if TYPE_CHECKING:
     from lumatui.engine.thumbnails import ThumbnailCache
     from lumatui.tui.screens.main import MainScreen
 
+
+log = logging.getLogger("lumatui.tui")
 
 _STYLESHEETS: list[str | PurePath] = [str(path) for path in stylesheets()]
 
@@ -237,8 +240,13 @@ class LumaApp(OrderedKeysApp):
 
         Textual would print a traceback with local variables once the terminal is restored;
         locals can hold a secret, so the redacted report replaces it (the command line
-        prints the report's path).
+        prints the report's path). Once a signal's exit tears the screen down (SIGHUP while
+        the workstation starts), what still runs finds widgets gone or never mounted: that
+        is the exit, not a crash; it goes on, and the log keeps the error.
         """
+        if self.exit_signal is not None:
+            log.warning("while leaving after signal %d", self.exit_signal, exc_info=error)
+            return
         if self.crash_report is None and self.crash_error is None:
             self.crash_error = error
             try:

@@ -174,3 +174,27 @@ def test_a_signal_ends_the_process_even_when_its_event_loop_is_blocked(
         terminal.cleanup()
     assert code == 128 + signum
     assert marker.read_text() == "flushed"  # the store would have been flushed first
+
+
+@pytest.mark.parametrize("moment", ["its first output", "SIMULATOR", "Composer F2"])
+def test_a_hang_up_while_the_workstation_starts_is_an_exit_not_a_crash(
+    paths: AppPaths, moment: str
+) -> None:
+    """SIGHUP as the app starts (before its first frame, as it draws it, while the form
+    and the engine follow it): what still runs finds widgets gone; that is the exit."""
+    terminal = Terminal(os.environ["LUMATUI_HOME"])
+    try:
+        if moment == "its first output":
+            while not terminal.screen:
+                terminal.read_until("\x1b", wait=0.05)
+        else:
+            terminal.read_until(moment)
+        os.kill(terminal.pid, signal.SIGHUP)
+        code = terminal.wait_exit(drain=True)
+    finally:
+        terminal.cleanup()
+    if moment == "its first output":  # perhaps before the app set its handler: either way
+        assert code in (128 + signal.SIGHUP, -signal.SIGHUP)
+    else:
+        assert code == 128 + signal.SIGHUP
+    assert not list(paths.crash_dir.glob("crash-*"))  # a signal is not a crash
