@@ -1,10 +1,11 @@
 """The lumatui Textual app: opens the engine, shows the workstation, closes everything after.
 
 The app is given its settings, its paths and a backend (or a function that opens one).
-On mount it opens the engine over the backend and shows the main screen; once that
-screen's first frame is drawn it mounts the composer's form and starts the engine
-(`engine_started` then turns true; crash-recovered uncertain jobs are announced); on exit
-it stops the engine and closes the backend and the store. Run from the command line,
+On mount it opens the store and shows the main screen over it; once that screen's first
+frame is drawn it opens the backend and the engine, mounts the composer's form and starts
+the engine (`engine_started` then turns true; crash-recovered uncertain jobs are
+announced), keys waiting until the form is there; on exit it stops the engine and closes
+the backend and the store. Run from the command line,
 SIGHUP and SIGTERM exit it the same way, and an unexpected exception leaves a crash report
 (see `lumatui.tui.crash`).
 Everything else lives in the screens and widgets.
@@ -114,10 +115,10 @@ class LumaApp(OrderedKeysApp):
         self.theme = self._initial_theme()
         self._theme_ready = True
         self.engine_started = False
+        """True once the engine runs (tests wait for it)."""
         self._engine_start: asyncio.Task[None] | None = None
         self.first_frame = FirstFrame()
         """Work waiting for the first full frame and the composer's form after it."""
-        """True once the engine runs (tests wait for it)."""
         self.exit_signal: int | None = None
         """The signal that ended the app, if one did (see `lumatui.tui.crash.ExitGuard`)."""
         self.crash_report: Path | None = None
