@@ -30,3 +30,14 @@ class ComposerPane(Container, can_focus=False):
         if self.composer is None:
             self.composer = composer
             await self.mount(composer)
+
+
+def drop_unknown_fields(composer: Composer) -> None:
+    """The palette's "Drop the fields lumatui does not know": a loaded body's unknown
+    fields leave the form (they would otherwise be sent as they are)."""
+    if composer.unknown.drop():
+        composer.revision += 1  # the draft kept on disk follows
+        composer.view.show()
+        composer.notify("The unknown fields were dropped: they will not be sent.", markup=False)
+    else:
+        composer.notify("The composer holds no field lumatui does not know.", markup=False)

@@ -18,7 +18,7 @@ from textual.reactive import reactive
 from lumatui.tui.bridge import EngineBridge, dispatch
 from lumatui.tui.commands import ActionEntry
 from lumatui.tui.deferred import deferred
-from lumatui.tui.screens.composer_pane import ComposerPane
+from lumatui.tui.screens.composer_pane import ComposerPane, drop_unknown_fields
 from lumatui.tui.screens.draft_keeper import AUTOSAVE_S, DraftKeeper
 from lumatui.tui.screens.keys import (
     GUARDED_ACTIONS,
@@ -54,7 +54,6 @@ if TYPE_CHECKING:
     from lumatui.engine.jobs import Job
     from lumatui.engine.service import Engine
     from lumatui.engine.thumbnails import ThumbnailCache
-    from lumatui.engine.uploads import LocalMedia
     from lumatui.tui.screens.job_actions import JobActions
     from lumatui.tui.screens.job_bulk import BulkActions
     from lumatui.tui.widgets.composer import Composer
@@ -147,12 +146,11 @@ class MainScreen(PreviewMaximizer):
     async def attach_engine(self, engine: Engine, base_url: str) -> None:
         """The engine is open (after the first frame): its news, the job keys, and the
         composer's form (keys typed meanwhile wait for it: the app holds them)."""
-        from lumatui.tui.screens.job_actions import JobActions
-        from lumatui.tui.screens.job_bulk import BulkActions
+        from lumatui.tui.screens import job_actions, job_bulk
 
         self._engine = engine
-        self.job_actions = JobActions(self, engine, self.settings, self.paths, base_url)
-        self.bulk = BulkActions(self, engine, self.settings, self.paths)
+        self.job_actions = job_actions.JobActions(self, engine, self.settings, self.paths, base_url)
+        self.bulk = job_bulk.BulkActions(self, engine, self.settings, self.paths)
         self.header.polling_paused = engine.poller.paused
         self.header.queue_paused = engine.submitter.paused_reason
         self.bridge.attach(engine)
@@ -168,9 +166,8 @@ class MainScreen(PreviewMaximizer):
 
         if self._composer is not None:
             return
-        self._composer = Composer(
-            price_overrides=self.settings.prices, kind_lookup=history_kind(self.engine)
-        )
+        kinds = history_kind(self.engine)  # what the history says a referenced id made
+        self._composer = Composer(price_overrides=self.settings.prices, kind_lookup=kinds)
         await self.query_one(ComposerPane).hold(self._composer)
         if self.active_pane == "composer":
             self.focus_prompt()
@@ -337,18 +334,9 @@ class MainScreen(PreviewMaximizer):
             help="Remove the unknown fields a loaded body brought into the composer",
             where="palette",
             binding_id=None,
-            run=self._drop_unknown_fields,
+            run=lambda: drop_unknown_fields(self.composer),
         )
         yield from self.bulk.palette_entries()
-
-    def _drop_unknown_fields(self) -> None:
-        composer = self.composer
-        if composer.unknown.drop():
-            composer.revision += 1  # the draft kept on disk follows
-            composer.view.show()
-            self.notify("The unknown fields were dropped: they will not be sent.", markup=False)
-        else:
-            self.notify("The composer holds no field lumatui does not know.", markup=False)
 
     async def submit(self, request: GenerationRequest, price: Price | None = None) -> Job:
         """Send a request through the engine, select it, and count its price."""
@@ -365,29 +353,11 @@ class MainScreen(PreviewMaximizer):
     # -- messages from the widgets --------------------------------------------------------
 
     def on_composer_submit_requested(self, message: Composer.SubmitRequested) -> None:
-        """ctrl+j on a valid form: send it (in a worker: the store write never blocks keys)."""
-        from lumatui.tui.screens.batch_send import ask_then_send
-        from lumatui.tui.screens.upload_send import pending_uploads
+        """ctrl+j on a valid form: send it (`composer_send`)."""
+        from lumatui.tui.screens.composer_send import send_from_composer
 
         message.stop()
-        pending = pending_uploads(self.composer)  # local files sent as files: uploaded first
-        plan, threshold = message.plan, self.settings.confirm_above_usd
-        if plan is not None and (plan.size > 1 or plan.needs_confirmation(threshold)):
-            ask_then_send(self, message.request, plan, pending)  # a batch, dear, price unknown
-            return
-        send = deferred(self._upload_then_send, pending, message.request, message.price)
-        self.run_worker(send, group="submit")
-        self.composer.mark_sent(message.request)
-        if message.request.prompt:
-            self.composer.remember(message.request.prompt)
-
-    async def _upload_then_send(
-        self, pending: dict[str, LocalMedia], request: GenerationRequest, price: Price | None
-    ) -> None:
-        from lumatui.tui.screens.upload_send import upload_then_send
-
-        if not await upload_then_send(self, pending, request, price, self.submit):
-            self.composer.mark_sent(None)  # nothing went: the form is an unsent draft again
+        send_from_composer(self, message)
 
     def on_job_list_job_selected(self, message: JobList.JobSelected) -> None:
         """The list's cursor moved: the tree and the preview follow."""
