@@ -73,7 +73,8 @@ def open_backend(settings: Settings, paths: AppPaths, *, force_simulator: bool =
     """Luma's API when a key is set (and the simulator is not forced), else the simulator."""
     from lumatui.api.client import AgentsClient
 
-    if settings.api_key is not None and not force_simulator:
+    if not uses_simulator(settings, force_simulator=force_simulator):
+        assert settings.api_key is not None  # uses_simulator: a key is set
         client = AgentsClient(
             settings.api_key.get_secret_value(),
             settings.base_url,
@@ -132,14 +133,7 @@ def open_engine(
             orphan=orphan,
             origin=ORIGIN_SIMULATOR if backend.is_simulator else ORIGIN_API,
         )
-        return Engine(
-            db.sync,
-            backend.client,
-            paths.outputs_dir,
-            db=db,
-            thumbnails=thumbnails,
-            options=options,
-        )
+        return Engine(db, backend.client, paths.outputs_dir, thumbnails=thumbnails, options=options)
     except BaseException:
         if history is None:  # opened here: closed here (the caller closes its own)
             with contextlib.suppress(Exception):

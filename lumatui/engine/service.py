@@ -78,17 +78,16 @@ class Engine:
 
     def __init__(
         self,
-        store: JobStore,
+        store: JobStore | AsyncJobStore,
         client: AgentsClient,
         outputs_dir: Path,
         *,
         thumbnails: ThumbnailCache | None = None,
         options: EngineOptions | None = None,
-        db: AsyncJobStore | None = None,
     ) -> None:
         opts = options or EngineOptions()
-        self.store = store
-        self.db = db if db is not None else AsyncJobStore(store)  # one the caller opened
+        self.db = store if isinstance(store, AsyncJobStore) else AsyncJobStore(store)
+        self.store = self.db.sync
         self.client = client
         self.bus = EventBus()
         self.options = opts

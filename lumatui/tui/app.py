@@ -5,9 +5,8 @@ On mount it opens the store and shows the main screen over it; once that screen'
 frame is drawn it opens the backend and the engine, mounts the composer's form and starts
 the engine (`engine_started` then turns true; crash-recovered uncertain jobs are
 announced), keys waiting until the form is there; on exit it stops the engine and closes
-the backend and the store. Run from the command line,
-SIGHUP and SIGTERM exit it the same way, and an unexpected exception leaves a crash report
-(see `lumatui.tui.crash`).
+the backend and the store. Run from the command line, SIGHUP and SIGTERM exit it the same
+way, and an unexpected exception leaves a crash report (see `lumatui.tui.crash`).
 Everything else lives in the screens and widgets.
 """
 

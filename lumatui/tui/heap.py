@@ -3,7 +3,7 @@
 Start-up makes a few hundred thousand objects that live as long as the app (Textual's
 widgets and styles, the composer's form, the first page of the history, the request
 schema). Collected as they are made, the collector walked the growing heap again and
-again: about a tenth of the time to the first frame. `pause_for_start_up` (called before
+again: about a fifth of the time to the first frame. `pause_for_start_up` (called before
 the workstation's imports) turns collection off until `start_up_over` (the first frame
 drawn, the composer's form mounted after it) turns it on.
 

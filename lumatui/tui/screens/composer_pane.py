@@ -18,18 +18,7 @@ if TYPE_CHECKING:
 
 
 class ComposerPane(Container, can_focus=False):
-    """The pane that holds the composer once its form is mounted."""
-
-    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
-        super().__init__(id=id, classes=classes)
-        self.composer: Composer | None = None
-        """The form, once `hold` has mounted it."""
-
-    async def hold(self, composer: Composer) -> None:
-        """Mount `composer` in the pane (once)."""
-        if self.composer is None:
-            self.composer = composer
-            await self.mount(composer)
+    """The pane the composer's form is mounted into (`MainScreen.mount_composer`)."""
 
 
 def drop_unknown_fields(composer: Composer) -> None:

@@ -168,7 +168,7 @@ class MainScreen(PreviewMaximizer):
             return
         kinds = history_kind(self.engine)  # what the history says a referenced id made
         self._composer = Composer(price_overrides=self.settings.prices, kind_lookup=kinds)
-        await self.query_one(ComposerPane).hold(self._composer)
+        await self.query_one(ComposerPane).mount(self._composer)
         if self.active_pane == "composer":
             self.focus_prompt()
         self.drafts.restore_left_over()
