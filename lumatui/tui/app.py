@@ -35,7 +35,7 @@ from lumatui.tui.heap import freeze_start_up, start_up_over, thaw
 from lumatui.tui.key_order import OrderedKeysApp
 from lumatui.tui.screens.keys import PANES
 from lumatui.tui.screens.panes import key_scope
-from lumatui.tui.theme import HOUSE_THEME_NAME, register_house_theme
+from lumatui.tui.theme import HOUSE_THEME_NAME, register_house_theme, start_with_theme
 from lumatui.tui.typed_ahead import as_keys
 
 if TYPE_CHECKING:
@@ -109,10 +109,8 @@ class LumaApp(OrderedKeysApp):
         self.image_renderer = image_renderer
         self.backend: Backend | None = None
         self.engine: Engine | None = None
-        self._theme_ready = False
         register_house_theme(self)
-        self.theme = self._initial_theme()
-        self._theme_ready = True
+        start_with_theme(self, self._initial_theme())
         self.engine_started = False
         """True once the engine runs (tests wait for it)."""
         self._engine_start: asyncio.Task[None] | None = None
@@ -335,8 +333,6 @@ class LumaApp(OrderedKeysApp):
 
     def watch_theme(self, theme: str) -> None:
         """Remember the person's choice of theme, and redraw colours drawn into cells."""
-        if not getattr(self, "_theme_ready", False):
-            return
         from lumatui.config import ConfigError, save_theme
 
         try:

@@ -37,6 +37,23 @@ def register_house_theme(app: App[Any]) -> None:
     app.register_theme(HOUSE_THEME)
 
 
+def start_with_theme(app: App[Any], name: str) -> None:
+    """Give an app that does not run yet its first theme (a registered one).
+
+    Setting `App.theme` queues a full re-parse of every style sheet for when the app runs,
+    a sixtieth of a second at start-up; before it runs nothing is parsed yet, so the
+    style sheet only needs the theme's variables, and the app what Textual's watcher sets.
+    """
+    from textual.app import App
+
+    app.set_reactive(App.theme, name)  # no watcher: nothing is styled yet
+    dark = app.current_theme.dark
+    classes = {f"-theme-{name}": True, "-dark-mode": dark, "-light-mode": not dark}
+    app.update_classes(classes, update=False)
+    app._refresh_truecolor_filter(app.ansi_theme)  # the terminal colours a light theme maps to
+    app.stylesheet.set_variables(app.get_css_variables())
+
+
 def theme_colour(app: App[Any], role: str) -> str:
     """The current theme's colour for `role` (success, warning, error, accent, ...) as text."""
     value = app.theme_variables.get(role)

@@ -121,3 +121,39 @@ async def test_a_backend_that_cannot_be_opened_after_the_first_frame_ends_the_ap
         assert "SIMULATOR" in str(app.main_screen.header.render())
     assert isinstance(app.start_error, PermissionError)
     assert app.engine is None and app.crash_report is None
+
+
+
+@pytest.mark.parametrize("remembered", ["textual-light", "lumatui"])
+async def test_the_remembered_theme_styles_the_first_frame_without_a_second_parse(
+    paths: AppPaths, backend: Backend, remembered: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from textual.color import Color
+    from textual.css.stylesheet import Stylesheet
+
+    from lumatui.config import load_settings, save_theme
+    from lumatui.tui.app import LumaApp
+
+    save_theme(paths, remembered)
+    saved = paths.config_file.read_text()
+    reparsed: list[str] = []
+    real_reparse = Stylesheet.reparse
+
+    def reparse(stylesheet: Stylesheet) -> None:
+        reparsed.append(remembered)
+        real_reparse(stylesheet)
+
+    monkeypatch.setattr(Stylesheet, "reparse", reparse)
+    settings = load_settings(paths, overrides={"poll_rate_limit": 500.0})
+    app = LumaApp(settings, paths, backend, image_renderer="halfcell")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: app.engine_started)
+        assert reparsed == []  # every style sheet parsed once, with the theme's variables
+        assert app.theme == remembered
+        dark = app.current_theme.dark
+        assert dark is (remembered == "lumatui")
+        assert app.has_class(f"-theme-{remembered}")
+        assert app.has_class("-dark-mode") is dark and app.has_class("-light-mode") is not dark
+        background = Color.parse(app.get_css_variables()["background"])
+        assert app.screen.styles.background == background
+        assert paths.config_file.read_text() == saved  # the start does not write it again
