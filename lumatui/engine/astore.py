@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from concurrent.futures import Future
 
     from lumatui.engine.store import JobStore
 
@@ -52,6 +53,11 @@ class AsyncJobStore:
         """Run `operation(store)` on a reader thread; its result."""
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._readers, operation, self.sync)
+
+    def read_soon(self, operation: Callable[[JobStore], T]) -> Future[T]:
+        """Start `operation(store)` on a reader thread now, also outside the event loop;
+        `await asyncio.wrap_future(future)` gives its result."""
+        return self._readers.submit(operation, self.sync)
 
     def drain(self) -> None:
         """Wait (blocking) until every queued write has run; later writes still work."""

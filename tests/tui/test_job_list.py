@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -81,6 +82,64 @@ async def test_the_first_read_is_a_screenful_and_the_rest_of_the_page_follows(
         await settle(pilot)
         assert placed == [FIRST_ROWS, 300 - FIRST_ROWS, 200]
         assert job_list.table.row_count == 500
+
+
+def test_the_first_page_is_read_as_soon_as_the_list_is_built(
+    store: JobStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The read starts before the list is mounted: it runs while the screen is built."""
+    from lumatui.tui.widgets.jobs.job_list import JobList
+
+    seed_job(store, 1, "a heron")
+    begun = threading.Event()
+    real_page = JobStore.page
+
+    def page(self: JobStore, query: JobQuery, *, offset: int = 0, limit: int = 200) -> list[Job]:
+        begun.set()
+        return real_page(self, query, offset=offset, limit=limit)
+
+    monkeypatch.setattr(JobStore, "page", page)
+    JobList(store)  # never mounted
+    assert begun.wait(30)
+
+
+async def test_the_read_ahead_is_the_first_page_and_is_not_read_again(
+    store: JobStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    jobs = [seed_job(store, n, f"job {n}") for n in range(150)]
+    offsets: list[int] = []
+    real_page = JobStore.page
+
+    def page(self: JobStore, query: JobQuery, *, offset: int = 0, limit: int = 200) -> list[Job]:
+        offsets.append(offset)
+        return real_page(self, query, offset=offset, limit=limit)
+
+    monkeypatch.setattr(JobStore, "page", page)
+    async with listing(store, page_size=300) as (_, job_list, pilot):
+        await settle(pilot)
+        assert keys(job_list) == [job.id for job in reversed(jobs)]
+        assert offsets == [0, 100]  # the read ahead, then the rest of the page
+
+
+async def test_a_list_that_starts_filtered_does_not_show_the_read_ahead(store: JobStore) -> None:
+    from lumatui.tui.widgets.jobs.job_list import JobList
+    from tests.tui.list_host import ListHost
+
+    done = seed_job(store, 1, "finished")
+    running = seed_job(store, 2, "running", state=JobState.PROCESSING)
+
+    class FilteredHost(ListHost):
+        def compose(self) -> Any:
+            job_list = JobList(self.store, clock=lambda: self.now)
+            job_list.set_reactive(JobList.job_query, JobQuery(hide_finished=True))
+            yield job_list
+
+    app = FilteredHost(store, 300)
+    async with app.run_test(size=(140, 30)) as pilot:
+        await settle(pilot)
+        job_list = app.query_one(JobList)
+        assert keys(job_list) == [running.id]
+        assert done.id not in keys(job_list) and job_list.history_total == 2
 
 
 async def test_a_change_updates_only_its_cells_and_never_rebuilds(

@@ -7,6 +7,7 @@ are `RowSelection`'s, the cells `RowCells`'.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import TYPE_CHECKING
 
@@ -23,6 +24,7 @@ from lumatui.tui.widgets.jobs.row_selection import RowSelection
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
+    from concurrent.futures import Future
 
     from rich.text import Text
     from textual.timer import Timer
@@ -84,6 +86,12 @@ class JobRows(RowSelection, can_focus=False):
         """The rows marked for a bulk action (space)."""
         self._groups = BatchGroups()
         self._first_page_waiting: list[Callable[[], object]] | None = []
+        self._first_size = min(page_size, FIRST_ROWS)
+        self._read_ahead: Future[FirstPage] | None = self.store.read_soon(
+            _first_page_reader(JobQuery(), self._first_size, self.prices)
+        )
+        """The first page of the default list, read while the screen is built and laid out
+        (its read then waits less for the lock Python's threads share)."""
 
     @property
     def total(self) -> int:
@@ -144,15 +152,15 @@ class JobRows(RowSelection, can_focus=False):
         """Read the first page; place it now, or after the next refresh while the table has
         no width yet (at start the page comes first, and placing it before the columns fit
         the width drew every row twice). True when the placing tells `after_first_page`."""
-        query, size, prices = self.job_query, min(self.page_size, FIRST_ROWS), self.prices
-
-        def read(s: JobStore) -> tuple[int, int, list[Job], dict[str, Price | None], Batches]:
-            jobs = s.page(query, offset=0, limit=size)
-            batches = _batches(s, jobs, frozenset())
-            costs = _prices([*jobs, *(m for b in batches.values() for m in b)], prices)
-            return s.count(query), s.count(JobQuery()), jobs, costs, batches
-
-        total, everything, jobs, costs, batches = await self.store.read(read)
+        query, size = self.job_query, self._first_size
+        ahead, self._read_ahead = self._read_ahead, None
+        if ahead is not None and token == 1 and query == JobQuery():
+            first = await asyncio.wrap_future(ahead)  # started while the screen was built
+        else:
+            if ahead is not None:
+                ahead.cancel()
+            first = await self.store.read(_first_page_reader(query, size, self.prices))
+        total, everything, jobs, costs, batches = first
         if token != self._token:
             return False  # a newer filter or order started its own read
 
@@ -316,6 +324,25 @@ class JobRows(RowSelection, can_focus=False):
 
 Batches = dict[str, list["Job"]]
 """The whole membership of batches, by batch id (read with the page that lists them)."""
+
+
+FirstPage = tuple[int, int, list["Job"], dict[str, "Price | None"], Batches]
+"""A list's first read: how many jobs match, how many the history holds, the page's jobs,
+their prices and their batches."""
+
+
+def _first_page_reader(
+    query: JobQuery, size: int, prices: Mapping[str, float]
+) -> Callable[[JobStore], FirstPage]:
+    """How a list reads its first page of `query` (on a reader thread)."""
+
+    def read(s: JobStore) -> FirstPage:
+        jobs = s.page(query, offset=0, limit=size)
+        batches = _batches(s, jobs, frozenset())
+        costs = _prices([*jobs, *(m for b in batches.values() for m in b)], prices)
+        return s.count(query), s.count(JobQuery()), jobs, costs, batches
+
+    return read
 
 
 def _batches(store: JobStore, jobs: list[Job], known: frozenset[str]) -> Batches:
