@@ -26,7 +26,6 @@ import sys
 import threading
 import traceback
 from datetime import UTC, datetime
-from importlib import metadata
 from typing import TYPE_CHECKING, Protocol
 
 from lumatui.logs import redact
@@ -255,6 +254,8 @@ def report_text(
 
 def versions() -> dict[str, str]:
     """lumatui, Python, Textual, textual-image and the platform."""
+    from importlib import metadata  # only a report needs it: importing it takes 10-15 ms
+
     from lumatui import __version__
 
     found = {"lumatui": __version__, "python": platform.python_version()}
