@@ -143,8 +143,12 @@ async def settle(pilot: Pilot[Any], *, rounds: int = 200) -> None:
 
 
 def messages_waiting(app: Any) -> bool:
-    """Whether the app, a screen or a widget has a message or an after-refresh call queued."""
+    """Whether the app, a screen or a widget has a message or a call queued: one for its
+    next turn, or one for after the screen's next refresh (`call_after_refresh`: a loaded
+    machine can reach a quiet moment before that refresh, and with the call still waiting)."""
     pumps = [app, *app.screen_stack, *app._registry]
+    if any(screen._callbacks for screen in app.screen_stack):
+        return True
     return any(not pump._message_queue.empty() or pump._next_callbacks for pump in pumps)
 
 

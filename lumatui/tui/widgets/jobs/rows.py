@@ -12,7 +12,7 @@ import time
 from typing import TYPE_CHECKING
 
 from lumatui.engine.astore import AsyncJobStore
-from lumatui.engine.queries import JobQuery
+from lumatui.engine.queries import JobQuery, conditions
 from lumatui.tui.deferred import deferred
 from lumatui.tui.first_frame import after_first_frame
 from lumatui.tui.widgets.jobs.cells import request_price
@@ -214,7 +214,7 @@ class JobRows(RowSelection, can_focus=False):
 
     async def _read_counts(self, token: int) -> None:
         query = self.job_query
-        total, everything = await self.store.read(lambda s: (s.count(query), s.count(JobQuery())))
+        total, everything = await self.store.read(lambda s: _counts(s, query))
         if token == self._token:
             self._total, self._history_total = total, everything
             self._describe()
@@ -340,9 +340,16 @@ def _first_page_reader(
         jobs = s.page(query, offset=0, limit=size)
         batches = _batches(s, jobs, frozenset())
         costs = _prices([*jobs, *(m for b in batches.values() for m in b)], prices)
-        return s.count(query), s.count(JobQuery()), jobs, costs, batches
+        return *_counts(s, query), jobs, costs, batches
 
     return read
+
+
+def _counts(store: JobStore, query: JobQuery) -> tuple[int, int]:
+    """How many jobs match `query`, and how many the history holds (counted once when the
+    query filters nothing: a count walks an index)."""
+    total = store.count(query)
+    return total, total if not conditions(query) else store.count(JobQuery())
 
 
 def _batches(store: JobStore, jobs: list[Job], known: frozenset[str]) -> Batches:
