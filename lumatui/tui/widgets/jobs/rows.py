@@ -90,8 +90,8 @@ class JobRows(RowSelection, can_focus=False):
         self._read_ahead: Future[FirstPage] | None = self.store.read_soon(
             _first_page_reader(JobQuery(), self._first_size, self.prices)
         )
-        """The first page of the default list, read while the screen is built and laid out
-        (its read then waits less for the lock Python's threads share)."""
+        """The first page of the default list, read while the screen is built and laid out:
+        its rows are in the second frame (read after the screen's mount, in the sixth)."""
 
     @property
     def total(self) -> int:
