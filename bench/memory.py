@@ -7,7 +7,8 @@ Each measured app runs in a fresh Python process (RSS is per process), headless 
   full frame;
 - ws: the real workstation (`LumaApp`) over 10,000 generations written straight into its
   store (a client that never answers, half-cell pictures); the 500 newest completed jobs
-  have real image outputs (different 512x384 JPEGs). After the first frame the job list
+  have real image outputs (different 512x384 JPEGs, stored with their facts as the
+  downloader keeps them, so no round measures them). After the first frame the job list
   is focused and `j` pressed row by row (the 500 are the newest rows, with a few failed
   jobs between them); on each of the 500 it waits until the thumbnail is decoded, scaled,
   cached and shown in the preview: the preview shows that job's output, the decoding
@@ -209,7 +210,7 @@ def main() -> int:
         root = Path(tmp)
         images = make_images(root / "images", THUMBNAILS)
         home = root / "home"
-        ids = seed_history(home, HISTORY, running=0, images=images)
+        ids = seed_history(home, HISTORY, running=0, images=images, facts=True)
         slots = image_slots_of(HISTORY, 0, THUMBNAILS)
         viewed = [ids[n] for n in sorted(slots, key=slots.__getitem__)]
         ids_file = root / "viewed.json"
