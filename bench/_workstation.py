@@ -53,12 +53,21 @@ def home_paths(home: Path) -> Any:
 
 
 def seed_history(
-    home: Path, count: int, *, running: int = 20, images: Sequence[Path] = (), seed: int = 7
+    home: Path,
+    count: int,
+    *,
+    running: int = 20,
+    images: Sequence[Path] = (),
+    facts: bool = False,
+    seed: int = 7,
 ) -> list[str]:
     """Write `count` generations under `home` (the last `running` still processing).
 
     The newest completed image jobs get the files in `images` as their downloaded outputs
-    (one each, hashed as a download would be); the rest point at files never opened.
+    (one each, hashed as a download would be); the rest point at files never opened. With
+    `facts`, those files' facts (MIME type, pixel size: `verify_file`, as the downloader
+    keeps them) are stored too; without, they are unknown, as for outputs downloaded before
+    facts were kept (the preview measures each once and writes them back).
     Returns the local ids, oldest first.
     """
     from lumatui.engine.store import JobStore
@@ -113,7 +122,9 @@ def seed_history(
         changes += [(seq, "submitting", created), (seq, "queued", created + 1)]
         changes.append((seq, state, finished or created + 2))
         if state == "completed":
-            outputs.append(_output(job_id, generation_id, type_, n, paths, image_slots, images))
+            slot = image_slots.get(n)
+            image = images[slot] if slot is not None else None
+            outputs.append(_output(job_id, generation_id, type_, n, paths, image, facts=facts))
         ids.append(job_id)
         previous_generation = generation_id
     db = sqlite3.connect(str(paths.database), isolation_level=None)
@@ -128,7 +139,8 @@ def seed_history(
         db.executemany("INSERT INTO state_changes VALUES (?, ?, ?, NULL)", changes)
         db.executemany(
             "INSERT INTO outputs (job_id, n, media_type, url, url_fetched_at, local_path,"
-            " size_bytes, sha256, downloaded_at, error) VALUES (?, 0, ?, ?, ?, ?, ?, ?, ?, NULL)",
+            " size_bytes, sha256, downloaded_at, error, mime, width, height, duration_s,"
+            " frame_count) VALUES (?, 0, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?)",
             outputs,
         )
         db.executemany("INSERT INTO edges VALUES (?, ?, ?)", edges)
@@ -159,21 +171,35 @@ def _output(
     type_: str,
     n: int,
     paths: Any,
-    image_slots: dict[int, int],
-    images: Sequence[Path],
+    image: Path | None,
+    *,
+    facts: bool,
 ) -> tuple[Any, ...]:
-    """An outputs row: a real file for the jobs given one, else a path never opened."""
+    """An outputs row: `image` for a job given one (its facts too, with `facts`), else a
+    path never opened."""
     media = "video" if type_ == "video" else "image"
     url = f"https://outputs.invalid/{generation_id}/0"
     finished = START + n * 300.0 + 60
-    if n in image_slots:
-        path = images[image_slots[n]]
-        data = path.read_bytes()
+    if image is not None:
+        data = image.read_bytes()
         digest = hashlib.sha256(data).hexdigest()
-        return (job_id, media, url, finished, str(path), len(data), digest, finished)
+        row = (job_id, media, url, finished, str(image), len(data), digest, finished)
+        if not facts:
+            return (*row, None, None, None, None, None)
+        from lumatui.engine.media import verify_file
+
+        media_facts = verify_file(image)  # what the downloader keeps
+        return (
+            *row,
+            media_facts.mime,
+            media_facts.width,
+            media_facts.height,
+            media_facts.duration_s,
+            media_facts.frame_count,
+        )
     suffix = "mp4" if media == "video" else "png"
     local = paths.outputs_dir / generation_id / f"0.{suffix}"
-    return (job_id, media, url, finished, str(local), 1000, "0" * 64, finished)
+    return (job_id, media, url, finished, str(local), 1000, "0" * 64, finished, *(None,) * 5)
 
 
 def make_images(folder: Path, count: int, size: tuple[int, int] = (512, 384)) -> list[Path]:
