@@ -123,7 +123,6 @@ async def test_a_backend_that_cannot_be_opened_after_the_first_frame_ends_the_ap
     assert app.engine is None and app.crash_report is None
 
 
-
 @pytest.mark.parametrize("remembered", ["textual-light", "lumatui"])
 async def test_the_remembered_theme_styles_the_first_frame_without_a_second_parse(
     paths: AppPaths, backend: Backend, remembered: str, monkeypatch: pytest.MonkeyPatch
