@@ -38,6 +38,9 @@ class BatchSummary:
     """Failed, refused or uncertain jobs (counted in `done` too)."""
     starred: int
     price: Price
+    priced: bool = True
+    """False while a member's price is still being read (the job list's first page is
+    placed before its prices, which follow the first frame): `price` means nothing yet."""
 
     @property
     def settled(self) -> bool:
@@ -61,7 +64,9 @@ class BatchSummary:
         return f"{self.done} of {self.size} done"
 
     def price_text(self) -> str:
-        """`$0.1616`, `~$1.20` for an estimate, `price unknown`."""
+        """`$0.1616`, `~$1.20` for an estimate, `price unknown`; `…` while being read."""
+        if not self.priced:
+            return "…"
         usd = self.price.usd
         if usd is None:
             return "price unknown"
@@ -83,9 +88,11 @@ class BatchSummary:
 
 
 def summarize(label: str, jobs: Iterable[Job], prices: Mapping[str, Price | None]) -> BatchSummary:
-    """The summary of `jobs` (the whole batch); `prices` holds each job's price by id."""
+    """The summary of `jobs` (the whole batch); `prices` holds each job's price by id (a
+    job missing from it: its price is still being read)."""
     members = list(jobs)
     done = running = waiting = failed = starred = 0
+    priced = all(job.id in prices for job in members)
     each: list[Price] = []
     for job in members:
         if job.state is JobState.WAITING:
@@ -98,9 +105,8 @@ def summarize(label: str, jobs: Iterable[Job], prices: Mapping[str, Price | None
         starred += job.starred
         price = prices.get(job.id)
         each.append(price if price is not None else Price(None, False, "unknown"))
-    return BatchSummary(
-        label, len(members), done, running, waiting, failed, starred, batch_total(each)
-    )
+    total = batch_total(each)
+    return BatchSummary(label, len(members), done, running, waiting, failed, starred, total, priced)
 
 
 class RunningBatches:

@@ -65,9 +65,12 @@ def test_read_at_start_a_batch_counts_its_finished_jobs_too(store: JobStore) -> 
 def test_a_summary_says_failures_and_stars(store: JobStore) -> None:
     states = [JobState.COMPLETED, JobState.FAILED]
     jobs = seed_batch(store, 1, "x", [(p, s) for p, s in zip("ab", states, strict=True)])
-    summary = summarize("x", [replace(jobs[0], starred=True), jobs[1]], {})
+    members = [replace(jobs[0], starred=True), jobs[1]]
+    summary = summarize("x", members, {job.id: None for job in jobs})
     assert (summary.settled, summary.failed, summary.starred) == (True, 1, 1)
     assert summary.describe() == "2 of 2 done, 1 failed, price unknown"
+    # A price not read yet (the list's first page is placed before its prices).
+    assert summarize("x", members, {jobs[0].id: None}).describe() == "2 of 2 done, 1 failed, …"
 
 
 class HeaderHost(App[None]):

@@ -14,7 +14,14 @@ from lumatui.engine.schedule import Expectation
 from lumatui.engine.store import JobStore
 from lumatui.tui.widgets.jobs.cells import bar, format_duration, progress_cell
 from lumatui.tui.widgets.jobs.filters import describe, matches, next_sort, parse_filter
-from tests.tui.conftest import FIXED_NOW, generation_id, seed_job, settle
+from tests.tui.conftest import (
+    FIXED_NOW,
+    generation_id,
+    seed_batch,
+    seed_job,
+    settle,
+    wait_until,
+)
 from tests.tui.list_host import listing
 
 if TYPE_CHECKING:
@@ -140,6 +147,43 @@ async def test_a_list_that_starts_filtered_does_not_show_the_read_ahead(store: J
         job_list = app.query_one(JobList)
         assert keys(job_list) == [running.id]
         assert done.id not in keys(job_list) and job_list.history_total == 2
+
+
+async def test_the_first_pages_prices_follow_it_into_its_cost_cells_and_group_rows(
+    store: JobStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The read ahead places the rows without their prices (the first price imports and
+    builds the request schema); read right after, they fill the cells that show `…`."""
+    from lumatui.tui.widgets.jobs import rows
+    from lumatui.tui.widgets.jobs.cells import cost_cell, request_price
+    from lumatui.tui.widgets.jobs.groups import group_key
+    from lumatui.tui.widgets.jobs.job_list import JobList
+    from tests.tui.list_host import ListHost
+
+    jobs = [seed_job(store, n, f"job {n}") for n in range(3)]
+    batch = seed_batch(store, 10, "a {red|blue} fox", [("red", JobState.COMPLETED)] * 2)
+    held = threading.Event()
+    real_prices = rows._prices
+
+    def prices_when_let(jobs: list[Job], overrides: Any) -> Any:
+        assert held.wait(30)
+        return real_prices(jobs, overrides)
+
+    monkeypatch.setattr(rows, "_prices", prices_when_let)
+    group = group_key(batch[0].batch_id or "")
+    app = ListHost(store, 300)
+    async with app.run_test(size=(250, 30)) as pilot:  # wide: the Cost column is shown
+        job_list = app.query_one(JobList)
+        await wait_until(pilot, lambda: job_list.table.row_count == 4)  # 3 jobs, 1 group
+        assert job_list.table.shows("cost")
+        assert cell(job_list, jobs[0], "cost") == "…"
+        assert str(job_list.table.get_cell(group, "cost")).strip() == "…"
+        held.set()
+        await settle(pilot)
+        for job in jobs:
+            assert cell(job_list, job, "cost") == cost_cell(request_price(job.request_json)).plain
+        total = str(job_list.table.get_cell(group, "cost")).strip()
+        assert total.startswith("$") and total != "$0.0000"
 
 
 async def test_a_change_updates_only_its_cells_and_never_rebuilds(

@@ -179,7 +179,7 @@ def group_cells(
         "progress": Text(summary.progress, end=""),
         "type": Text(types.pop() if len(types) == 1 else "mixed", end=""),
         "model": Text(models.pop() if len(models) == 1 else "mixed", end=""),
-        "cost": cost_cell(summary.price),
+        "cost": cost_cell(summary.price) if summary.priced else Text("…", end=""),
         "prompt": prompt,
         "failure": Text(f"{summary.failed} failed" if summary.failed else "", end=""),
     }

@@ -54,6 +54,7 @@ class RowCells(Widget, can_focus=False):
     marks: JobMarks
     _jobs: dict[str, Job]
     _costs: dict[str, Price | None]
+    _unpriced: dict[str, Job]
     _ticking: set[str]
     _downloads: dict[str, float]
     _expected: dict[tuple[str, str], Expectation]
@@ -128,8 +129,6 @@ class RowCells(Widget, can_focus=False):
         """Every column's content for `job` (shown or not), without the leading gap."""
         colours = self.app.theme_variables
         expected = self._expectation(job) if job.state.is_running else None
-        if job.id not in self._costs:  # a job new since its page was read: one price
-            self._costs[job.id] = request_price(job.request_json, self.prices)
         return {
             "state": state_cell(job.state, colours),
             "id": self._id_cell(job),
@@ -137,10 +136,19 @@ class RowCells(Widget, can_focus=False):
             "progress": progress_cell(job, now, expected, colours, self._downloads.get(job.id)),
             "type": Text(job.type, end=""),
             "model": Text(job.model, end=""),
-            "cost": cost_cell(self._costs[job.id]),
+            "cost": self._cost_cell(job),
             "prompt": self._prompt_cell(job),
             "failure": plain_cell(job.failure_code, 30),
         }
+
+    def _cost_cell(self, job: Job) -> Text:
+        """The job's price, read with its page (one now for a job new since); `…` while the
+        prices of the first page are read (they follow the first frame)."""
+        if job.id in self._unpriced:
+            return Text("…", end="")
+        if job.id not in self._costs:
+            self._costs[job.id] = request_price(job.request_json, self.prices)
+        return cost_cell(self._costs[job.id])
 
     def _row(self, job: Job, now: float) -> list[Text]:
         """The shown cells of `job`'s row, in column order."""
@@ -151,7 +159,7 @@ class RowCells(Widget, can_focus=False):
         """The shown cells of a batch's group row, in column order."""
         marked = sum(1 for job_id in group.shown if job_id in self.marks)
         for job in group.members.values():  # jobs new since their page was read: one price
-            if job.id not in self._costs:
+            if job.id not in self._costs and job.id not in self._unpriced:
                 self._costs[job.id] = request_price(job.request_json, self.prices)
         summary = group.summary(self._costs)
         colours, width = self.app.theme_variables, self._layout.width_of("prompt")

@@ -15,7 +15,7 @@ from lumatui.engine.astore import AsyncJobStore
 from lumatui.engine.queries import JobQuery, conditions
 from lumatui.tui.deferred import deferred
 from lumatui.tui.first_frame import after_first_frame
-from lumatui.tui.widgets.jobs.cells import request_price
+from lumatui.tui.widgets.jobs.cells import cost_cell, request_price
 from lumatui.tui.widgets.jobs.columns import ColumnLayout, layout_columns
 from lumatui.tui.widgets.jobs.filters import describe, matches
 from lumatui.tui.widgets.jobs.groups import BatchGroups
@@ -61,6 +61,8 @@ class JobRows(RowSelection, can_focus=False):
         self.prices = dict(prices or {})
         self._jobs: dict[str, Job] = {}
         self._costs: dict[str, Price | None] = {}
+        self._unpriced: dict[str, Job] = {}
+        """Jobs placed whose price is still being read (the first page's follow its frame)."""
         self._layout = layout_columns(0)
         self._wide = False
         self._history_total = 0
@@ -88,10 +90,12 @@ class JobRows(RowSelection, can_focus=False):
         self._first_page_waiting: list[Callable[[], object]] | None = []
         self._first_size = min(page_size, FIRST_ROWS)
         self._read_ahead: Future[FirstPage] | None = self.store.read_soon(
-            _first_page_reader(JobQuery(), self._first_size, self.prices)
+            _first_page_reader(JobQuery(), self._first_size, self.prices, priced=False)
         )
         """The first page of the default list, read while the screen is built and laid out:
-        its rows are in the second frame (read after the screen's mount, in the sixth)."""
+        its rows are in the second frame (read after the screen's mount, in the sixth). Its
+        prices follow the first frame: the first price imports and builds the request
+        schema, 60-80 ms of the one interpreter the screen is being built with."""
 
     @property
     def total(self) -> int:
@@ -183,14 +187,19 @@ class JobRows(RowSelection, can_focus=False):
         total: int,
         everything: int,
         jobs: list[Job],
-        costs: dict[str, Price | None],
+        costs: dict[str, Price | None] | None,
         batches: Batches,
         keep: str | None,
         asked: int,
     ) -> None:
         self._total, self._history_total = total, everything
         self._loading = False
-        self._costs.update(costs)
+        if costs is None:
+            members = (job for batch in batches.values() for job in batch)
+            self._unpriced.update((job.id, job) for job in (*jobs, *members))
+            after_first_frame(self, self._price_placed)
+        else:
+            self._took_prices(costs)
         self.fit_columns()  # the table's width is known now: the rows are drawn once
         self._append(jobs, batches, asked=asked)
         table = self.table
@@ -248,13 +257,36 @@ class JobRows(RowSelection, can_focus=False):
         if token != self._token:
             return
         self._loading = False
-        self._costs.update(costs)
+        self._took_prices(costs)
         self._append(jobs, batches, asked=size)
         keep, self._keep = self._keep, None
         table = self.table
         if keep is not None and (row := self._row_of(keep)) is not None and table.cursor_row == 0:
             table.move_cursor(row=table.get_row_index(row))  # not moved meanwhile
         self._after_page()
+
+    def _took_prices(self, costs: dict[str, Price | None]) -> None:
+        self._costs.update(costs)
+        for job_id in costs:
+            self._unpriced.pop(job_id, None)
+
+    def _price_placed(self) -> None:
+        """Read the prices of the jobs placed without them (in a worker)."""
+        self.run_worker(deferred(self._read_prices), group="job-list-prices", exit_on_error=False)
+
+    async def _read_prices(self) -> None:
+        waiting, prices = list(self._unpriced.values()), self.prices
+        costs = await self.store.read(lambda _: _prices(waiting, prices))
+        self._took_prices(costs)
+        table = self.table
+        if table.shows("cost"):
+            for job_id, price in costs.items():
+                self._set(job_id, "cost", cost_cell(price))
+        for group in self._groups:
+            if not costs.keys().isdisjoint(group.members):
+                self._refresh_group(group)
+        if (key := table.key_at_cursor()) is not None and self._groups.at(key) is not None:
+            self._show_note(key)  # a group's note tells its price
 
     def _append(self, jobs: list[Job], batches: Batches | None = None, *, asked: int) -> int:
         if len(jobs) < asked:
@@ -326,20 +358,21 @@ Batches = dict[str, list["Job"]]
 """The whole membership of batches, by batch id (read with the page that lists them)."""
 
 
-FirstPage = tuple[int, int, list["Job"], dict[str, "Price | None"], Batches]
+FirstPage = tuple[int, int, list["Job"], dict[str, "Price | None"] | None, Batches]
 """A list's first read: how many jobs match, how many the history holds, the page's jobs,
-their prices and their batches."""
+their prices (None: not read) and their batches."""
 
 
 def _first_page_reader(
-    query: JobQuery, size: int, prices: Mapping[str, float]
+    query: JobQuery, size: int, prices: Mapping[str, float], *, priced: bool = True
 ) -> Callable[[JobStore], FirstPage]:
     """How a list reads its first page of `query` (on a reader thread)."""
 
     def read(s: JobStore) -> FirstPage:
         jobs = s.page(query, offset=0, limit=size)
         batches = _batches(s, jobs, frozenset())
-        costs = _prices([*jobs, *(m for b in batches.values() for m in b)], prices)
+        members = (m for b in batches.values() for m in b)
+        costs = _prices([*jobs, *members], prices) if priced else None
         return *_counts(s, query), jobs, costs, batches
 
     return read
