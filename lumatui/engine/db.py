@@ -68,14 +68,15 @@ class Database:
         self._db = connect(path, busy_timeout_ms=WRITE_BUSY_TIMEOUT_MS)
         migrate(self._db)
         self._readers: list[sqlite3.Connection] = []
-        self._all_readers: list[sqlite3.Connection] = []
+        """The read connections not in use."""
         self._readers_lock = threading.Lock()
         self._closed = False
 
     def close(self) -> None:
-        """Close every connection (the last close checkpoints the WAL)."""
+        """Close every connection (the last close checkpoints the WAL); a read under way on
+        another thread closes its own when it ends (closed under it, the process crashed)."""
         with self._readers_lock:
-            readers, self._all_readers, self._readers = self._all_readers, [], []
+            readers, self._readers = self._readers, []
             self._closed = True
         for reader in readers:
             reader.close()
@@ -103,8 +104,6 @@ class Database:
             reader = self._readers.pop() if self._readers else None
         if reader is None:
             reader = connect(self.path, busy_timeout_ms=READ_BUSY_TIMEOUT_MS)
-            with self._readers_lock:
-                self._all_readers.append(reader)
         try:
             if snapshot:
                 reader.execute("BEGIN")
@@ -115,5 +114,8 @@ class Database:
                     reader.execute("COMMIT")
         finally:
             with self._readers_lock:
-                if not self._closed:
+                closed = self._closed
+                if not closed:
                     self._readers.append(reader)
+            if closed:
+                reader.close()

@@ -229,3 +229,33 @@ def test_the_origin_of_a_job_is_kept(store: JobStore) -> None:
     made = store.record_submission(GenerationRequest(prompt="p"), origin="simulator")
     assert made.simulated
     assert not store.record_submission(GenerationRequest(prompt="q"), origin="api").simulated
+
+
+def test_a_read_under_way_keeps_its_connection_when_the_store_is_closed(tmp_path: Path) -> None:
+    """Closed under a read on another thread, a connection crashed the whole process; the
+    read now ends on it, and closes it."""
+    import sqlite3
+    import threading
+
+    store = JobStore.open(tmp_path / "jobs.db")
+    inside, closed = threading.Event(), threading.Event()
+    found: list[object] = []
+
+    def read() -> None:
+        with store.reading() as db:
+            inside.set()
+            assert closed.wait(30)
+            found.append(db.execute("SELECT COUNT(*) FROM jobs").fetchone()[0])
+        with pytest.raises(sqlite3.ProgrammingError):
+            db.execute("SELECT 1")  # closed once the read was over
+        found.append("closed after")
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    assert inside.wait(30)
+    store.close()
+    closed.set()
+    reader.join(30)
+    assert found == [0, "closed after"]
+    with pytest.raises(sqlite3.ProgrammingError):
+        store.count(JobQuery())  # no new read once closed

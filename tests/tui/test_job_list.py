@@ -106,8 +106,11 @@ def test_the_first_page_is_read_as_soon_as_the_list_is_built(
         return real_page(self, query, offset=offset, limit=limit)
 
     monkeypatch.setattr(JobStore, "page", page)
-    JobList(store)  # never mounted
+    job_list = JobList(store)  # never mounted
     assert begun.wait(30)
+    ahead = job_list._read_ahead
+    assert ahead is not None
+    assert [job.prompt for job in ahead.result(timeout=30)[2]] == ["a heron"]
 
 
 async def test_the_read_ahead_is_the_first_page_and_is_not_read_again(
