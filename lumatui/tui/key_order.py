@@ -29,9 +29,8 @@ before the `e` binding had loaded the form and moved focus.
 A widget on the barrier's or a probe's way that is removed meanwhile would drop it: a
 watchdog releases the key, or counts that probe as run, when its widget is gone.
 
-Repaints held while keys come (`TypingFrames`) go out as a key is handed over; frames are
-then suspended until that key is handled (its barrier is back), so they and the key are
-drawn in one frame instead of theirs coming first and the key's waiting for the next slot.
+Repaints held while keys come (`TypingFrames`) go out after a handled key's frame, when no
+next key waits: in a frame of their own, as far from the next key as can be.
 """
 
 from __future__ import annotations
@@ -131,8 +130,7 @@ class OrderedKeysApp(App[None]):
         self.keys_handled = 0
         """Keys (and pastes) handed to the widgets so far (benchmarks and tests read it)."""
         self.typing_frames = TypingFrames(self)
-        """Repaints held while keys come, drawn with the next key (see the module)."""
-        self._frames_suspended = False
+        """Repaints held while keys come, drawn after a key's frame (see the module)."""
 
     @property
     def keys_pending(self) -> int:
@@ -177,13 +175,8 @@ class OrderedKeysApp(App[None]):
                 return  # the last hold's release hands the keys over
             event = self._held.popleft()
             target: DOMNode = self.focused or self.screen
-            if self.typing_frames.key_handed():
-                self._suspend_frames()  # what was held, and this key, in one frame
-            try:
-                await super().on_event(event)
-            except BaseException:
-                self._resume_frames()
-                raise
+            self.typing_frames.key_handed()
+            await super().on_event(event)
             self.keys_handled += 1
             ticket = next(self._tickets)
             if event.is_forwarded and target.post_message(KeyBarrier(ticket)):
@@ -191,22 +184,18 @@ class OrderedKeysApp(App[None]):
                 self._in_flight = _InFlight(ticket, path)
                 self._arm_watchdog()
                 return
-            self._resume_frames()
-            self._start_settling(ticket)
+            self._key_done(ticket)
 
-    def _suspend_frames(self) -> None:
-        """No frame until the key being handed over is handled (see the module)."""
-        if not self._frames_suspended:
-            self._frames_suspended = True
-            self._begin_batch()
+    def _key_done(self, ticket: int) -> None:
+        """The key is handled: after its frame, what was held is drawn; let it settle."""
+        with contextlib.suppress(ScreenStackError):
+            self.screen.call_after_refresh(self._after_key_frame)
+        self._start_settling(ticket)
 
-    def _resume_frames(self) -> None:
-        """The key is handled: draw it (and what was held) in the next frame."""
-        if self._frames_suspended:
-            self._frames_suspended = False
-            self._end_batch()
-            with contextlib.suppress(ScreenStackError):
-                self.screen.check_idle()  # its idle starts the frame the batch put off
+    def _after_key_frame(self) -> None:
+        """A key's frame is out: the held repaints go out, unless a next key waits."""
+        if not self._held:
+            self.typing_frames.key_drawn()
 
     def on_key_barrier(self, message: KeyBarrier) -> None:
         """The key in flight has been handled all the way up: let what it caused settle."""
@@ -218,11 +207,10 @@ class OrderedKeysApp(App[None]):
     def _finish_flight(self) -> None:
         flight = self._in_flight
         self._in_flight = None
-        self._resume_frames()
         if self._watchdog is not None:
             self._watchdog.pause()
         if flight is not None:
-            self._start_settling(flight.ticket)
+            self._key_done(flight.ticket)
 
     def _start_settling(self, ticket: int) -> None:
         self._settling = ticket

@@ -1,18 +1,19 @@
-"""While someone types, what changed by itself is drawn in the frame of the next key.
+"""While someone types, what changed by itself is drawn between keys, after a key's frame.
 
 Textual draws at most 60 frames a second, on the slots of the screen's update timer: a
 frame drawn just before a key makes that key's frame wait for the next free slot (up to
-1/30 s later). With a hundred jobs polled, the job list draws rows on its own about six
-times a second (a second turning over in a running row, a poll's new state), and the keys
-that came just after one of those frames waited for it (the polled p99 of bench/keys.py).
+1/60 s later), and a frame that draws the job list's rows together with a key's character
+spans both (Textual redraws every widget inside the rectangle around what changed: with
+a row on the left and the prompt on the right, most of the screen, 2-3 times the widgets
+of the prompt's own frame). With a hundred jobs polled the job list draws rows on its own
+about six times a second (a second turning over in a running row, a poll's new state).
 
 So while keys come (one was handed over less than `TYPING_S` ago), such repaints are held
-(the data is new at once, only the drawing waits) and go out with the next keys, at most
-`PER_KEY` with each, oldest first (a burst of rows drawn in one key's frame delayed that
-key as much as a frame of their own): the app suspends frames from handing the key over
-until the key is handled, so the key and those repaints are drawn in one frame. A repaint
-held `HOLD_S` goes out then, key or not, less than the job list's tick: nothing is shown
-later than a tick after it changed. Without typing, a repaint is done at once, as before.
+(the data is new at once, only the drawing waits) and go out right after a key's own frame
+is drawn, at most `PER_KEY` of them, oldest first: the time furthest from the next key,
+whose frame then finds its slot free. Keys typed ahead (waiting their turn) keep them held.
+A repaint held `HOLD_S` goes out then, key or not, less than the job list's tick: nothing
+is shown later than a tick after it changed. Without typing, a repaint is done at once.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ PER_KEY = 5
 
 
 class TypingFrames:
-    """Repaints held while someone types, drawn with the next key (or within `HOLD_S`)."""
+    """Repaints held while someone types, drawn after a key's frame (or within `HOLD_S`)."""
 
     def __init__(self, app: App[Any], clock: Callable[[], float] = time.monotonic) -> None:
         self._app = app
@@ -56,7 +57,7 @@ class TypingFrames:
         return len(self._held)
 
     def repaint(self, key: Hashable, paint: Callable[[], object]) -> None:
-        """Call `paint` (a widget's refresh) now, or with a next key while someone types.
+        """Call `paint` (a widget's refresh) now, or after a key's frame while someone types.
 
         A newer repaint under the same `key` replaces the one held, in its place (the paint
         works out what to draw when it runs, so the last one is enough).
@@ -69,10 +70,13 @@ class TypingFrames:
         if self._deadline is None:
             self._deadline = self._app.set_timer(HOLD_S, self._overdue, name="typing-frames")
 
-    def key_handed(self) -> bool:
-        """A key is being handed over: the oldest `PER_KEY` held repaints go out now (into
-        its frame). True when some did (the app then draws them and the key in one frame)."""
+    def key_handed(self) -> None:
+        """A key is being handed over: someone types (repaints from now on are held)."""
         self._last_key = self._clock()
+
+    def key_drawn(self) -> bool:
+        """A key's frame is out and no key waits: the oldest `PER_KEY` held repaints go out
+        now (into a frame of their own). True when some did."""
         return self._paint(list(self._held)[:PER_KEY])
 
     def flush(self) -> bool:

@@ -1,4 +1,4 @@
-"""While keys come, what changed by itself (a tick, a poll) is drawn with the next key."""
+"""While keys come, what changed by itself (a tick, a poll) is drawn after a key's frame."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ class Clock:
         return self.now
 
 
-async def test_a_tick_while_keys_come_is_drawn_with_the_next_key(store: JobStore) -> None:
+async def test_a_tick_while_keys_come_is_drawn_after_the_next_key(store: JobStore) -> None:
     running = seed_job(store, 1, "slow", state=JobState.PROCESSING)
     async with listing(store) as (app, job_list, _pilot):
         clock = Clock()
@@ -58,7 +58,9 @@ async def test_a_tick_while_keys_come_is_drawn_with_the_next_key(store: JobStore
         job_list.tick()
         assert elapsed() == "12s"  # the data is new at once
         assert frames.held == 1 and "12s" not in drawn()  # its drawing waits
-        assert frames.key_handed()  # the next key: drawn with it
+        frames.key_handed()  # the next key: still held while it is handled
+        assert frames.held == 1 and "12s" not in drawn()
+        assert frames.key_drawn()  # its frame is out: drawn now
         assert frames.held == 0 and "12s" in drawn()
 
         clock.now += TYPING_S  # nobody types any more: drawn at once
@@ -80,10 +82,10 @@ async def test_a_newer_repaint_of_the_same_thing_replaces_the_held_one() -> None
         assert frames.held == 2 and painted == ["at once"]
         assert frames.flush()  # what the deadline does when no key comes
         assert painted == ["at once", "newer", "note"]
-        assert not frames.flush() and not frames.key_handed()
+        assert not frames.flush() and not frames.key_drawn()
 
 
-async def test_each_key_takes_the_oldest_few_held_repaints_with_it() -> None:
+async def test_each_key_frame_lets_the_oldest_few_held_repaints_out() -> None:
     app = OrderedKeysApp()
     async with app.run_test():
         frames = TypingFrames(app, Clock())
@@ -92,9 +94,9 @@ async def test_each_key_takes_the_oldest_few_held_repaints_with_it() -> None:
         for n in range(PER_KEY + 2):
             frames.repaint(n, lambda n=n: painted.append(n))  # type: ignore[misc]
         frames.repaint(0, lambda: painted.append(0))  # newer, but held as long as the first
-        assert frames.key_handed()
+        assert frames.key_drawn()
         assert painted == list(range(PER_KEY)) and frames.held == 2
-        assert frames.key_handed()
+        assert frames.key_drawn()
         assert painted == list(range(PER_KEY + 2)) and frames.held == 0
 
 
@@ -104,17 +106,24 @@ class Typing(OrderedKeysApp):
         yield Static("old news", id="news")
 
 
-async def test_held_news_goes_out_as_a_key_is_handed_over_and_frames_go_on() -> None:
+async def test_held_news_goes_out_after_the_next_key_is_drawn() -> None:
     app = Typing()
     async with app.run_test() as pilot:
         frames = TypingFrames(app, Clock())  # the clock stands still: typing, once a key came
         app.typing_frames = frames
-        app.set_focus(app.query_one(Input))
+        field = app.query_one(Input)
+        app.set_focus(field)
         await burst(pilot, "a")
         news = app.query_one("#news", Static)
-        frames.repaint(news, lambda: news.update("new news"))
+        typed_when_painted: list[str] = []
+
+        def paint() -> None:
+            typed_when_painted.append(field.value)
+            news.update("new news")
+
+        frames.repaint(news, paint)
         assert frames.held == 1 and str(news.render()) == "old news"
         await burst(pilot, *"bc")
         assert frames.held == 0 and str(news.render()) == "new news"
-        assert app.query_one(Input).value == "abc"
-        assert app._batch_count == 0  # the frames put off for the key are drawn again
+        assert field.value == "abc"
+        assert typed_when_painted[0].startswith("ab")  # after a key of its own, not before
