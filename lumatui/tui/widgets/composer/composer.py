@@ -126,10 +126,18 @@ class Composer(Widget):
         return self.form.fields["prompt"].control  # type: ignore[return-value]
 
     def focus_prompt(self) -> None:
-        """Put the cursor in the prompt now: the next key typed lands there."""
+        """Put the cursor in the prompt now: the next key typed lands there; once the form
+        is laid out, scroll it into view (Textual's own scroll on focus looks at a layout
+        that may not be done yet, a form just mounted, and then scrolls it part way)."""
         area = self.prompt_editor.area
         if area.is_attached:
-            area.screen.set_focus(area)
+            area.screen.set_focus(area, scroll_visible=False)
+            self.call_after_refresh(self._show_prompt)
+
+    def _show_prompt(self) -> None:
+        area = self.prompt_editor.area
+        if area.is_attached and area.has_focus:
+            area.scroll_visible(animate=False)
 
     def clear_prompt(self) -> None:
         """Empty the prompt (one undoable edit)."""
