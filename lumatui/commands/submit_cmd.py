@@ -165,6 +165,7 @@ class _Progress:
         self.stopped = asyncio.Event()
         self._told: dict[str, JobState] = {}
         self._held: dict[str, str] = {}
+        self._accepted: set[str] = set()
 
     def __call__(self, event: Event) -> None:
         from lumatui.api.text import clean_text
@@ -203,7 +204,8 @@ class _Progress:
             if previous is not None and self._held.get(job.id) != note:
                 self._held[job.id] = note
                 warn(f"lumatui: {job.short_id} waiting: {note}{_next_try(job)}")
-        elif job.state in (JobState.QUEUED, JobState.PROCESSING) and previous in (None, *UNSENT):
+        elif _taken_by_api(job) and job.id not in self._accepted:
+            self._accepted.add(job.id)
             self.sent += 1
             self.outages = 0
             warn(f"lumatui: submitted {self.sent}/{self.total}: {job.generation_id} {job.state}")
@@ -211,6 +213,18 @@ class _Progress:
             warn(f"lumatui: {job.short_id} {job.state}")
         if job.state not in UNSENT:
             self.stopped.set()
+
+    def catch_up(self, jobs: list[Job]) -> None:
+        """Tell the jobs the history shows accepted whose news has not come yet (the command
+        may end before their events are handed over)."""
+        for job in jobs:
+            if _taken_by_api(job) and job.id not in self._accepted:
+                self._job_changed(job)
+
+
+def _taken_by_api(job: Job) -> bool:
+    """Whether the API took the job (it has an id there; it may even be finished already)."""
+    return job.generation_id is not None and job.state not in UNSENT
 
 
 def _next_try(job: Job) -> str:
@@ -314,6 +328,7 @@ async def _follow(
             return EXIT_API
         jobs = await engine.db.read(lambda s: s.get_many(ids))
         if all(job.state not in UNSENT for job in jobs):
+            progress.catch_up(jobs)
             break
         remaining = None if deadline is None else deadline - time.monotonic()
         if remaining is not None and remaining <= 0:
