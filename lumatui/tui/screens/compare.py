@@ -20,6 +20,7 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from lumatui.api.text import clean_text
+from lumatui.tui.frame_pacer import PacedFrames
 from lumatui.tui.screens.compare_fields import differences
 from lumatui.tui.widgets.key_bar import KeyBar
 from lumatui.tui.widgets.preview.media_view import DEFAULT_PLAY_FPS, PLAY_FPS, MediaView
@@ -56,7 +57,7 @@ def open_compare(screen: MainScreen) -> None:
     screen.app.push_screen(CompareScreen(jobs, screen.engine.db, screen.thumbnails, protocol))
 
 
-class CompareScreen(Screen[None]):
+class CompareScreen(PacedFrames, Screen[None]):
     """Two to four jobs' outputs side by side, with the fields where their requests differ."""
 
     BINDINGS: ClassVar[list[BindingType]] = [

@@ -10,6 +10,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
+from lumatui.tui.frame_pacer import PacedFrames
+
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
@@ -34,7 +36,7 @@ REPLACE_STASH_CANCEL = (
 )
 
 
-class ConfirmScreen(ModalScreen[str]):
+class ConfirmScreen(PacedFrames, ModalScreen[str]):
     """Asks `question`; dismisses with the chosen value ("cancel" on escape)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [

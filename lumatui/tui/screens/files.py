@@ -17,6 +17,7 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Input, Static
 
 from lumatui.api.text import clean_text
+from lumatui.tui.frame_pacer import PacedFrames
 from lumatui.tui.screens.confirm import YES_NO, ConfirmScreen
 
 if TYPE_CHECKING:
@@ -32,7 +33,7 @@ COLUMNS = ("Id", "State", "Kind", "Size", "Expires", "Name")
 USE_HINT = "enter uses the file as a reference · u uploads · d deletes · r reloads · esc closes"
 
 
-class FilesScreen(ModalScreen[str | None]):
+class FilesScreen(PacedFrames, ModalScreen[str | None]):
     """Lists the files at the API; dismisses with a file id (enter) or None (escape)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [

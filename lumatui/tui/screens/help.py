@@ -12,6 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
 from lumatui.tui.commands import collect_actions
+from lumatui.tui.frame_pacer import PacedFrames
 
 if TYPE_CHECKING:
     from textual.app import ComposeResult
@@ -26,7 +27,7 @@ INTRO = (
 )
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(PacedFrames, ModalScreen[None]):
     """A table of every key, grouped by where it applies: the key, its action, what it does."""
 
     BINDINGS: ClassVar[list[BindingType]] = [

@@ -22,6 +22,7 @@ from textual.widgets import Input, Static, TextArea
 from textual.worker import Worker, WorkerState
 
 from lumatui.tui.body_source import BodyError, parse_body_text, read_body_file
+from lumatui.tui.frame_pacer import PacedFrames
 from lumatui.tui.key_order import hold_keys
 
 if TYPE_CHECKING:
@@ -55,7 +56,7 @@ class PasteArea(TextArea):
             event.prevent_default()  # the dialog's escape (cancel), not "focus next"
 
 
-class LoadBodyScreen(ModalScreen[Loaded | None]):
+class LoadBodyScreen(PacedFrames, ModalScreen[Loaded | None]):
     """Asks for a path or pasted JSON; dismisses with the body read, or None (escape)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from textual.screen import Screen
 
+from lumatui.tui.frame_pacer import PacedFrames
 from lumatui.tui.screens.keys import PANE_TITLES, PANES
 from lumatui.tui.screens.notices import TIMEOUTS
 from lumatui.tui.screens.pane_bar import PaneBar
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
     from lumatui.tui.widgets.preview.preview import Preview
 
 
-class PreviewMaximizer(Screen[None]):
+class PreviewMaximizer(PacedFrames, Screen[None]):
     """The maximize toggle of the main screen."""
 
     _before_maximize: Widget | None = None

@@ -11,6 +11,8 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from lumatui.tui.frame_pacer import PacedFrames
+
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
@@ -31,7 +33,7 @@ def when(saved_at: float, now: float) -> str:
     return time.strftime("%Y-%m-%d %H:%M", time.localtime(saved_at))
 
 
-class StashPicker(ModalScreen["Draft | None"]):
+class StashPicker(PacedFrames, ModalScreen["Draft | None"]):
     """Choose a stashed draft (enter), or leave it all as it is (escape)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
