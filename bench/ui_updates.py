@@ -14,9 +14,11 @@
 2. key-press-to-frame while polling runs: the real workstation on the built-in simulator
    (in a background thread, as `lumatui` runs it with no key) at a speed where uni-1
    images take ~10 s, kept at ~100 jobs in flight (a new job for each one that finishes),
-   over the same 10,000-generation history. The jobs pane is focused and `j`/`k` are
-   pressed in blocks of 30, one every 40 ms; each is timed from the key event entering the
-   app to the first completed screen refresh after the cursor moved. Reported, no target.
+   over the same 10,000-generation history (its 200 newest completed jobs with real image
+   outputs, stored with their facts as the downloader keeps them: the preview measures
+   none). The jobs pane is focused and `j`/`k` are pressed in blocks of 30, one every
+   40 ms; each is timed from the key event entering the app to the first completed screen
+   refresh after the cursor moved. Reported, no target.
 3. another process writing: a workstation (a client that never answers) over a history of
    10,000 generations while a separate process (`bench/_writer.py`) changes one of its 200
    running jobs 50 times a second in the same SQLite file. Key press to frame (`j`/`k` in
@@ -319,7 +321,7 @@ def main() -> int:
         times = asyncio.run(tick_vs_rebuild(home, args.rounds))
         live = Path(tmp) / "live"
         images = make_images(Path(tmp) / "images", 200)
-        seed_history(live, HISTORY, running=0, images=images)
+        seed_history(live, HISTORY, running=0, images=images, facts=True)
         latencies, in_flight = asyncio.run(key_latency(live, args.presses))
         shared = Path(tmp) / "shared"
         seed_history(shared, HISTORY, running=0)

@@ -381,3 +381,48 @@ async def test_an_output_stored_without_facts_is_measured_once_and_kept(
         assert "image/png · 80×40" in details(app.preview)
     (kept,) = store.outputs(job.id)
     assert (kept.mime, kept.width, kept.height) == ("image/png", 80, 40)
+
+
+@pytest.mark.parametrize("video", [False, True], ids=["image", "video"])
+async def test_an_output_stored_without_facts_is_asked_of_the_cache_once(
+    store: JobStore,
+    seed: Seeder,
+    thumbnails: ThumbnailCache,
+    utc: None,
+    monkeypatch: pytest.MonkeyPatch,
+    video: bool,
+) -> None:
+    # The picture is asked for once the preview has laid the view out for the measured
+    # facts: not also at the size it had before (one more decode, maybe one more file).
+    asks: list[tuple[int, int]] = []
+    for method in ("thumbnail", "video_frames"):
+        real = getattr(thumbnails, method)
+
+        def counted(path: Path, size: tuple[int, int], *, _real: Any = real, **kw: Any) -> Any:
+            asks.append(size)
+            return _real(path, size, **kw)
+
+        monkeypatch.setattr(thumbnails, method, counted)
+    kept: list[int] = []
+    record = store.record_media_facts
+
+    def recorded(job_id: str, index: int, *args: Any) -> Any:
+        kept.append(index)
+        return record(job_id, index, *args)
+
+    monkeypatch.setattr(store, "record_media_facts", recorded)
+    file = seed.mp4("old") if video else seed.png("old", GREEN, (80, 40))
+    job = seed.outputs(seed.job(), file, facts=False)
+    app = Host(store, thumbnails, tree=False)
+    async with app.run_test(size=SIZE) as pilot:
+        app.preview.show(job)
+        await settle(pilot)
+        (picture,) = shown_images(app.preview)
+        region = app.preview.query_one(".media-image").size
+        assert picture.size == (region.width, region.height * 2)  # half-cell: two rows a cell
+        assert near(colour(picture), RED if video else GREEN)
+        assert app.preview.media.frames == (48 if video else 1)
+        assert len(asks) == 1, asks
+        assert kept == [0]
+    (output,) = store.outputs(job.id)
+    assert output.has_facts

@@ -7,7 +7,8 @@ is scaled to the region's cells (half-cell blocks) or pixels (Kitty, Sixel) in a
 worker, from the one disk cache. Each request carries a token: a result for a region, frame
 or output that is no longer wanted is dropped, so resizing and stepping never show the
 wrong picture. An output stored without facts is measured once, and `Measured` tells the
-owner so it can keep them.
+owner so it can keep them. A new output's picture is asked for once the owner has laid the
+view out for it (after the refresh), never first at the size the view had before.
 """
 
 from __future__ import annotations
@@ -115,6 +116,7 @@ class MediaView(Widget):
         self._shown: _FrameKey | None = None
         self._wanted: _FrameKey | None = None
         self._player: Timer | None = None
+        self._awaiting_layout = False
         self.stale_results = 0
         """Worker results dropped because the output, frame or size had changed meanwhile."""
 
@@ -199,7 +201,7 @@ class MediaView(Widget):
             self._message = "Measuring the file…"
             self._measure(self._token, self._output)
         self._draw()
-        self._request()
+        self._request_once_laid_out()
 
     def seek(self, frame: int) -> None:
         """Show frame `frame` of a video (clamped to its frames)."""
@@ -254,7 +256,8 @@ class MediaView(Widget):
     def on_resize(self, event: events.Resize) -> None:
         """A new region: the picture is fitted and made again at its size."""
         self._fit()
-        self._request()
+        if not self._awaiting_layout:  # else the region the owner gives is not there yet
+            self._request()
 
     def _fit(self) -> tuple[int, int]:
         size = self.content_size
@@ -264,6 +267,18 @@ class MediaView(Widget):
             widget.styles.width = max(cells[0], 1)
             widget.styles.height = max(cells[1], 1)
         return cells
+
+    def _request_once_laid_out(self) -> None:
+        """Ask after the next refresh: the owner sizes the view for these facts in this turn,
+        so a picture asked for now would be made at the old size, then again at the new."""
+        if self._awaiting_layout or not self.is_mounted:
+            return  # one ask is pending already; before mounting, the first resize asks
+        self._awaiting_layout = True
+        self.call_after_refresh(self._laid_out)
+
+    def _laid_out(self) -> None:
+        self._awaiting_layout = False
+        self._request()
 
     def _request(self) -> None:
         """Make the picture for this output, frame and size (unless it is on screen)."""
@@ -332,7 +347,7 @@ class MediaView(Widget):
         self._message = None
         self.post_message(self.Measured(message.output, media))
         self._draw()
-        self._request()
+        self._request_once_laid_out()  # after the owner has laid the view out for the facts
 
     def on_media_view_frame_loaded(self, message: MediaView.FrameLoaded) -> None:
         """A worker's picture: shown unless something else is wanted by now."""
