@@ -7,25 +7,11 @@ from typing import TYPE_CHECKING
 
 from lumatui.commands.submit_cmd import _Progress
 from lumatui.engine.events import JobChanged
-from lumatui.engine.jobs import Job, JobState
+from lumatui.engine.jobs import JobState
+from tests.job_values import job_value as job
 
 if TYPE_CHECKING:
     import pytest
-
-
-def job(n: int, state: JobState, generation_id: str | None = None) -> Job:
-    return Job(
-        id=f"job-{n}",
-        seq=n,
-        generation_id=generation_id,
-        type="image",
-        model="uni-1",
-        prompt="a fox",
-        request_json="{}",
-        state=state,
-        created_at=0.0,
-        updated_at=0.0,
-    )
 
 
 def test_a_job_finished_before_its_first_news_is_still_counted_as_submitted(

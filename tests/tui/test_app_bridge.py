@@ -7,8 +7,9 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any, get_args
 
 from lumatui.engine.events import Connectivity, JobChanged, PollingStatus, QueueStatus
-from lumatui.engine.jobs import Job, JobState
+from lumatui.engine.jobs import JobState
 from lumatui.tui.bridge import EngineBridge, EngineView, JobChanges, dispatch
+from tests.job_values import job_value as job
 
 if TYPE_CHECKING:
     from textual.message import Message
@@ -38,21 +39,6 @@ class Bus:
     def publish(self, event: Any) -> None:
         for subscriber in list(self.subscribers):
             subscriber(event)
-
-
-def job(n: int, state: JobState = JobState.QUEUED) -> Job:
-    return Job(
-        id=f"job-{n}",
-        seq=n,
-        generation_id=None,
-        type="image",
-        model="uni-1",
-        prompt="p",
-        request_json="{}",
-        state=state,
-        created_at=0.0,
-        updated_at=0.0,
-    )
 
 
 async def test_changes_coalesce_into_one_message_and_keep_their_order() -> None:

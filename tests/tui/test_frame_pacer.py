@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from textual.app import App
@@ -12,6 +13,9 @@ from textual.widgets import Input
 
 from lumatui.tui.frame_pacer import PERIOD, FramePacer, PacedFrames
 from tests.tui.keyboard import burst
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
 
 
 class Paced(PacedFrames, Screen[None]):
@@ -44,13 +48,19 @@ async def test_the_screen_is_drawn_by_its_pacer_and_keys_show() -> None:
         assert pacer._last_frame > drawn  # the keys' frames came from the pacer
 
 
-async def test_a_frame_asked_for_right_after_one_waits_one_period_not_two() -> None:
+@asynccontextmanager
+async def paused_pacer() -> AsyncIterator[tuple[FramePacer, asyncio.AbstractEventLoop]]:
+    """The pacer of a running screen, with no frame asked for."""
     app = Host()
     async with app.run_test() as pilot:
         await pilot.pause()
         pacer = pacer_of(app.screen)
-        loop = asyncio.get_running_loop()
         pacer.pause()
+        yield pacer, asyncio.get_running_loop()
+
+
+async def test_a_frame_asked_for_right_after_one_waits_one_period_not_two() -> None:
+    async with paused_pacer() as (pacer, loop):
         pacer._last_frame = loop.time()  # a frame began just now
         pacer.resume()
         assert pacer._due is not None
@@ -63,12 +73,7 @@ async def test_a_frame_asked_for_right_after_one_waits_one_period_not_two() -> N
 
 
 async def test_a_frame_asked_for_after_a_quiet_spell_is_drawn_at_once() -> None:
-    app = Host()
-    async with app.run_test() as pilot:
-        await pilot.pause()
-        pacer = pacer_of(app.screen)
-        loop = asyncio.get_running_loop()
-        pacer.pause()
+    async with paused_pacer() as (pacer, loop):
         pacer._last_frame = loop.time() - 10 * PERIOD
         pacer.resume()
         after = loop.time()
@@ -79,8 +84,7 @@ async def test_a_screen_gone_is_never_drawn_again() -> None:
     app = Host()
     async with app.run_test() as pilot:
         await pilot.pause()
-        screen = app.screen
-        pacer = pacer_of(screen)
+        pacer = pacer_of(app.screen)
         app.pop_screen()
         await pilot.pause()
         pacer.resume()
