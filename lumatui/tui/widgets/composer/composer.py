@@ -15,7 +15,11 @@ from textual.worker import Worker, WorkerState
 from lumatui.api.enums import GenerationType
 from lumatui.tui.screens.load_body import open_load_body
 from lumatui.tui.widgets.composer.body import has_content
-from lumatui.tui.widgets.composer.composer_keys import COMPOSER_BINDINGS, cycle_focus
+from lumatui.tui.widgets.composer.composer_keys import (
+    COMPOSER_BINDINGS,
+    cycle_focus,
+    focus_in_view,
+)
 from lumatui.tui.widgets.composer.composer_view import FormView
 from lumatui.tui.widgets.composer.fields import VIDEO_SOURCES, compose_fields
 from lumatui.tui.widgets.composer.form_check import FormCheck, Part, full_check, merge
@@ -126,18 +130,8 @@ class Composer(Widget):
         return self.form.fields["prompt"].control  # type: ignore[return-value]
 
     def focus_prompt(self) -> None:
-        """Put the cursor in the prompt now: the next key typed lands there; once the form
-        is laid out, scroll it into view (Textual's own scroll on focus looks at a layout
-        that may not be done yet, a form just mounted, and then scrolls it part way)."""
-        area = self.prompt_editor.area
-        if area.is_attached:
-            area.screen.set_focus(area, scroll_visible=False)
-            self.call_after_refresh(self._show_prompt)
-
-    def _show_prompt(self) -> None:
-        area = self.prompt_editor.area
-        if area.is_attached and area.has_focus:
-            area.scroll_visible(animate=False)
+        """Put the cursor in the prompt now: the next key typed lands there."""
+        focus_in_view(self.prompt_editor.area)
 
     def clear_prompt(self) -> None:
         """Empty the prompt (one undoable edit)."""
@@ -352,14 +346,14 @@ class Composer(Widget):
 
     def _read_parts(self) -> dict[str, Part]:
         """Every active field's part, read from its widgets now."""
-        return {f.path: _part_of(f) for f in self.form.active()}
+        return {f.path: f.part() for f in self.form.active()}
 
     def _reread(self, form_field: FormField | None, *, show: bool = True) -> None:
         """One field changed: read it again, check what it takes part in, show the outcome."""
         if form_field is None or self._loading:
             return
         if form_field.active:
-            part = _part_of(form_field)
+            part = form_field.part()
             self.checker.put(form_field.path, part)
             if form_field.path != "prompt":
                 self.kinds.ask_parts([part])
@@ -398,10 +392,3 @@ class Composer(Widget):
 class _Form(VerticalScroll, can_focus=False):
     """The scrolling form: focus is always in a field (scrolling follows it), so tab never
     stops on the container itself."""
-
-
-def _part_of(form_field: FormField) -> Part:
-    body: Body = {}
-    problems: list[FieldError] = []
-    form_field.contribute(body, problems)
-    return Part(body, tuple(problems))

@@ -1,4 +1,5 @@
-"""The composer's own keys (each with an id and a tooltip: help and the palette read them)."""
+"""The composer's own keys (each with an id and a tooltip: help and the palette read them),
+and moving the cursor inside it."""
 
 from __future__ import annotations
 
@@ -60,3 +61,20 @@ def cycle_focus(composer: Widget, step: int) -> None:
     focused = composer.screen.focused
     position = chain.index(focused) if focused in chain else -step
     composer.screen.set_focus(chain[(position + step) % len(chain)])
+
+
+def focus_in_view(widget: Widget) -> None:
+    """Put the cursor in `widget` now; once it is laid out, scroll it into view.
+
+    Textual's own scroll on focus looks at the layout as it is at that moment, which for a
+    form just mounted is not done yet: on a loaded machine it scrolled the form part way.
+    """
+    if not widget.is_attached:
+        return
+    widget.screen.set_focus(widget, scroll_visible=False)
+
+    def show() -> None:
+        if widget.is_attached and widget.has_focus:
+            widget.scroll_visible(animate=False)
+
+    widget.call_after_refresh(show)

@@ -11,6 +11,7 @@ from textual.widgets.select import InvalidSelectValueError
 from lumatui.api.enums import GenerationType
 from lumatui.tui.widgets.composer.body import get_path, set_path
 from lumatui.tui.widgets.composer.error_line import ErrorLine
+from lumatui.tui.widgets.composer.form_check import Part
 
 if TYPE_CHECKING:
     from textual.app import ComposeResult
@@ -91,6 +92,13 @@ class FormField(Vertical):
         value = read_control(self.control)
         if value is not None:
             set_path(body, self.path, value)
+
+    def part(self) -> Part:
+        """What this field adds to the body now, with its problems."""
+        body: Body = {}
+        problems: list[FieldError] = []
+        self.contribute(body, problems)
+        return Part(body, tuple(problems))
 
     def load_json(self, body: Body) -> None:
         """Show the value `body` holds at this field's path (nothing clears the control)."""
